@@ -1,0 +1,213 @@
+#' Set and get socket options
+#'
+#' Each function sets or reads one libzmq socket option. Values are checked
+#' in R terms first (a whole number, a string or raw vector for identities
+#' and subscriptions); a value libzmq rejects makes the setter return
+#' `FALSE` with libzmq's error text as a message.
+#'
+#' \tabular{ll}{
+#'   `set.hwm` \tab high-water mark, in messages: sets both `ZMQ_SNDHWM` and `ZMQ_RCVHWM` \cr
+#'   `set.affinity` \tab I/O thread affinity bitmask (`ZMQ_AFFINITY`) \cr
+#'   `set.identity` \tab the socket's identity for ROUTER peers (`ZMQ_IDENTITY`), a string or raw vector \cr
+#'   `subscribe`, `unsubscribe` \tab add or remove a message prefix filter on a SUB socket \cr
+#'   `set.rate` \tab multicast data rate, in kilobits per second \cr
+#'   `set.recovery.ivl`, `set.recovery.ivl.msec` \tab multicast recovery interval (`ZMQ_RECOVERY_IVL`), in milliseconds in libzmq >= 3 \cr
+#'   `set.sndbuf`, `set.rcvbuf` \tab kernel transmit and receive buffer sizes, in bytes \cr
+#'   `set.linger` \tab how long queued messages are kept after close, in milliseconds (-1: until delivered) \cr
+#'   `set.reconnect.ivl`, `set.reconnect.ivl.max` \tab reconnection interval and its maximum, in milliseconds \cr
+#'   `set.zmq.backlog` \tab maximum length of the queue of pending connections \cr
+#'   `set.send.timeout`, `set.rcv.timeout` \tab how long a send or receive waits, in milliseconds (-1: forever) \cr
+#'   `get.send.timeout`, `get.rcv.timeout` \tab those timeouts, in milliseconds \cr
+#'   `get.rcvmore` \tab `TRUE` if the last frame received has more frames after it \cr
+#'   `get.last.endpoint` \tab the endpoint last bound or connected, resolved (`"tcp://127.0.0.1:40077"`) \cr
+#' }
+#'
+#' `set.swap()` and `set.mcast.loop()` set options that libzmq 3 removed
+#' and raise an R error saying so.
+#'
+#' @param socket a zmq socket.
+#' @param option.value the new value of the option.
+#' @return Setters: `TRUE` on success, `FALSE` on failure (`subscribe()`
+#'   invisibly). Getters: the option's value, or `NULL` on failure.
+#' @seealso [set.sockopt()] for every other libzmq option.
+#' @examples
+#' context <- init.context()
+#' socket <- init.socket(context, "ZMQ_REQ")
+#' set.hwm(socket, 1000)
+#' set.identity(socket, "worker-1")
+#' set.linger(socket, 0L)
+#' set.rcv.timeout(socket, 2500)
+#' get.rcv.timeout(socket)
+#' bind.socket(socket, "tcp://127.0.0.1:*")
+#' get.last.endpoint(socket)
+#' @name socket.options
+NULL
+
+#' @rdname socket.options
+#' @export
+set.hwm <- function(socket, option.value) {
+  .Call(c_rzmq_option_set, socket, "SNDHWM", option.value) &&
+    .Call(c_rzmq_option_set, socket, "RCVHWM", option.value)
+}
+
+#' @rdname socket.options
+#' @export
+set.swap <- function(socket, option.value) {
+  .Call(c_rzmq_option_set, socket, "SWAP", option.value)
+}
+
+#' @rdname socket.options
+#' @export
+set.affinity <- function(socket, option.value) {
+  .Call(c_rzmq_option_set, socket, "AFFINITY", option.value)
+}
+
+#' @rdname socket.options
+#' @export
+set.identity <- function(socket, option.value) {
+  .Call(c_rzmq_option_set, socket, "IDENTITY", option.value)
+}
+
+#' @rdname socket.options
+#' @export
+subscribe <- function(socket, option.value) {
+  invisible(.Call(c_rzmq_option_set, socket, "SUBSCRIBE", option.value))
+}
+
+#' @rdname socket.options
+#' @export
+unsubscribe <- function(socket, option.value) {
+  .Call(c_rzmq_option_set, socket, "UNSUBSCRIBE", option.value)
+}
+
+#' @rdname socket.options
+#' @export
+set.rate <- function(socket, option.value) {
+  .Call(c_rzmq_option_set, socket, "RATE", option.value)
+}
+
+#' @rdname socket.options
+#' @export
+set.recovery.ivl <- function(socket, option.value) {
+  .Call(c_rzmq_option_set, socket, "RECOVERY_IVL", option.value)
+}
+
+#' @rdname socket.options
+#' @export
+set.recovery.ivl.msec <- function(socket, option.value) {
+  .Call(c_rzmq_option_set, socket, "RECOVERY_IVL", option.value)
+}
+
+#' @rdname socket.options
+#' @export
+set.mcast.loop <- function(socket, option.value) {
+  .Call(c_rzmq_option_set, socket, "MCAST_LOOP", option.value)
+}
+
+#' @rdname socket.options
+#' @export
+set.sndbuf <- function(socket, option.value) {
+  .Call(c_rzmq_option_set, socket, "SNDBUF", option.value)
+}
+
+#' @rdname socket.options
+#' @export
+set.rcvbuf <- function(socket, option.value) {
+  .Call(c_rzmq_option_set, socket, "RCVBUF", option.value)
+}
+
+#' @rdname socket.options
+#' @export
+set.linger <- function(socket, option.value) {
+  .Call(c_rzmq_option_set, socket, "LINGER", option.value)
+}
+
+#' @rdname socket.options
+#' @export
+set.reconnect.ivl <- function(socket, option.value) {
+  .Call(c_rzmq_option_set, socket, "RECONNECT_IVL", option.value)
+}
+
+#' @rdname socket.options
+#' @export
+set.zmq.backlog <- function(socket, option.value) {
+  .Call(c_rzmq_option_set, socket, "BACKLOG", option.value)
+}
+
+#' @rdname socket.options
+#' @export
+set.reconnect.ivl.max <- function(socket, option.value) {
+  .Call(c_rzmq_option_set, socket, "RECONNECT_IVL_MAX", option.value)
+}
+
+#' @rdname socket.options
+#' @export
+get.rcvmore <- function(socket) .Call(c_rzmq_option_get, socket, "RCVMORE")
+
+#' @rdname socket.options
+#' @export
+get.last.endpoint <- function(socket) {
+  .Call(c_rzmq_option_get, socket, "LAST_ENDPOINT")
+}
+
+#' @rdname socket.options
+#' @export
+get.send.timeout <- function(socket) {
+  .Call(c_rzmq_option_get, socket, "SNDTIMEO")
+}
+
+#' @rdname socket.options
+#' @export
+set.send.timeout <- function(socket, option.value) {
+  .Call(c_rzmq_option_set, socket, "SNDTIMEO", option.value)
+}
+
+#' @rdname socket.options
+#' @export
+get.rcv.timeout <- function(socket) {
+  .Call(c_rzmq_option_get, socket, "RCVTIMEO")
+}
+
+#' @rdname socket.options
+#' @export
+set.rcv.timeout <- function(socket, option.value) {
+  .Call(c_rzmq_option_set, socket, "RCVTIMEO", option.value)
+}
+
+#' Set or get any socket option by name
+#'
+#' Reaches every libzmq socket option, by its libzmq name with or without
+#' the `ZMQ_` prefix, in any case: `"ZMQ_SNDHWM"`, `"sndhwm"`,
+#' `"TCP_KEEPALIVE"`, `"CURVE_SERVERKEY"` ... `sockopt.names()` lists them.
+#' Numbers are whole numbers, flags `TRUE`/`FALSE`, identities, keys and
+#' subscriptions strings or raw vectors.
+#'
+#' @param socket a zmq socket.
+#' @param option the option's name.
+#' @param value the new value.
+#' @return `set.sockopt()`: `TRUE`, or `FALSE` with a message if libzmq
+#'   rejects the value. `get.sockopt()`: the value (an integer, logical,
+#'   number, string or raw vector, by option), or `NULL` on failure.
+#'   `sockopt.names()`: a character vector.
+#' @seealso [socket.options]
+#' @examples
+#' ctx <- init.context()
+#' s <- init.socket(ctx, "ZMQ_DEALER")
+#' set.sockopt(s, "ZMQ_SNDHWM", 10)
+#' get.sockopt(s, "sndhwm")
+#' get.sockopt(s, "TYPE")
+#' head(sockopt.names())
+#' @export
+set.sockopt <- function(socket, option, value) {
+  .Call(c_rzmq_option_set, socket, option, value)
+}
+
+#' @rdname set.sockopt
+#' @export
+get.sockopt <- function(socket, option) {
+  .Call(c_rzmq_option_get, socket, option)
+}
+
+#' @rdname set.sockopt
+#' @export
+sockopt.names <- function() .Call(c_rzmq_option_names)

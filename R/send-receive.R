@@ -1,0 +1,184 @@
+#' Send a message
+#'
+#' Queues a message on the socket. Success means libzmq has taken
+#' responsibility for the message, not that it has reached a peer. A send
+#' that cannot be queued at once (no peer yet, or the high-water mark
+#' reached) waits, for at most the socket's send timeout
+#' ([set.send.timeout()]); Ctrl-C interrupts the wait.
+#'
+#' `send.socket()` with `serialize = TRUE` sends exactly the bytes of
+#' `serialize(data, NULL, xdr = xdr)`, so any R peer (or rzmq 0.9.16) can
+#' read it. With `serialize = FALSE`, `data` must be a raw vector and is
+#' sent as it is. `send.null.msg()` sends an empty frame and
+#' `send.raw.string()` the bytes of the string `data[1]` (UTF-8, no
+#' terminating NUL). `send.message.object()` sends a message made once by
+#' [init.message()]; it may be sent any number of times.
+#'
+#' @param socket a zmq socket.
+#' @param data the R object to send.
+#' @param send.more `TRUE` if more frames of the same message follow.
+#' @param serialize whether to serialize `data` first.
+#' @param xdr passed to serialize: `TRUE` for big-endian (XDR) format,
+#'   `FALSE` for the native little-endian format, which is faster.
+#' @param msg a message object made by [init.message()].
+#' @return `TRUE` on success; `FALSE` on failure (the error text is written
+#'   as a message, except for a send timeout, which is silent and sets
+#'   [zmq.errno()] to 11); invisibly, except for `send.null.msg()`,
+#'   `send.raw.string()` and `send.message.object()`.
+#' @seealso [receive.socket()], [send.multipart()], [init.message()]
+#' @examples
+#' ctx <- init.context()
+#' a <- init.socket(ctx, "ZMQ_PAIR")
+#' b <- init.socket(ctx, "ZMQ_PAIR")
+#' bind.socket(a, "inproc://send-example")
+#' connect.socket(b, "inproc://send-example")
+#' send.socket(b, list(x = 1:3, f = "any R object"))
+#' receive.socket(a)
+#' send.raw.string(b, "hello")
+#' receive.string(a)
+#' @export
+send.socket <- function(socket, data, send.more = FALSE, serialize = TRUE,
+                        xdr = .Platform$endian == "big") {
+  invisible(.Call(c_rzmq_send, socket, data, send.more, serialize, xdr))
+}
+
+#' @rdname send.socket
+#' @export
+send.null.msg <- function(socket, send.more = FALSE) {
+  .Call(c_rzmq_send_null, socket, send.more)
+}
+
+#' @rdname send.socket
+#' @export
+send.raw.string <- function(socket, data, send.more = FALSE) {
+  .Call(c_rzmq_send_string, socket, data, send.more)
+}
+
+#' @rdname send.socket
+#' @export
+send.message.object <- function(socket, msg, send.more = FALSE) {
+  .Call(c_rzmq_message_send, socket, msg, send.more)
+}
+
+#' Create a message object
+#'
+#' Builds a message once so that it can be sent many times with
+#' [send.message.object()], for example large common data sent to many
+#' workers: the object is serialized once and every send shares the same
+#' buffer.
+#'
+#' @inheritParams send.socket
+#' @return A zmq message object (an external pointer).
+#' @examples
+#' ctx <- init.context()
+#' a <- init.socket(ctx, "ZMQ_PAIR")
+#' b <- init.socket(ctx, "ZMQ_PAIR")
+#' bind.socket(a, "inproc://message-example")
+#' connect.socket(b, "inproc://message-example")
+#' msg <- init.message(list(x = 5))
+#' send.message.object(b, msg)
+#' send.message.object(b, msg)
+#' receive.socket(a)
+#' receive.socket(a)
+#' @export
+init.message <- function(data, serialize = TRUE,
+                         xdr = .Platform$endian == "big") {
+  .Call(c_rzmq_message_new, data, serialize, xdr)
+}
+
+#' Receive a message
+#'
+#' Receives one frame from the socket. By default the call blocks until a
+#' frame arrives, or until the socket's receive timeout
+#' ([set.rcv.timeout()]) passes; Ctrl-C interrupts the wait and leaves the
+#' socket usable. With `dont.wait = TRUE` it returns `NULL` at once if no
+#' frame is waiting, and [zmq.errno()] then returns 11 (`EAGAIN`).
+#'
+#' `receive.socket()` unserializes the frame (anything base [unserialize()]
+#' accepts), or with `unserialize = FALSE` returns its bytes as a raw vector.
+#' `receive.null.msg()` returns `TRUE` for an empty frame and `FALSE` for a
+#' non-empty one (which is consumed). `receive.string()` returns the frame
+#' as a UTF-8 string; `receive.int()` and `receive.double()` read exactly 4
+#' or 8 native-endian bytes (a frame of another size gives `NULL` and a
+#' message).
+#'
+#' @param socket a zmq socket.
+#' @param unserialize whether to unserialize the received frame.
+#' @param dont.wait `TRUE` for a non-blocking receive.
+#' @return The value received, or `NULL` on failure (the error text is
+#'   written as a message, except for a timeout or an empty non-blocking
+#'   receive, which are silent).
+#' @seealso [send.socket()], [receive.multipart()], [poll.socket()]
+#' @examples
+#' remote.exec <- function(out.socket, in.socket, fun, ...) {
+#'   send.socket(out.socket, data = list(fun = fun, args = list(...)))
+#'   receive.socket(in.socket)
+#' }
+#' context <- init.context()
+#' out.socket <- init.socket(context, "ZMQ_PUSH")
+#' bind.socket(out.socket, "inproc://receive-example")
+#' in.socket <- init.socket(context, "ZMQ_PULL")
+#' connect.socket(in.socket, "inproc://receive-example")
+#' msg <- remote.exec(out.socket, in.socket, sum, 1:10)
+#' do.call(msg$fun, msg$args)
+#' receive.socket(in.socket, dont.wait = TRUE)
+#' zmq.errno()
+#' @export
+receive.socket <- function(socket, unserialize = TRUE, dont.wait = FALSE) {
+  .Call(c_rzmq_receive, socket, unserialize, dont.wait)
+}
+
+#' @rdname receive.socket
+#' @export
+receive.null.msg <- function(socket) .Call(c_rzmq_receive_null, socket)
+
+#' @rdname receive.socket
+#' @export
+receive.string <- function(socket) .Call(c_rzmq_receive_string, socket)
+
+#' @rdname receive.socket
+#' @export
+receive.int <- function(socket) .Call(c_rzmq_receive_int, socket)
+
+#' @rdname receive.socket
+#' @export
+receive.double <- function(socket) .Call(c_rzmq_receive_double, socket)
+
+#' Receive a multipart message
+#'
+#' Receives every frame of the next message. A `ZMQ_ROUTER` socket puts the
+#' sending peer's identity first.
+#'
+#' @param socket a zmq socket.
+#' @return A list of raw vectors, one per frame, or `NULL` on failure.
+#' @seealso [send.multipart()]
+#' @examples
+#' ctx <- init.context()
+#' a <- init.socket(ctx, "ZMQ_PAIR")
+#' b <- init.socket(ctx, "ZMQ_PAIR")
+#' bind.socket(a, "inproc://multipart-example")
+#' connect.socket(b, "inproc://multipart-example")
+#' send.multipart(b, list(charToRaw("header"), raw(0), serialize(1:3, NULL)))
+#' parts <- receive.multipart(a)
+#' rawToChar(parts[[1]])
+#' unserialize(parts[[3]])
+#' @export
+receive.multipart <- function(socket) {
+  .Call(c_rzmq_receive_multipart, socket)
+}
+
+#' Send a multipart message
+#'
+#' Sends the elements of `parts` as the frames of one message: every frame
+#' but the last carries the more-flag, and peers receive all of them or none.
+#'
+#' @param socket a zmq socket.
+#' @param parts a non-empty list of raw vectors (a single string is sent as
+#'   its UTF-8 bytes), one per frame, in order.
+#' @return `TRUE` on success, `FALSE` on failure, invisibly.
+#' @seealso [receive.multipart()]
+#' @inherit receive.multipart examples
+#' @export
+send.multipart <- function(socket, parts) {
+  invisible(.Call(c_rzmq_send_multipart, socket, parts))
+}

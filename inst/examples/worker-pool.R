@@ -1,0 +1,117 @@
+## Ventilator / workers / sink with rzmq.
+##
+## The main R process binds a PUSH socket (the ventilator, handing out tasks)
+## and a PULL socket (the sink, collecting results), starts worker R
+## processes running worker.R, and uses them to bootstrap a linear model.
+## Run it with
+##   Rscript -e 'source(system.file("examples", "worker-pool.R", package = "rzmq"))'
+library(rzmq)
+
+n_workers <- 3L
+n_tasks <- 60L     # bootstrap tasks ...
+reps <- 50L        # ... of this many refits each
+timeout <- 60      # seconds to wait for any one message before giving up
+
+## The work: refit lm(mpg ~ wt + hp) on `reps` resamples of the data.
+## Seeding inside the task makes the result independent of who runs it.
+boot_fit <- function(data, seed, reps) {
+  set.seed(seed)
+  t(replicate(reps, {
+    rows <- sample(nrow(data), replace = TRUE)
+    coef(lm(mpg ~ wt + hp, data = data[rows, ]))
+  }))
+}
+
+ctx <- init.context()
+vent <- init.socket(ctx, "ZMQ_PUSH")
+sink <- init.socket(ctx, "ZMQ_PULL")
+stopifnot(bind.socket(vent, "tcp://127.0.0.1:*"),
+          bind.socket(sink, "tcp://127.0.0.1:*"))
+vent_endpoint <- get.last.endpoint(vent)  # the ports the OS picked
+sink_endpoint <- get.last.endpoint(sink)
+
+worker_script <- system.file("examples", "worker.R", package = "rzmq")
+if (!nzchar(worker_script))
+  stop("worker.R not found: is rzmq installed?")
+
+pids <- integer(0)  # workers that have said hello
+
+## Receive one message from `socket`, or stop (killing the workers) if
+## nothing arrives within `timeout` seconds, e.g. because a worker died.
+receive_or_fail <- function(socket, what) {
+  ready <- poll.socket(list(socket), list("read"), timeout = timeout)
+  if (!ready[[1]]$read) {
+    if (length(pids)) tools::pskill(pids)
+    stop("no ", what, " within ", timeout, " s; did a worker die?",
+         call. = FALSE)
+  }
+  receive.socket(socket)
+}
+
+## Start the workers and wait until each has connected.  A PUSH socket only
+## hands messages to peers that are already connected, so sending tasks
+## before this would give them all to the first worker to show up.
+t0 <- proc.time()[["elapsed"]]
+for (i in seq_len(n_workers))
+  system2(file.path(R.home("bin"), "Rscript"),
+          c(shQuote(worker_script), vent_endpoint, sink_endpoint),
+          wait = FALSE)
+while (length(pids) < n_workers) {
+  msg <- receive_or_fail(sink, "ready message")
+  if (identical(msg$type, "ready"))
+    pids <- c(pids, msg$worker)
+}
+t_start <- proc.time()[["elapsed"]] - t0
+cat(sprintf("%d workers ready after %.1f s (pids %s)\n",
+            n_workers, t_start, paste(pids, collapse = ", ")))
+
+## Farm out the tasks: each is the function, its arguments and an id.
+t0 <- proc.time()[["elapsed"]]
+for (id in seq_len(n_tasks))
+  send.socket(vent, list(type = "task", id = id, fun = boot_fit,
+                         args = list(data = mtcars, seed = id, reps = reps)))
+
+## Collect the results, in whatever order they come back.
+results <- vector("list", n_tasks)
+done_by <- integer(n_tasks)
+for (k in seq_len(n_tasks)) {
+  msg <- receive_or_fail(sink, "result")
+  if (inherits(msg$result, "error")) {
+    tools::pskill(pids)
+    stop("task ", msg$id, " failed on worker ", msg$worker, ": ",
+         conditionMessage(msg$result), call. = FALSE)
+  }
+  results[[msg$id]] <- msg$result
+  done_by[msg$id] <- msg$worker
+}
+t_parallel <- proc.time()[["elapsed"]] - t0
+
+## One stop message per worker: the ventilator deals them out round-robin
+## and each worker exits after its first one.
+for (i in seq_len(n_workers))
+  send.socket(vent, list(type = "stop"))
+
+## The same work serially in this process, for comparison.
+t0 <- proc.time()[["elapsed"]]
+serial <- lapply(seq_len(n_tasks), function(id)
+  boot_fit(data = mtcars, seed = id, reps = reps))
+t_serial <- proc.time()[["elapsed"]] - t0
+
+boot <- do.call(rbind, results)
+stopifnot(all.equal(boot, do.call(rbind, serial)))  # same seeds, same fits
+
+cat(sprintf("\nBootstrap of lm(mpg ~ wt + hp, data = mtcars), %d refits:\n",
+            nrow(boot)))
+print(round(t(apply(boot, 2, function(b)
+  c(mean = mean(b), quantile(b, c(0.025, 0.975))))), 4))
+
+cat("\nTasks done per worker:\n")
+print(table(pid = done_by))
+
+cat(sprintf("\nWall time: %.2f s with %d workers (plus %.1f s start-up), %.2f s serially\n",
+            t_parallel, n_workers, t_start, t_serial))
+
+set.linger(vent, 1000L)  # make sure the stop messages get out
+destroy.socket(vent)
+destroy.socket(sink)
+destroy.context(ctx)

@@ -1,0 +1,377 @@
+/* message.c: frames. Send and receive of single frames, strings, numbers,
+ * multipart messages and reusable message objects. Every call first tries
+ * without blocking; only then does it wait, interruptibly (poll.c). */
+#include "rzmq.h"
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- the two primitives ---------------------------------------------------- */
+
+/* Send an initialised message, honouring the socket's send timeout. The
+ * message is consumed either way. Returns 0 or an errno value. */
+int rzmq_send_msg(rzmq_sock *s, zmq_msg_t *msg, int more) {
+  int flags = more ? ZMQ_SNDMORE : 0, err;
+  if (zmq_msg_send(msg, s->handle, flags | ZMQ_DONTWAIT) >= 0) return 0;
+  err = zmq_errno();
+  if (err == EAGAIN && s->sndtimeo != 0) {
+    double deadline = rzmq_deadline(s->sndtimeo);
+    for (;;) {
+      err = rzmq_wait(s->handle, ZMQ_POLLOUT, deadline, rzmq_msg_cleanup, msg);
+      if (err != 0) break;
+      if (zmq_msg_send(msg, s->handle, flags | ZMQ_DONTWAIT) >= 0) return 0;
+      err = zmq_errno();
+      if (err != EAGAIN) break;
+    }
+  }
+  zmq_msg_close(msg);
+  return err;
+}
+
+/* Receive one frame into `msg` (initialised here; left initialised only on
+ * success), honouring dont.wait and the socket's receive timeout. */
+static int recv_msg(rzmq_sock *s, zmq_msg_t *msg, int dontwait) {
+  int err;
+  zmq_msg_init(msg);
+  if (zmq_msg_recv(msg, s->handle, ZMQ_DONTWAIT) >= 0) return 0;
+  err = zmq_errno();
+  if (err == EAGAIN && !dontwait && s->rcvtimeo != 0) {
+    double deadline = rzmq_deadline(s->rcvtimeo);
+    for (;;) {
+      /* an empty message holds nothing: a plain interrupt check will do */
+      err = rzmq_wait(s->handle, ZMQ_POLLIN, deadline, NULL, NULL);
+      if (err != 0) break;
+      if (zmq_msg_recv(msg, s->handle, ZMQ_DONTWAIT) >= 0) return 0;
+      err = zmq_errno();
+      if (err != EAGAIN) break;
+    }
+  }
+  zmq_msg_close(msg);
+  return err;
+}
+
+static SEXP sent(int err) {
+  return err == 0 ? Rf_ScalarLogical(TRUE) : rzmq_fail_false(err);
+}
+
+static void msg_from_bytes(zmq_msg_t *msg, const void *p, size_t n) {
+  if (zmq_msg_init_size(msg, n) != 0)
+    Rf_error("cannot allocate a message of %.0f bytes", (double)n);
+  if (n > 0) memcpy(zmq_msg_data(msg), p, n);
+}
+
+/* The bytes of a string element: UTF-8, unless it is marked as bytes. */
+static const char *string_bytes(SEXP ch) {
+  return Rf_getCharCE(ch) == CE_BYTES ? CHAR(ch) : Rf_translateCharUTF8(ch);
+}
+
+/* ---- send ------------------------------------------------------------------- */
+
+SEXP rzmq_send(SEXP sock, SEXP data, SEXP more, SEXP serialize, SEXP xdr) {
+  rzmq_sock *s = rzmq_socket_get(sock, "socket");
+  int m = rzmq_arg_flag(more, "send.more");
+  zmq_msg_t msg;
+  if (rzmq_arg_flag(serialize, "serialize")) {
+    rzmq_serialize_to_msg(data, rzmq_arg_flag(xdr, "xdr"), &msg);
+  } else {
+    if (TYPEOF(data) != RAWSXP)
+      Rf_error("`data` must be a raw vector when serialize = FALSE (got %s)",
+               Rf_type2char(TYPEOF(data)));
+    msg_from_bytes(&msg, RAW(data), (size_t)XLENGTH(data));
+  }
+  return sent(rzmq_send_msg(s, &msg, m));
+}
+
+SEXP rzmq_send_raw(SEXP sock, SEXP data, SEXP more) {
+  rzmq_sock *s = rzmq_socket_get(sock, "socket");
+  int m = rzmq_arg_flag(more, "send.more");
+  zmq_msg_t msg;
+  if (TYPEOF(data) != RAWSXP)
+    Rf_error("`data` must be a raw vector when serialize = FALSE (got %s)",
+             Rf_type2char(TYPEOF(data)));
+  msg_from_bytes(&msg, RAW(data), (size_t)XLENGTH(data));
+  return sent(rzmq_send_msg(s, &msg, m));
+}
+
+SEXP rzmq_send_null(SEXP sock, SEXP more) {
+  rzmq_sock *s = rzmq_socket_get(sock, "socket");
+  int m = rzmq_arg_flag(more, "send.more");
+  zmq_msg_t msg;
+  zmq_msg_init(&msg);
+  return sent(rzmq_send_msg(s, &msg, m));
+}
+
+SEXP rzmq_send_string(SEXP sock, SEXP data, SEXP more) {
+  rzmq_sock *s = rzmq_socket_get(sock, "socket");
+  int m = rzmq_arg_flag(more, "send.more");
+  const char *p;
+  zmq_msg_t msg;
+  if (TYPEOF(data) != STRSXP || XLENGTH(data) < 1)
+    Rf_error("`data` must be a character vector");
+  if (STRING_ELT(data, 0) == NA_STRING) Rf_error("`data` must not be NA");
+  p = string_bytes(STRING_ELT(data, 0));
+  msg_from_bytes(&msg, p, strlen(p));
+  return sent(rzmq_send_msg(s, &msg, m));
+}
+
+/* One part of send.multipart: a raw vector, or a string sent as its bytes. */
+static void part_bytes(SEXP part, R_xlen_t i, const void **p, size_t *n) {
+  if (TYPEOF(part) == RAWSXP) {
+    *p = RAW(part);
+    *n = (size_t)XLENGTH(part);
+  } else if (TYPEOF(part) == STRSXP && XLENGTH(part) == 1 &&
+             STRING_ELT(part, 0) != NA_STRING) {
+    *p = string_bytes(STRING_ELT(part, 0));
+    *n = strlen(*p);
+  } else {
+    Rf_error("`parts[[%d]]` must be a raw vector (or a single string)",
+             (int)i + 1);
+  }
+}
+
+SEXP rzmq_send_multipart(SEXP sock, SEXP parts) {
+  rzmq_sock *s = rzmq_socket_get(sock, "socket");
+  R_xlen_t n, i;
+  const void *p;
+  size_t len;
+  zmq_msg_t msg;
+  if (TYPEOF(parts) != VECSXP)
+    Rf_error("`parts` must be a list of raw vectors");
+  n = XLENGTH(parts);
+  if (n == 0) Rf_error("`parts` must hold at least one part");
+  /* check every part before sending any, so misuse never leaves half a
+   * message on the socket */
+  for (i = 0; i < n; i++) part_bytes(VECTOR_ELT(parts, i), i, &p, &len);
+  for (i = 0; i < n; i++) {
+    int err, more = i < n - 1;
+    part_bytes(VECTOR_ELT(parts, i), i, &p, &len);
+    msg_from_bytes(&msg, p, len);
+    if (i == 0) {
+      err = rzmq_send_msg(s, &msg, more);
+    } else {
+      /* once the first part is queued libzmq takes the rest without
+       * waiting; no interrupt may split the message here */
+      err = zmq_msg_send(&msg, s->handle, more ? ZMQ_SNDMORE : 0) >= 0
+                ? 0 : zmq_errno();
+      if (err != 0) zmq_msg_close(&msg);
+    }
+    if (err != 0) return rzmq_fail_false(err);
+  }
+  return Rf_ScalarLogical(TRUE);
+}
+
+/* ---- receive -------------------------------------------------------------- */
+
+static SEXP msg_to_raw(zmq_msg_t *msg, void *unused) {
+  size_t n = zmq_msg_size(msg);
+  SEXP out;
+  (void)unused;
+  out = Rf_allocVector(RAWSXP, (R_xlen_t)n);
+  if (n > 0) memcpy(RAW(out), zmq_msg_data(msg), n);
+  return out;
+}
+
+SEXP rzmq_receive(SEXP sock, SEXP unserialize, SEXP dontwait) {
+  rzmq_sock *s = rzmq_socket_get(sock, "socket");
+  int u = rzmq_arg_flag(unserialize, "unserialize");
+  int err;
+  zmq_msg_t msg;
+  err = recv_msg(s, &msg, rzmq_arg_flag(dontwait, "dont.wait"));
+  if (err != 0) return rzmq_fail_null(err);
+  if (u) return rzmq_unserialize_msg(&msg);
+  return rzmq_with_msg(&msg, msg_to_raw, NULL);
+}
+
+SEXP rzmq_receive_null(SEXP sock) {
+  rzmq_sock *s = rzmq_socket_get(sock, "socket");
+  zmq_msg_t msg;
+  size_t n;
+  int err = recv_msg(s, &msg, 0);
+  if (err != 0) return rzmq_fail_null(err);
+  n = zmq_msg_size(&msg);
+  zmq_msg_close(&msg);
+  return Rf_ScalarLogical(n == 0);
+}
+
+/* Is p[0..n) valid UTF-8? (Invalid text is returned marked as bytes.) */
+static int valid_utf8(const unsigned char *p, size_t n) {
+  size_t i = 0;
+  while (i < n) {
+    unsigned char c = p[i];
+    size_t k, need;
+    if (c < 0x80) { i++; continue; }
+    if (c >= 0xC2 && c <= 0xDF) need = 1;
+    else if (c >= 0xE0 && c <= 0xEF) need = 2;
+    else if (c >= 0xF0 && c <= 0xF4) need = 3;
+    else return 0;
+    if (n - i - 1 < need) return 0;
+    for (k = 1; k <= need; k++)
+      if ((p[i + k] & 0xC0) != 0x80) return 0;
+    if (c == 0xE0 && p[i + 1] < 0xA0) return 0;        /* overlong */
+    if (c == 0xED && p[i + 1] > 0x9F) return 0;        /* surrogates */
+    if (c == 0xF0 && p[i + 1] < 0x90) return 0;        /* overlong */
+    if (c == 0xF4 && p[i + 1] > 0x8F) return 0;        /* > U+10FFFF */
+    i += need + 1;
+  }
+  return 1;
+}
+
+static SEXP msg_to_string(zmq_msg_t *msg, void *unused) {
+  const char *p = zmq_msg_data(msg);
+  size_t n = zmq_msg_size(msg);
+  (void)unused;
+  if (n > 0 && memchr(p, '\0', n) != NULL)
+    Rf_error("the received frame holds a NUL byte and is not a string; "
+             "use receive.socket(unserialize = FALSE) for its bytes");
+  if (n > 2147483647u) Rf_error("the received frame is too long for a string");
+  return Rf_ScalarString(Rf_mkCharLenCE(
+      p, (int)n,
+      valid_utf8((const unsigned char *)p, n) ? CE_UTF8 : CE_BYTES));
+}
+
+SEXP rzmq_receive_string(SEXP sock) {
+  rzmq_sock *s = rzmq_socket_get(sock, "socket");
+  zmq_msg_t msg;
+  int err = recv_msg(s, &msg, 0);
+  if (err != 0) return rzmq_fail_null(err);
+  return rzmq_with_msg(&msg, msg_to_string, NULL);
+}
+
+/* receive.int / receive.double: exactly `size` native-endian bytes. */
+static SEXP receive_number(SEXP sock, size_t size, SEXPTYPE type) {
+  rzmq_sock *s = rzmq_socket_get(sock, "socket");
+  zmq_msg_t msg;
+  char text[128];
+  size_t n;
+  SEXP out;
+  int err = recv_msg(s, &msg, 0);
+  if (err != 0) return rzmq_fail_null(err);
+  n = zmq_msg_size(&msg);
+  if (n != size) {
+    zmq_msg_close(&msg);
+    snprintf(text, sizeof text,
+             "expected a frame of %d bytes for %s, received %.0f bytes",
+             (int)size, type == INTSXP ? "an integer" : "a double", (double)n);
+    rzmq_report_text(EMSGSIZE, text);
+    return R_NilValue;
+  }
+  if (type == INTSXP) {
+    int v;
+    memcpy(&v, zmq_msg_data(&msg), sizeof v);
+    zmq_msg_close(&msg);
+    out = Rf_ScalarInteger(v);
+  } else {
+    double v;
+    memcpy(&v, zmq_msg_data(&msg), sizeof v);
+    zmq_msg_close(&msg);
+    out = Rf_ScalarReal(v);
+  }
+  return out;
+}
+
+SEXP rzmq_receive_int(SEXP sock) { return receive_number(sock, 4, INTSXP); }
+SEXP rzmq_receive_double(SEXP sock) { return receive_number(sock, 8, REALSXP); }
+
+SEXP rzmq_receive_multipart(SEXP sock) {
+  rzmq_sock *s = rzmq_socket_get(sock, "socket");
+  zmq_msg_t msg;
+  R_xlen_t n = 0, cap = 4;
+  int more, err;
+  PROTECT_INDEX ipx;
+  SEXP out = Rf_allocVector(VECSXP, cap);
+  PROTECT_WITH_INDEX(out, &ipx);
+  err = recv_msg(s, &msg, 0);
+  if (err != 0) {
+    UNPROTECT(1);
+    return rzmq_fail_null(err);
+  }
+  for (;;) {
+    SEXP part;
+    more = zmq_msg_more(&msg);
+    part = rzmq_with_msg(&msg, msg_to_raw, NULL);
+    if (n == cap) {
+      SEXP bigger;
+      R_xlen_t i;
+      PROTECT(part);
+      bigger = Rf_allocVector(VECSXP, cap * 2);
+      for (i = 0; i < n; i++) SET_VECTOR_ELT(bigger, i, VECTOR_ELT(out, i));
+      REPROTECT(out = bigger, ipx);
+      cap *= 2;
+      UNPROTECT(1);
+    }
+    SET_VECTOR_ELT(out, n++, part);
+    if (!more) break;
+    /* the rest of a multipart message is already here: no wait, and no
+     * interrupt can leave it half read */
+    zmq_msg_init(&msg);
+    if (zmq_msg_recv(&msg, s->handle, 0) < 0) {
+      err = zmq_errno();
+      zmq_msg_close(&msg);
+      UNPROTECT(1);
+      return rzmq_fail_null(err);
+    }
+  }
+  out = Rf_lengthgets(out, n);
+  UNPROTECT(1);
+  return out;
+}
+
+/* ---- message objects -------------------------------------------------------- */
+
+static void msgobj_finalize(SEXP x) {
+  rzmq_msgobj *m = R_ExternalPtrAddr(x);
+  if (m == NULL) return;
+  R_ClearExternalPtr(x);
+  if (m->gen != rzmq_fork_gen) return;
+  if (m->live) zmq_msg_close(&m->msg);
+  free(m);
+}
+
+static rzmq_msgobj *msgobj_get(SEXP x, const char *name) {
+  rzmq_msgobj *m;
+  if (TYPEOF(x) != EXTPTRSXP || R_ExternalPtrTag(x) != rzmq_tag_message)
+    Rf_error("`%s` must be a zmq message made by init.message()", name);
+  m = R_ExternalPtrAddr(x);
+  if (m == NULL || !m->live)
+    Rf_error("`%s` is not a live zmq message (was it saved and restored?)",
+             name);
+  if (m->gen != rzmq_fork_gen)
+    Rf_error("`%s` was created in another process and cannot be used here",
+             name);
+  return m;
+}
+
+SEXP rzmq_message_new(SEXP data, SEXP serialize, SEXP xdr) {
+  int ser = rzmq_arg_flag(serialize, "serialize");
+  int x = rzmq_arg_flag(xdr, "xdr");
+  rzmq_msgobj *m;
+  SEXP ptr;
+  if (!ser && TYPEOF(data) != RAWSXP)
+    Rf_error("`data` must be a raw vector when serialize = FALSE (got %s)",
+             Rf_type2char(TYPEOF(data)));
+  m = calloc(1, sizeof *m);
+  if (m == NULL) Rf_error("cannot allocate a zmq message");
+  ptr = PROTECT(R_MakeExternalPtr(m, rzmq_tag_message, R_NilValue));
+  m->gen = rzmq_fork_gen;
+  R_RegisterCFinalizerEx(ptr, msgobj_finalize, FALSE);
+  if (ser) rzmq_serialize_to_msg(data, x, &m->msg);
+  else msg_from_bytes(&m->msg, RAW(data), (size_t)XLENGTH(data));
+  m->live = 1;
+  UNPROTECT(1);
+  return ptr;
+}
+
+SEXP rzmq_message_send(SEXP sock, SEXP msgobj, SEXP more) {
+  rzmq_sock *s = rzmq_socket_get(sock, "socket");
+  rzmq_msgobj *m = msgobj_get(msgobj, "msg");
+  int mo = rzmq_arg_flag(more, "send.more");
+  zmq_msg_t copy;
+  zmq_msg_init(&copy);
+  /* shares the buffer (reference counted) rather than copying the bytes */
+  if (zmq_msg_copy(&copy, &m->msg) != 0) {
+    int err = zmq_errno();
+    zmq_msg_close(&copy);
+    return rzmq_fail_false(err);
+  }
+  return sent(rzmq_send_msg(s, &copy, mo));
+}

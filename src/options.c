@@ -1,0 +1,227 @@
+/* options.c: ONE table of socket options. Every set.* / get.* function and
+ * the generic set.sockopt / get.sockopt go through it, so each option's C
+ * type (and so its size, which 0.9.16 got wrong) is written down once. */
+#include "rzmq.h"
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+#include <strings.h>
+
+enum opt_type { T_INT, T_BOOL, T_INT64, T_UINT64, T_BYTES, T_STRING, T_GONE };
+enum { R_ = 1, W_ = 2, RW_ = 3 };
+
+typedef struct {
+  const char *name; /* libzmq's name without ZMQ_ */
+  int id;
+  enum opt_type type;
+  int access;
+  const char *note; /* for T_GONE: why */
+} opt_def;
+
+static const opt_def options[] = {
+    {"AFFINITY", ZMQ_AFFINITY, T_UINT64, RW_, NULL},
+    {"IDENTITY", ZMQ_IDENTITY, T_BYTES, RW_, NULL},
+    {"ROUTING_ID", ZMQ_ROUTING_ID, T_BYTES, RW_, NULL},
+    {"SUBSCRIBE", ZMQ_SUBSCRIBE, T_BYTES, W_, NULL},
+    {"UNSUBSCRIBE", ZMQ_UNSUBSCRIBE, T_BYTES, W_, NULL},
+    {"RATE", ZMQ_RATE, T_INT, RW_, NULL},
+    {"RECOVERY_IVL", ZMQ_RECOVERY_IVL, T_INT, RW_, NULL},
+    {"SNDBUF", ZMQ_SNDBUF, T_INT, RW_, NULL},
+    {"RCVBUF", ZMQ_RCVBUF, T_INT, RW_, NULL},
+    {"RCVMORE", ZMQ_RCVMORE, T_BOOL, R_, NULL},
+    {"FD", ZMQ_FD, T_INT, R_, NULL},
+    {"EVENTS", ZMQ_EVENTS, T_INT, R_, NULL},
+    {"TYPE", ZMQ_TYPE, T_INT, R_, NULL},
+    {"LINGER", ZMQ_LINGER, T_INT, RW_, NULL},
+    {"RECONNECT_IVL", ZMQ_RECONNECT_IVL, T_INT, RW_, NULL},
+    {"BACKLOG", ZMQ_BACKLOG, T_INT, RW_, NULL},
+    {"RECONNECT_IVL_MAX", ZMQ_RECONNECT_IVL_MAX, T_INT, RW_, NULL},
+    {"MAXMSGSIZE", ZMQ_MAXMSGSIZE, T_INT64, RW_, NULL},
+    {"SNDHWM", ZMQ_SNDHWM, T_INT, RW_, NULL},
+    {"RCVHWM", ZMQ_RCVHWM, T_INT, RW_, NULL},
+    {"MULTICAST_HOPS", ZMQ_MULTICAST_HOPS, T_INT, RW_, NULL},
+    {"RCVTIMEO", ZMQ_RCVTIMEO, T_INT, RW_, NULL},
+    {"SNDTIMEO", ZMQ_SNDTIMEO, T_INT, RW_, NULL},
+    {"LAST_ENDPOINT", ZMQ_LAST_ENDPOINT, T_STRING, R_, NULL},
+    {"ROUTER_MANDATORY", ZMQ_ROUTER_MANDATORY, T_BOOL, W_, NULL},
+    {"TCP_KEEPALIVE", ZMQ_TCP_KEEPALIVE, T_INT, RW_, NULL},
+    {"TCP_KEEPALIVE_CNT", ZMQ_TCP_KEEPALIVE_CNT, T_INT, RW_, NULL},
+    {"TCP_KEEPALIVE_IDLE", ZMQ_TCP_KEEPALIVE_IDLE, T_INT, RW_, NULL},
+    {"TCP_KEEPALIVE_INTVL", ZMQ_TCP_KEEPALIVE_INTVL, T_INT, RW_, NULL},
+    {"IMMEDIATE", ZMQ_IMMEDIATE, T_BOOL, RW_, NULL},
+    {"XPUB_VERBOSE", ZMQ_XPUB_VERBOSE, T_BOOL, W_, NULL},
+    {"ROUTER_RAW", ZMQ_ROUTER_RAW, T_BOOL, W_, NULL},
+    {"IPV6", ZMQ_IPV6, T_BOOL, RW_, NULL},
+    {"MECHANISM", ZMQ_MECHANISM, T_INT, R_, NULL},
+    {"PLAIN_SERVER", ZMQ_PLAIN_SERVER, T_BOOL, RW_, NULL},
+    {"PLAIN_USERNAME", ZMQ_PLAIN_USERNAME, T_STRING, RW_, NULL},
+    {"PLAIN_PASSWORD", ZMQ_PLAIN_PASSWORD, T_STRING, RW_, NULL},
+    {"CURVE_SERVER", ZMQ_CURVE_SERVER, T_BOOL, RW_, NULL},
+    {"CURVE_PUBLICKEY", ZMQ_CURVE_PUBLICKEY, T_BYTES, RW_, NULL},
+    {"CURVE_SECRETKEY", ZMQ_CURVE_SECRETKEY, T_BYTES, RW_, NULL},
+    {"CURVE_SERVERKEY", ZMQ_CURVE_SERVERKEY, T_BYTES, RW_, NULL},
+    {"PROBE_ROUTER", ZMQ_PROBE_ROUTER, T_BOOL, W_, NULL},
+    {"REQ_CORRELATE", ZMQ_REQ_CORRELATE, T_BOOL, W_, NULL},
+    {"REQ_RELAXED", ZMQ_REQ_RELAXED, T_BOOL, W_, NULL},
+    {"CONFLATE", ZMQ_CONFLATE, T_BOOL, W_, NULL},
+    {"ZAP_DOMAIN", ZMQ_ZAP_DOMAIN, T_STRING, RW_, NULL},
+    {"ROUTER_HANDOVER", ZMQ_ROUTER_HANDOVER, T_BOOL, W_, NULL},
+    {"TOS", ZMQ_TOS, T_INT, RW_, NULL},
+    {"CONNECT_ROUTING_ID", ZMQ_CONNECT_ROUTING_ID, T_BYTES, W_, NULL},
+    {"HANDSHAKE_IVL", ZMQ_HANDSHAKE_IVL, T_INT, RW_, NULL},
+    {"XPUB_NODROP", ZMQ_XPUB_NODROP, T_BOOL, W_, NULL},
+    {"XPUB_MANUAL", ZMQ_XPUB_MANUAL, T_BOOL, W_, NULL},
+    {"XPUB_WELCOME_MSG", ZMQ_XPUB_WELCOME_MSG, T_BYTES, W_, NULL},
+    {"STREAM_NOTIFY", ZMQ_STREAM_NOTIFY, T_BOOL, W_, NULL},
+    {"INVERT_MATCHING", ZMQ_INVERT_MATCHING, T_BOOL, RW_, NULL},
+    {"HEARTBEAT_IVL", ZMQ_HEARTBEAT_IVL, T_INT, RW_, NULL},
+    {"HEARTBEAT_TTL", ZMQ_HEARTBEAT_TTL, T_INT, RW_, NULL},
+    {"HEARTBEAT_TIMEOUT", ZMQ_HEARTBEAT_TIMEOUT, T_INT, RW_, NULL},
+    {"XPUB_VERBOSER", ZMQ_XPUB_VERBOSER, T_BOOL, W_, NULL},
+    {"CONNECT_TIMEOUT", ZMQ_CONNECT_TIMEOUT, T_INT, RW_, NULL},
+    {"TCP_MAXRT", ZMQ_TCP_MAXRT, T_INT, RW_, NULL},
+    {"THREAD_SAFE", ZMQ_THREAD_SAFE, T_BOOL, R_, NULL},
+    {"MULTICAST_MAXTPDU", ZMQ_MULTICAST_MAXTPDU, T_INT, RW_, NULL},
+#ifdef ZMQ_BINDTODEVICE
+    {"BINDTODEVICE", ZMQ_BINDTODEVICE, T_STRING, RW_, NULL},
+#endif
+    /* options of libzmq 2 that libzmq 3 removed (set.hwm and
+     * set.recovery.ivl.msec map onto their successors in R) */
+    {"HWM", -1, T_GONE, RW_,
+     "ZMQ_HWM was removed in libzmq 3; use ZMQ_SNDHWM and ZMQ_RCVHWM "
+     "(set.hwm() sets both)"},
+    {"SWAP", -1, T_GONE, RW_,
+     "ZMQ_SWAP was removed in libzmq 3 and has no replacement"},
+    {"MCAST_LOOP", -1, T_GONE, RW_,
+     "ZMQ_MCAST_LOOP was removed in libzmq 3 and has no replacement"},
+    {"RECOVERY_IVL_MSEC", -1, T_GONE, RW_,
+     "ZMQ_RECOVERY_IVL_MSEC was removed in libzmq 3; ZMQ_RECOVERY_IVL is in "
+     "milliseconds now"},
+};
+
+#define N_OPTIONS (sizeof options / sizeof options[0])
+
+static const opt_def *option_find(SEXP name, int access) {
+  const char *s = rzmq_arg_string(name, "option", 0);
+  size_t i;
+  if (strncasecmp(s, "ZMQ_", 4) == 0) s += 4;
+  for (i = 0; i < N_OPTIONS; i++) {
+    if (strcasecmp(s, options[i].name) != 0) continue;
+    if (options[i].type == T_GONE) Rf_error("%s", options[i].note);
+    if (!(options[i].access & access))
+      Rf_error("socket option ZMQ_%s can only be %s", options[i].name,
+               access == W_ ? "read" : "set");
+    return &options[i];
+  }
+  Rf_error("`option` \"%s\" is not a zmq socket option this package knows",
+           s);
+  return NULL;
+}
+
+static double whole_value(SEXP v, double lo, double hi) {
+  double x = rzmq_arg_number(v, "option.value");
+  if (TYPEOF(v) != INTSXP && TYPEOF(v) != REALSXP && TYPEOF(v) != LGLSXP)
+    Rf_error("`option.value` must be a single number");
+  if (x != floor(x) || x < lo || x > hi)
+    Rf_error("`option.value` must be a whole number from %.0f to %.0f", lo, hi);
+  return x;
+}
+
+SEXP rzmq_option_set(SEXP sock, SEXP name, SEXP value) {
+  rzmq_sock *s = rzmq_socket_get(sock, "socket");
+  const opt_def *o = option_find(name, W_);
+  int rc = 0, iv;
+  int64_t i64;
+  uint64_t u64;
+  switch (o->type) {
+  case T_INT:
+  case T_BOOL:
+    if (o->type == T_BOOL && TYPEOF(value) == LGLSXP)
+      iv = rzmq_arg_flag(value, "option.value");
+    else
+      iv = (int)whole_value(value, -2147483647.0, 2147483647.0);
+    rc = zmq_setsockopt(s->handle, o->id, &iv, sizeof iv);
+    if (rc == 0 && o->id == ZMQ_RCVTIMEO) s->rcvtimeo = iv;
+    if (rc == 0 && o->id == ZMQ_SNDTIMEO) s->sndtimeo = iv;
+    break;
+  case T_INT64:
+    i64 = (int64_t)whole_value(value, -9007199254740992.0, 9007199254740992.0);
+    rc = zmq_setsockopt(s->handle, o->id, &i64, sizeof i64);
+    break;
+  case T_UINT64:
+    u64 = (uint64_t)whole_value(value, 0, 9007199254740992.0);
+    rc = zmq_setsockopt(s->handle, o->id, &u64, sizeof u64);
+    break;
+  case T_BYTES:
+  case T_STRING:
+    if (TYPEOF(value) == RAWSXP) {
+      rc = zmq_setsockopt(s->handle, o->id, RAW(value), (size_t)XLENGTH(value));
+    } else if (TYPEOF(value) == STRSXP && XLENGTH(value) == 1 &&
+               STRING_ELT(value, 0) != NA_STRING) {
+      const char *p = Rf_translateCharUTF8(STRING_ELT(value, 0));
+      rc = zmq_setsockopt(s->handle, o->id, p, strlen(p));
+    } else {
+      Rf_error("`option.value` must be a single string or a raw vector");
+    }
+    break;
+  case T_GONE:
+    break;
+  }
+  if (rc != 0) return rzmq_fail_false(zmq_errno());
+  return Rf_ScalarLogical(TRUE);
+}
+
+SEXP rzmq_option_get(SEXP sock, SEXP name) {
+  rzmq_sock *s = rzmq_socket_get(sock, "socket");
+  const opt_def *o = option_find(name, R_);
+  char buf[1024];
+  size_t len = sizeof buf;
+  int iv;
+  int64_t i64;
+  uint64_t u64;
+  SEXP out;
+  switch (o->type) {
+  case T_INT:
+  case T_BOOL:
+    len = sizeof iv;
+    if (zmq_getsockopt(s->handle, o->id, &iv, &len) != 0) break;
+    return o->type == T_BOOL ? Rf_ScalarLogical(iv != 0) : Rf_ScalarInteger(iv);
+  case T_INT64:
+    len = sizeof i64;
+    if (zmq_getsockopt(s->handle, o->id, &i64, &len) != 0) break;
+    return Rf_ScalarReal((double)i64);
+  case T_UINT64:
+    len = sizeof u64;
+    if (zmq_getsockopt(s->handle, o->id, &u64, &len) != 0) break;
+    return Rf_ScalarReal((double)u64);
+  case T_BYTES:
+    if (zmq_getsockopt(s->handle, o->id, buf, &len) != 0) break;
+    out = Rf_allocVector(RAWSXP, (R_xlen_t)len);
+    if (len > 0) memcpy(RAW(out), buf, len);
+    return out;
+  case T_STRING:
+    if (zmq_getsockopt(s->handle, o->id, buf, &len) != 0) break;
+    /* libzmq counts the terminating NUL */
+    while (len > 0 && buf[len - 1] == '\0') len--;
+    return Rf_ScalarString(Rf_mkCharLenCE(buf, (int)len, CE_UTF8));
+  case T_GONE:
+    break;
+  }
+  return rzmq_fail_null(zmq_errno());
+}
+
+SEXP rzmq_option_names(void) {
+  size_t i, n = 0;
+  SEXP out;
+  for (i = 0; i < N_OPTIONS; i++) n += options[i].type != T_GONE;
+  out = PROTECT(Rf_allocVector(STRSXP, (R_xlen_t)n));
+  for (i = 0, n = 0; i < N_OPTIONS; i++) {
+    char nm[64];
+    if (options[i].type == T_GONE) continue;
+    snprintf(nm, sizeof nm, "ZMQ_%s", options[i].name);
+    SET_STRING_ELT(out, (R_xlen_t)n++, Rf_mkChar(nm));
+  }
+  UNPROTECT(1);
+  return out;
+}

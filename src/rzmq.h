@@ -1,0 +1,126 @@
+/* rzmq.h: the one internal header. Handle structs, tags and the functions each
+ * C file offers the others. R reaches all of this only through init.c's table. */
+#ifndef RZMQ_H
+#define RZMQ_H
+
+#define R_NO_REMAP
+#include <R.h>
+#include <Rinternals.h>
+#include <stddef.h>
+#include <zmq.h>
+
+/* ---- handles ------------------------------------------------------------ */
+
+typedef struct rzmq_sock rzmq_sock;
+
+/* A context lives until its R handle is gone (or it is destroyed) AND every
+ * socket made on it is closed; `holders` counts the structs pointing here. */
+typedef struct rzmq_ctx {
+  void *handle;            /* zmq context; NULL once handed to termination */
+  unsigned gen;            /* fork generation it was created in */
+  int term_requested;      /* destroyed or finalized: terminate when socket-free */
+  int holders;             /* R handle (until finalized) + each socket struct */
+  rzmq_sock *sockets;      /* open sockets, for destroy and exit */
+  struct rzmq_ctx *prev, *next; /* every live context, for exit */
+} rzmq_ctx;
+
+struct rzmq_sock {
+  void *handle;            /* zmq socket; NULL once closed */
+  rzmq_ctx *ctx;
+  unsigned gen;
+  int type;
+  int rcvtimeo, sndtimeo;  /* cached from our own setters, in ms (-1 forever) */
+  rzmq_sock *prev, *next;  /* siblings in ctx->sockets while open */
+};
+
+typedef struct rzmq_msgobj {
+  zmq_msg_t msg;
+  unsigned gen;
+  int live;
+} rzmq_msgobj;
+
+extern SEXP rzmq_tag_context, rzmq_tag_socket, rzmq_tag_message;
+extern unsigned rzmq_fork_gen;
+
+/* ---- errors.c ------------------------------------------------------------ */
+void rzmq_set_errno(int err);
+SEXP rzmq_fail_false(int err);   /* store, report (unless EAGAIN), FALSE */
+SEXP rzmq_fail_null(int err);    /* store, report (unless EAGAIN), NULL */
+void rzmq_report(int err);       /* store and message() the text (unless EAGAIN) */
+void rzmq_report_text(int err, const char *text);
+SEXP rzmq_errno_get(void);
+SEXP rzmq_strerror_get(void);
+SEXP rzmq_version_get(void);
+
+/* ---- argument helpers (errors.c) ----------------------------------------- */
+int rzmq_arg_flag(SEXP x, const char *name);
+const char *rzmq_arg_string(SEXP x, const char *name, int allow_empty);
+double rzmq_arg_number(SEXP x, const char *name);
+
+/* ---- context.c ----------------------------------------------------------- */
+rzmq_ctx *rzmq_context_get(SEXP x, const char *name);
+void rzmq_context_socket_closed(rzmq_ctx *ctx);
+void rzmq_context_holder_gone(rzmq_ctx *ctx);
+void rzmq_context_link(rzmq_ctx *ctx, rzmq_sock *s);
+void rzmq_context_unlink(rzmq_ctx *ctx, rzmq_sock *s);
+void rzmq_lifetime_init(DllInfo *dll);
+SEXP rzmq_context_new(SEXP threads);
+SEXP rzmq_context_destroy(SEXP ctx, SEXP linger);
+SEXP rzmq_exit_cleanup(SEXP timeout);
+
+/* ---- socket.c ------------------------------------------------------------ */
+rzmq_sock *rzmq_socket_get(SEXP x, const char *name);
+void rzmq_socket_release(rzmq_sock *s);
+SEXP rzmq_socket_new(SEXP ctx, SEXP type);
+SEXP rzmq_socket_bind(SEXP sock, SEXP addr);
+SEXP rzmq_socket_connect(SEXP sock, SEXP addr);
+SEXP rzmq_socket_disconnect(SEXP sock, SEXP addr);
+SEXP rzmq_socket_unbind(SEXP sock, SEXP addr);
+SEXP rzmq_socket_close(SEXP sock);
+SEXP rzmq_handle_kind(SEXP x);
+
+/* ---- options.c ----------------------------------------------------------- */
+SEXP rzmq_option_set(SEXP sock, SEXP name, SEXP value);
+SEXP rzmq_option_get(SEXP sock, SEXP name);
+SEXP rzmq_option_names(void);
+
+/* ---- wait (poll.c) ------------------------------------------------------- */
+/* Wait until `events` is ready on one socket or the deadline (from
+ * rzmq_deadline; negative: forever) passes, in short slices with a user-interrupt check between them. The
+ * interrupt unwinds; `cleanup(data)` runs first if given. Returns 0 when
+ * ready, else an errno value (EAGAIN on timeout). */
+typedef void (*rzmq_cleanup_fn)(void *);
+int rzmq_wait(void *sock, short events, double deadline,
+              rzmq_cleanup_fn cleanup, void *data);
+double rzmq_deadline(int timeout_ms);
+void rzmq_check_interrupt(rzmq_cleanup_fn cleanup, void *data);
+void rzmq_msg_cleanup(void *msg); /* closes a zmq_msg_t */
+double rzmq_now_ms(void);
+SEXP rzmq_poll(SEXP sockets, SEXP events, SEXP timeout);
+
+/* ---- message.c ----------------------------------------------------------- */
+int rzmq_send_msg(rzmq_sock *s, zmq_msg_t *msg, int more);
+SEXP rzmq_send(SEXP sock, SEXP data, SEXP more, SEXP serialize, SEXP xdr);
+SEXP rzmq_send_raw(SEXP sock, SEXP data, SEXP more);
+SEXP rzmq_send_null(SEXP sock, SEXP more);
+SEXP rzmq_send_string(SEXP sock, SEXP data, SEXP more);
+SEXP rzmq_send_multipart(SEXP sock, SEXP parts);
+SEXP rzmq_receive(SEXP sock, SEXP unserialize, SEXP dontwait);
+SEXP rzmq_receive_null(SEXP sock);
+SEXP rzmq_receive_string(SEXP sock);
+SEXP rzmq_receive_int(SEXP sock);
+SEXP rzmq_receive_double(SEXP sock);
+SEXP rzmq_receive_multipart(SEXP sock);
+SEXP rzmq_message_new(SEXP data, SEXP serialize, SEXP xdr);
+SEXP rzmq_message_send(SEXP sock, SEXP msg, SEXP more);
+
+/* ---- serialize.c --------------------------------------------------------- */
+/* Serialize `x` into a fresh zmq message (initialised by this call). */
+void rzmq_serialize_to_msg(SEXP x, int xdr, zmq_msg_t *msg);
+/* Unserialize the bytes of `msg`; on any R error the message is closed
+ * before the error propagates. The message is always closed on return. */
+SEXP rzmq_unserialize_msg(zmq_msg_t *msg);
+/* Run fn(msg, data) under unwind protection that closes msg on a jump. */
+SEXP rzmq_with_msg(zmq_msg_t *msg, SEXP (*fn)(zmq_msg_t *, void *), void *data);
+
+#endif

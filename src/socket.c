@@ -1,0 +1,143 @@
+/* socket.c: socket handles: create, validate, bind/connect, release. A
+ * socket's external pointer protects its context's, so the context cannot
+ * be collected first; closing never blocks (libzmq lingers in the background). */
+#include "rzmq.h"
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static const struct {
+  const char *name;
+  int type;
+} socket_types[] = {
+    {"PAIR", ZMQ_PAIR},     {"PUB", ZMQ_PUB},       {"SUB", ZMQ_SUB},
+    {"REQ", ZMQ_REQ},       {"REP", ZMQ_REP},       {"DEALER", ZMQ_DEALER},
+    {"ROUTER", ZMQ_ROUTER}, {"PULL", ZMQ_PULL},     {"PUSH", ZMQ_PUSH},
+    {"XPUB", ZMQ_XPUB},     {"XSUB", ZMQ_XSUB},     {"STREAM", ZMQ_STREAM},
+    {"XREQ", ZMQ_DEALER},   {"XREP", ZMQ_ROUTER},
+};
+
+static int socket_type_from_name(const char *name) {
+  size_t i;
+  /* "ZMQ_REQ", "REQ" and "req" all name the same type */
+  if (strncasecmp(name, "ZMQ_", 4) == 0) name += 4;
+  for (i = 0; i < sizeof socket_types / sizeof socket_types[0]; i++)
+    if (strcasecmp(name, socket_types[i].name) == 0) return socket_types[i].type;
+  return -1;
+}
+
+void rzmq_socket_release(rzmq_sock *s) {
+  void *h = s->handle;
+  if (h == NULL) return;
+  s->handle = NULL;
+  zmq_close(h); /* returns at once; pending messages linger in libzmq */
+  rzmq_context_unlink(s->ctx, s);
+  rzmq_context_socket_closed(s->ctx);
+}
+
+static void sock_finalize(SEXP x) {
+  rzmq_sock *s = R_ExternalPtrAddr(x);
+  if (s == NULL) return;
+  R_ClearExternalPtr(x);
+  if (s->gen != rzmq_fork_gen) return; /* the parent's: not ours to touch */
+  rzmq_socket_release(s);
+  rzmq_context_holder_gone(s->ctx);
+  free(s);
+}
+
+rzmq_sock *rzmq_socket_get(SEXP x, const char *name) {
+  rzmq_sock *s;
+  if (TYPEOF(x) != EXTPTRSXP || R_ExternalPtrTag(x) != rzmq_tag_socket) {
+    if (TYPEOF(x) == EXTPTRSXP && R_ExternalPtrTag(x) == rzmq_tag_context)
+      Rf_error("`%s` must be a zmq socket, not a zmq context", name);
+    if (TYPEOF(x) == EXTPTRSXP && R_ExternalPtrTag(x) == rzmq_tag_message)
+      Rf_error("`%s` must be a zmq socket, not a zmq message", name);
+    Rf_error("`%s` must be a zmq socket made by init.socket()", name);
+  }
+  s = R_ExternalPtrAddr(x);
+  if (s == NULL)
+    Rf_error("`%s` is not a live zmq socket (was it saved and restored?)",
+             name);
+  if (s->gen != rzmq_fork_gen)
+    Rf_error("`%s` was created in another process and cannot be used here",
+             name);
+  if (s->handle == NULL) Rf_error("`%s` has been closed", name);
+  return s;
+}
+
+SEXP rzmq_socket_new(SEXP context, SEXP type) {
+  rzmq_ctx *ctx = rzmq_context_get(context, "context");
+  const char *tname = rzmq_arg_string(type, "socket.type", 0);
+  int t = socket_type_from_name(tname);
+  rzmq_sock *s;
+  SEXP ptr;
+  if (t < 0)
+    Rf_error("`socket.type` \"%s\" is not a zmq socket type; use one of "
+             "ZMQ_PAIR, ZMQ_PUB, ZMQ_SUB, ZMQ_REQ, ZMQ_REP, ZMQ_DEALER, "
+             "ZMQ_ROUTER, ZMQ_PULL, ZMQ_PUSH, ZMQ_XPUB, ZMQ_XSUB, ZMQ_STREAM",
+             tname);
+  s = calloc(1, sizeof *s);
+  if (s == NULL) Rf_error("cannot allocate a zmq socket");
+  /* prot = the context's handle: it stays reachable while the socket is */
+  ptr = PROTECT(R_MakeExternalPtr(s, rzmq_tag_socket, context));
+  s->ctx = ctx;
+  s->gen = rzmq_fork_gen;
+  s->type = t;
+  s->rcvtimeo = -1;
+  s->sndtimeo = -1;
+  ctx->holders++; /* given back by sock_finalize, even if zmq_socket fails */
+  R_RegisterCFinalizerEx(ptr, sock_finalize, TRUE);
+  s->handle = zmq_socket(ctx->handle, t);
+  if (s->handle == NULL) {
+    int err = zmq_errno();
+    rzmq_set_errno(err);
+    Rf_error("cannot create a %s socket: %s", tname, zmq_strerror(err));
+  }
+  rzmq_context_link(ctx, s);
+  UNPROTECT(1);
+  return ptr;
+}
+
+typedef int (*endpoint_fn)(void *, const char *);
+
+static SEXP socket_endpoint(SEXP sock, SEXP addr, endpoint_fn fn) {
+  rzmq_sock *s = rzmq_socket_get(sock, "socket");
+  const char *a = rzmq_arg_string(addr, "address", 0);
+  if (fn(s->handle, a) != 0) return rzmq_fail_false(zmq_errno());
+  return Rf_ScalarLogical(TRUE);
+}
+
+SEXP rzmq_socket_bind(SEXP sock, SEXP addr) {
+  return socket_endpoint(sock, addr, zmq_bind);
+}
+SEXP rzmq_socket_connect(SEXP sock, SEXP addr) {
+  return socket_endpoint(sock, addr, zmq_connect);
+}
+SEXP rzmq_socket_disconnect(SEXP sock, SEXP addr) {
+  return socket_endpoint(sock, addr, zmq_disconnect);
+}
+SEXP rzmq_socket_unbind(SEXP sock, SEXP addr) {
+  return socket_endpoint(sock, addr, zmq_unbind);
+}
+
+SEXP rzmq_socket_close(SEXP sock) {
+  if (TYPEOF(sock) == EXTPTRSXP && R_ExternalPtrTag(sock) == rzmq_tag_socket) {
+    rzmq_sock *s = R_ExternalPtrAddr(sock);
+    if (s != NULL && s->gen == rzmq_fork_gen && s->handle == NULL)
+      return Rf_ScalarLogical(TRUE); /* closing twice is harmless */
+  }
+  rzmq_socket_release(rzmq_socket_get(sock, "socket"));
+  return Rf_ScalarLogical(TRUE);
+}
+
+/* "context", "socket", "message" or NA: lets R code tell handles apart. */
+SEXP rzmq_handle_kind(SEXP x) {
+  if (TYPEOF(x) == EXTPTRSXP) {
+    SEXP tag = R_ExternalPtrTag(x);
+    if (tag == rzmq_tag_context) return Rf_mkString("context");
+    if (tag == rzmq_tag_socket) return Rf_mkString("socket");
+    if (tag == rzmq_tag_message) return Rf_mkString("message");
+  }
+  return Rf_ScalarString(NA_STRING);
+}
