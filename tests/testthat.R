@@ -1,0 +1,4 @@
+library(testthat)
+library(rzmq)
+
+test_check("rzmq")
