@@ -111,7 +111,7 @@ print(table(pid = done_by))
 cat(sprintf("\nWall time: %.2f s with %d workers (plus %.1f s start-up), %.2f s serially\n",
             t_parallel, n_workers, t_start, t_serial))
 
-set.linger(vent, 1000L)  # make sure the stop messages get out
+invisible(set.linger(vent, 1000L))  # make sure the stop messages get out
 destroy.socket(vent)
 destroy.socket(sink)
 destroy.context(ctx)

@@ -37,7 +37,7 @@ repeat {
                             worker = Sys.getpid(), result = value))
 }
 
-set.linger(results, 1000L)  # let the last result leave before closing
+invisible(set.linger(results, 1000L))  # let the last result leave before closing
 destroy.socket(tasks)
 destroy.socket(results)
 destroy.context(ctx)
