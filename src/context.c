@@ -123,21 +123,8 @@ static void atfork_child(void) {
   pthread_mutex_unlock(&term_mu);
 }
 
-/* The exit hook: a C finalizer run at exit on an object that never dies. It
- * was registered before any handle, so R runs it after theirs; it does not
- * rely on that, as it closes whatever is still open itself. */
-static void exit_hook(SEXP x) {
-  (void)x;
-  rzmq_exit_cleanup(R_NilValue);
-}
-
 void rzmq_lifetime_init(DllInfo *dll) {
-  SEXP hook;
   (void)dll;
-  hook = PROTECT(R_MakeExternalPtr(NULL, R_NilValue, R_NilValue));
-  R_PreserveObject(hook);
-  R_RegisterCFinalizerEx(hook, exit_hook, TRUE);
-  UNPROTECT(1);
   rzmq_tag_context = Rf_install("rzmq_context");
   rzmq_tag_socket = Rf_install("rzmq_socket");
   rzmq_tag_message = Rf_install("rzmq_message");
@@ -275,14 +262,13 @@ SEXP rzmq_context_destroy(SEXP x, SEXP linger) {
   return Rf_ScalarLogical(TRUE);
 }
 
-/* Run once at exit (from exit_hook): close what is still
+/* Run once at exit (an R finalizer registered by .onLoad; an R closure, so
+ * that it cannot call into an unloaded library): close what is still
  * open, terminate every context, and give queued messages up to `timeout`
  * seconds to leave, so a script's last results are delivered but a peer
  * that never comes cannot keep the process alive. */
 SEXP rzmq_exit_cleanup(SEXP timeout) {
   double secs = 3;
-  if (timeout == R_NilValue)
-    timeout = Rf_GetOption1(Rf_install("rzmq.exit.timeout"));
   struct timespec ts;
   rzmq_ctx *ctx, *next;
   if (TYPEOF(timeout) == REALSXP || TYPEOF(timeout) == INTSXP) {

@@ -13,6 +13,7 @@ static const R_CallMethodDef call_methods[] = {
     ENTRY(rzmq_strerror_get, 0),
     ENTRY(rzmq_context_new, 1),
     ENTRY(rzmq_context_destroy, 2),
+    ENTRY(rzmq_exit_cleanup, 1),
     ENTRY(rzmq_socket_new, 2),
     ENTRY(rzmq_socket_bind, 2),
     ENTRY(rzmq_socket_connect, 2),
