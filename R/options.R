@@ -46,98 +46,98 @@ NULL
 #' @rdname socket.options
 #' @export
 set.hwm <- function(socket, option.value) {
-  .Call(c_rzmq_option_set, socket, "SNDHWM", option.value) &&
-    .Call(c_rzmq_option_set, socket, "RCVHWM", option.value)
+  .Call(c_rzmq_option_set, socket, "SNDHWM", option.value, "option.value") &&
+    .Call(c_rzmq_option_set, socket, "RCVHWM", option.value, "option.value")
 }
 
 #' @rdname socket.options
 #' @export
 set.swap <- function(socket, option.value) {
-  .Call(c_rzmq_option_set, socket, "SWAP", option.value)
+  .Call(c_rzmq_option_set, socket, "SWAP", option.value, "option.value")
 }
 
 #' @rdname socket.options
 #' @export
 set.affinity <- function(socket, option.value) {
-  .Call(c_rzmq_option_set, socket, "AFFINITY", option.value)
+  .Call(c_rzmq_option_set, socket, "AFFINITY", option.value, "option.value")
 }
 
 #' @rdname socket.options
 #' @export
 set.identity <- function(socket, option.value) {
-  .Call(c_rzmq_option_set, socket, "IDENTITY", option.value)
+  .Call(c_rzmq_option_set, socket, "IDENTITY", option.value, "option.value")
 }
 
 #' @rdname socket.options
 #' @export
 subscribe <- function(socket, option.value) {
-  invisible(.Call(c_rzmq_option_set, socket, "SUBSCRIBE", option.value))
+  invisible(.Call(c_rzmq_option_set, socket, "SUBSCRIBE", option.value, "option.value"))
 }
 
 #' @rdname socket.options
 #' @export
 unsubscribe <- function(socket, option.value) {
-  .Call(c_rzmq_option_set, socket, "UNSUBSCRIBE", option.value)
+  .Call(c_rzmq_option_set, socket, "UNSUBSCRIBE", option.value, "option.value")
 }
 
 #' @rdname socket.options
 #' @export
 set.rate <- function(socket, option.value) {
-  .Call(c_rzmq_option_set, socket, "RATE", option.value)
+  .Call(c_rzmq_option_set, socket, "RATE", option.value, "option.value")
 }
 
 #' @rdname socket.options
 #' @export
 set.recovery.ivl <- function(socket, option.value) {
-  .Call(c_rzmq_option_set, socket, "RECOVERY_IVL", option.value)
+  .Call(c_rzmq_option_set, socket, "RECOVERY_IVL", option.value, "option.value")
 }
 
 #' @rdname socket.options
 #' @export
 set.recovery.ivl.msec <- function(socket, option.value) {
-  .Call(c_rzmq_option_set, socket, "RECOVERY_IVL", option.value)
+  .Call(c_rzmq_option_set, socket, "RECOVERY_IVL", option.value, "option.value")
 }
 
 #' @rdname socket.options
 #' @export
 set.mcast.loop <- function(socket, option.value) {
-  .Call(c_rzmq_option_set, socket, "MCAST_LOOP", option.value)
+  .Call(c_rzmq_option_set, socket, "MCAST_LOOP", option.value, "option.value")
 }
 
 #' @rdname socket.options
 #' @export
 set.sndbuf <- function(socket, option.value) {
-  .Call(c_rzmq_option_set, socket, "SNDBUF", option.value)
+  .Call(c_rzmq_option_set, socket, "SNDBUF", option.value, "option.value")
 }
 
 #' @rdname socket.options
 #' @export
 set.rcvbuf <- function(socket, option.value) {
-  .Call(c_rzmq_option_set, socket, "RCVBUF", option.value)
+  .Call(c_rzmq_option_set, socket, "RCVBUF", option.value, "option.value")
 }
 
 #' @rdname socket.options
 #' @export
 set.linger <- function(socket, option.value) {
-  .Call(c_rzmq_option_set, socket, "LINGER", option.value)
+  .Call(c_rzmq_option_set, socket, "LINGER", option.value, "option.value")
 }
 
 #' @rdname socket.options
 #' @export
 set.reconnect.ivl <- function(socket, option.value) {
-  .Call(c_rzmq_option_set, socket, "RECONNECT_IVL", option.value)
+  .Call(c_rzmq_option_set, socket, "RECONNECT_IVL", option.value, "option.value")
 }
 
 #' @rdname socket.options
 #' @export
 set.zmq.backlog <- function(socket, option.value) {
-  .Call(c_rzmq_option_set, socket, "BACKLOG", option.value)
+  .Call(c_rzmq_option_set, socket, "BACKLOG", option.value, "option.value")
 }
 
 #' @rdname socket.options
 #' @export
 set.reconnect.ivl.max <- function(socket, option.value) {
-  .Call(c_rzmq_option_set, socket, "RECONNECT_IVL_MAX", option.value)
+  .Call(c_rzmq_option_set, socket, "RECONNECT_IVL_MAX", option.value, "option.value")
 }
 
 #' @rdname socket.options
@@ -159,7 +159,7 @@ get.send.timeout <- function(socket) {
 #' @rdname socket.options
 #' @export
 set.send.timeout <- function(socket, option.value) {
-  .Call(c_rzmq_option_set, socket, "SNDTIMEO", option.value)
+  .Call(c_rzmq_option_set, socket, "SNDTIMEO", option.value, "option.value")
 }
 
 #' @rdname socket.options
@@ -171,7 +171,7 @@ get.rcv.timeout <- function(socket) {
 #' @rdname socket.options
 #' @export
 set.rcv.timeout <- function(socket, option.value) {
-  .Call(c_rzmq_option_set, socket, "RCVTIMEO", option.value)
+  .Call(c_rzmq_option_set, socket, "RCVTIMEO", option.value, "option.value")
 }
 
 #' Set or get any socket option by name
@@ -199,7 +199,7 @@ set.rcv.timeout <- function(socket, option.value) {
 #' head(sockopt.names())
 #' @export
 set.sockopt <- function(socket, option, value) {
-  .Call(c_rzmq_option_set, socket, option, value)
+  .Call(c_rzmq_option_set, socket, option, value, "value")
 }
 
 #' @rdname set.sockopt

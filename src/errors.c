@@ -50,20 +50,21 @@ SEXP rzmq_version_get(void) {
 /* ---- arguments ----------------------------------------------------------- */
 
 int rzmq_arg_flag(SEXP x, const char *name) {
-  if (XLENGTH(x) == 1) {
-    switch (TYPEOF(x)) {
-    case LGLSXP:
-      if (LOGICAL(x)[0] != NA_LOGICAL) return LOGICAL(x)[0] != 0;
-      break;
-    case INTSXP:
-      if (INTEGER(x)[0] != NA_INTEGER) return INTEGER(x)[0] != 0;
-      break;
-    case REALSXP:
-      if (!ISNAN(REAL(x)[0])) return REAL(x)[0] != 0;
-      break;
-    default:
-      break;
-    }
+  /* the type first: XLENGTH of a non-vector is an R error naming nothing */
+  switch (TYPEOF(x)) {
+  case LGLSXP:
+    if (XLENGTH(x) == 1 && LOGICAL(x)[0] != NA_LOGICAL)
+      return LOGICAL(x)[0] != 0;
+    break;
+  case INTSXP:
+    if (XLENGTH(x) == 1 && INTEGER(x)[0] != NA_INTEGER)
+      return INTEGER(x)[0] != 0;
+    break;
+  case REALSXP:
+    if (XLENGTH(x) == 1 && !ISNAN(REAL(x)[0])) return REAL(x)[0] != 0;
+    break;
+  default:
+    break;
   }
   Rf_error("`%s` must be TRUE or FALSE", name);
   return 0; /* not reached */
@@ -82,20 +83,22 @@ const char *rzmq_arg_string(SEXP x, const char *name, int allow_empty) {
 
 double rzmq_arg_number(SEXP x, const char *name) {
   double v;
-  if (XLENGTH(x) != 1) Rf_error("`%s` must be a single number", name);
   switch (TYPEOF(x)) {
   case INTSXP:
+    if (XLENGTH(x) != 1) Rf_error("`%s` must be a single number", name);
     v = INTEGER(x)[0] == NA_INTEGER ? NA_REAL : (double)INTEGER(x)[0];
     break;
   case REALSXP:
+    if (XLENGTH(x) != 1) Rf_error("`%s` must be a single number", name);
     v = REAL(x)[0];
     break;
   case LGLSXP:
+    if (XLENGTH(x) != 1) Rf_error("`%s` must be a single number", name);
     v = LOGICAL(x)[0] == NA_LOGICAL ? NA_REAL : (double)LOGICAL(x)[0];
     break;
   default:
     Rf_error("`%s` must be a single number", name);
   }
-  if (ISNA(v) || ISNAN(v)) Rf_error("`%s` must not be NA", name);
+  if (ISNAN(v)) Rf_error("`%s` must not be NA", name);
   return v;
 }

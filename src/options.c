@@ -8,7 +8,8 @@
 #include <string.h>
 #include <strings.h>
 
-enum opt_type { T_INT, T_BOOL, T_INT64, T_UINT64, T_BYTES, T_STRING, T_GONE };
+enum opt_type { T_INT, T_BOOL, T_INT64, T_UINT64, T_BYTES, T_STRING, T_KEY,
+                T_GONE };
 enum { R_ = 1, W_ = 2, RW_ = 3 };
 
 typedef struct {
@@ -58,9 +59,9 @@ static const opt_def options[] = {
     {"PLAIN_USERNAME", ZMQ_PLAIN_USERNAME, T_STRING, RW_, NULL},
     {"PLAIN_PASSWORD", ZMQ_PLAIN_PASSWORD, T_STRING, RW_, NULL},
     {"CURVE_SERVER", ZMQ_CURVE_SERVER, T_BOOL, RW_, NULL},
-    {"CURVE_PUBLICKEY", ZMQ_CURVE_PUBLICKEY, T_BYTES, RW_, NULL},
-    {"CURVE_SECRETKEY", ZMQ_CURVE_SECRETKEY, T_BYTES, RW_, NULL},
-    {"CURVE_SERVERKEY", ZMQ_CURVE_SERVERKEY, T_BYTES, RW_, NULL},
+    {"CURVE_PUBLICKEY", ZMQ_CURVE_PUBLICKEY, T_KEY, RW_, NULL},
+    {"CURVE_SECRETKEY", ZMQ_CURVE_SECRETKEY, T_KEY, RW_, NULL},
+    {"CURVE_SERVERKEY", ZMQ_CURVE_SERVERKEY, T_KEY, RW_, NULL},
     {"PROBE_ROUTER", ZMQ_PROBE_ROUTER, T_BOOL, W_, NULL},
     {"REQ_CORRELATE", ZMQ_REQ_CORRELATE, T_BOOL, W_, NULL},
     {"REQ_RELAXED", ZMQ_REQ_RELAXED, T_BOOL, W_, NULL},
@@ -119,17 +120,16 @@ static const opt_def *option_find(SEXP name, int access) {
   return NULL;
 }
 
-static double whole_value(SEXP v, double lo, double hi) {
-  double x = rzmq_arg_number(v, "option.value");
-  if (TYPEOF(v) != INTSXP && TYPEOF(v) != REALSXP && TYPEOF(v) != LGLSXP)
-    Rf_error("`option.value` must be a single number");
+static double whole_value(SEXP v, const char *arg, double lo, double hi) {
+  double x = rzmq_arg_number(v, arg);
   if (x != floor(x) || x < lo || x > hi)
-    Rf_error("`option.value` must be a whole number from %.0f to %.0f", lo, hi);
+    Rf_error("`%s` must be a whole number from %.0f to %.0f", arg, lo, hi);
   return x;
 }
 
-SEXP rzmq_option_set(SEXP sock, SEXP name, SEXP value) {
+SEXP rzmq_option_set(SEXP sock, SEXP name, SEXP value, SEXP argname) {
   rzmq_sock *s = rzmq_socket_get(sock, "socket");
+  const char *arg = rzmq_arg_string(argname, "argname", 0);
   const opt_def *o = option_find(name, W_);
   int rc = 0, iv;
   int64_t i64;
@@ -138,23 +138,24 @@ SEXP rzmq_option_set(SEXP sock, SEXP name, SEXP value) {
   case T_INT:
   case T_BOOL:
     if (o->type == T_BOOL && TYPEOF(value) == LGLSXP)
-      iv = rzmq_arg_flag(value, "option.value");
+      iv = rzmq_arg_flag(value, arg);
     else
-      iv = (int)whole_value(value, -2147483647.0, 2147483647.0);
+      iv = (int)whole_value(value, arg, -2147483647.0, 2147483647.0);
     rc = zmq_setsockopt(s->handle, o->id, &iv, sizeof iv);
     if (rc == 0 && o->id == ZMQ_RCVTIMEO) s->rcvtimeo = iv;
     if (rc == 0 && o->id == ZMQ_SNDTIMEO) s->sndtimeo = iv;
     break;
   case T_INT64:
-    i64 = (int64_t)whole_value(value, -9007199254740992.0, 9007199254740992.0);
+    i64 = (int64_t)whole_value(value, arg, -9007199254740992.0, 9007199254740992.0);
     rc = zmq_setsockopt(s->handle, o->id, &i64, sizeof i64);
     break;
   case T_UINT64:
-    u64 = (uint64_t)whole_value(value, 0, 9007199254740992.0);
+    u64 = (uint64_t)whole_value(value, arg, 0, 9007199254740992.0);
     rc = zmq_setsockopt(s->handle, o->id, &u64, sizeof u64);
     break;
   case T_BYTES:
   case T_STRING:
+  case T_KEY: /* 32 bytes, or 40 characters of Z85: libzmq tells by size */
     if (TYPEOF(value) == RAWSXP) {
       rc = zmq_setsockopt(s->handle, o->id, RAW(value), (size_t)XLENGTH(value));
     } else if (TYPEOF(value) == STRSXP && XLENGTH(value) == 1 &&
@@ -162,7 +163,7 @@ SEXP rzmq_option_set(SEXP sock, SEXP name, SEXP value) {
       const char *p = Rf_translateCharUTF8(STRING_ELT(value, 0));
       rc = zmq_setsockopt(s->handle, o->id, p, strlen(p));
     } else {
-      Rf_error("`option.value` must be a single string or a raw vector");
+      Rf_error("`%s` must be a single string or a raw vector", arg);
     }
     break;
   case T_GONE:
@@ -199,6 +200,12 @@ SEXP rzmq_option_get(SEXP sock, SEXP name) {
     if (zmq_getsockopt(s->handle, o->id, buf, &len) != 0) break;
     out = Rf_allocVector(RAWSXP, (R_xlen_t)len);
     if (len > 0) memcpy(RAW(out), buf, len);
+    return out;
+  case T_KEY:
+    len = 32; /* libzmq insists: 32 for binary, 41 for Z85 */
+    if (zmq_getsockopt(s->handle, o->id, buf, &len) != 0) break;
+    out = Rf_allocVector(RAWSXP, (R_xlen_t)len);
+    memcpy(RAW(out), buf, len);
     return out;
   case T_STRING:
     if (zmq_getsockopt(s->handle, o->id, buf, &len) != 0) break;

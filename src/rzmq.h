@@ -80,7 +80,7 @@ SEXP rzmq_socket_close(SEXP sock);
 SEXP rzmq_handle_kind(SEXP x);
 
 /* ---- options.c ----------------------------------------------------------- */
-SEXP rzmq_option_set(SEXP sock, SEXP name, SEXP value);
+SEXP rzmq_option_set(SEXP sock, SEXP name, SEXP value, SEXP argname);
 SEXP rzmq_option_get(SEXP sock, SEXP name);
 SEXP rzmq_option_names(void);
 

@@ -1,0 +1,116 @@
+# Serialization: the bytes on the wire are exactly base R's serialize(), any
+# serialization base R reads is accepted, and garbage is an R error, never a
+# crash.
+
+wire_objects <- list(
+  NULL, TRUE, NA, 1L, c(1.5, NA, -Inf), "text", c("h\u00e9", NA, ""),
+  raw(0), as.raw(0:255), 1:1000, complex(real = 1, imaginary = -2),
+  list(a = 1, b = list(c = "d")), data.frame(x = 1:3, y = c("a", "b", "c")),
+  factor(c("lo", "hi", "lo")), matrix(runif(20), 4), as.Date("2020-01-01"),
+  quote(f(x, y = 2)), expression(1 + 2), as.name("sym"),
+  structure(1:3, class = "myclass", note = "attr"), globalenv(), sum,
+  pairlist(a = 1, 2)
+)
+
+test_that("send.socket() sends exactly serialize(x, NULL, xdr = FALSE) by default", {
+  skip_if(.Platform$endian != "little")
+  p <- socket_pair()
+  for (i in seq_along(wire_objects)) {
+    x <- wire_objects[[i]]
+    expect_true(send.socket(p$b, x))
+    got <- receive.socket(p$a, unserialize = FALSE)
+    expect_identical(got, serialize(x, NULL, xdr = FALSE), label = paste("object", i))
+  }
+})
+
+test_that("send.socket(xdr = TRUE) sends exactly serialize(x, NULL, xdr = TRUE)", {
+  p <- socket_pair()
+  for (i in seq_along(wire_objects)) {
+    x <- wire_objects[[i]]
+    expect_true(send.socket(p$b, x, xdr = TRUE))
+    got <- receive.socket(p$a, unserialize = FALSE)
+    expect_identical(got, serialize(x, NULL, xdr = TRUE), label = paste("object", i))
+  }
+  expect_true(send.socket(p$b, wire_objects, xdr = FALSE))
+  expect_identical(receive.socket(p$a, unserialize = FALSE), serialize(wire_objects, NULL, xdr = FALSE))
+})
+
+test_that("init.message() carries the same bytes as serialize()", {
+  p <- socket_pair()
+  x <- list(a = 1:10, b = "common")
+  expect_true(send.message.object(p$b, init.message(x)))
+  expect_identical(receive.socket(p$a, unserialize = FALSE), serialize(x, NULL, xdr = .Platform$endian == "big"))
+  expect_true(send.message.object(p$b, init.message(x, xdr = TRUE)))
+  expect_identical(receive.socket(p$a, unserialize = FALSE), serialize(x, NULL, xdr = TRUE))
+})
+
+test_that("receive.socket() accepts every serialization base R writes", {
+  p <- socket_pair()
+  x <- list(n = c(1.25, NA), s = c("a", "\u00fc"), i = 1:3, l = list(TRUE, NULL))
+  variants <- list(
+    v3_native = serialize(x, NULL, xdr = FALSE),
+    v3_xdr = serialize(x, NULL, xdr = TRUE),
+    v2_native = serialize(x, NULL, xdr = FALSE, version = 2),
+    v2_xdr = serialize(x, NULL, xdr = TRUE, version = 2),
+    v3_ascii = serialize(x, NULL, ascii = TRUE),
+    v2_ascii = serialize(x, NULL, ascii = TRUE, version = 2)
+  )
+  for (nm in names(variants)) {
+    expect_true(send.socket(p$b, variants[[nm]], serialize = FALSE))
+    expect_identical(receive.socket(p$a), x, label = nm)
+  }
+})
+
+test_that("a 50 MB numeric vector round-trips identical", {
+  p <- socket_pair()
+  set.seed(1)
+  x <- runif(6.6e6)
+  expect_gt(as.numeric(object.size(x)), 50e6)
+  expect_true(send.socket(p$b, x))
+  expect_true(readable(p$a))
+  expect_identical(receive.socket(p$a), x)
+  # and as bytes, equal to base R's serialization
+  expect_true(send.socket(p$b, x, xdr = TRUE))
+  expect_identical(receive.socket(p$a, unserialize = FALSE), serialize(x, NULL, xdr = TRUE))
+})
+
+test_that("random bytes give a clean R error or a value, as base unserialize() does", {
+  p <- socket_pair()
+  set.seed(20240229)
+  header <- serialize(NULL, NULL, xdr = FALSE)[1:14] # "B\n" + versions
+  outcome <- function(expr) {
+    tryCatch(list(ok = TRUE, value = expr), error = function(e) list(ok = FALSE, msg = conditionMessage(e)))
+  }
+  n_error <- 0L
+  for (i in 1:50) {
+    bytes <- as.raw(sample(0:255, sample(0:300, 1), replace = TRUE))
+    # half start with a valid header, to get past the format check
+    if (i %% 2 == 0) bytes <- c(header, bytes)
+    expect_true(send.socket(p$b, bytes, serialize = FALSE))
+    ours <- outcome(receive.socket(p$a))
+    base <- outcome(unserialize(bytes))
+    label <- paste("random bytes", i)
+    expect_identical(ours$ok, base$ok, label = label)
+    if (ours$ok && base$ok) expect_identical(ours$value, base$value, label = label)
+    if (!ours$ok) {
+      expect_true(nzchar(ours$msg), label = label)
+      n_error <- n_error + 1L
+    }
+  }
+  expect_gt(n_error, 0L)
+  # nothing was left half read, and the socket still delivers
+  expect_null(receive.socket(p$a, dont.wait = TRUE))
+  expect_true(send.socket(p$b, list(still = "working")))
+  expect_identical(receive.socket(p$a), list(still = "working"))
+})
+
+test_that("a truncated serialization is an R error", {
+  p <- socket_pair()
+  full <- serialize(list(a = 1:100, b = "x"), NULL, xdr = FALSE)
+  for (cut in c(0L, 1L, 2L, 10L, 14L, 30L, length(full) %/% 2L, length(full) - 1L)) {
+    expect_true(send.socket(p$b, full[seq_len(cut)], serialize = FALSE))
+    expect_error(receive.socket(p$a), "not a complete serialized R object", label = paste("cut at", cut))
+  }
+  expect_true(send.socket(p$b, full, serialize = FALSE))
+  expect_identical(receive.socket(p$a), list(a = 1:100, b = "x"))
+})
