@@ -39,7 +39,10 @@
 #' @export
 send.socket <- function(socket, data, send.more = FALSE, serialize = TRUE,
                         xdr = .Platform$endian == "big") {
-  invisible(.Call(c_rzmq_send, socket, data, send.more, serialize, xdr))
+  # a missing xdr reaches C as NULL, which applies the same default without
+  # evaluating it on every call
+  invisible(.Call(c_rzmq_send, socket, data, send.more, serialize,
+                  if (missing(xdr)) NULL else xdr))
 }
 
 #' @rdname send.socket
@@ -83,7 +86,7 @@ send.message.object <- function(socket, msg, send.more = FALSE) {
 #' @export
 init.message <- function(data, serialize = TRUE,
                          xdr = .Platform$endian == "big") {
-  .Call(c_rzmq_message_new, data, serialize, xdr)
+  .Call(c_rzmq_message_new, data, serialize, if (missing(xdr)) NULL else xdr)
 }
 
 #' Receive a message

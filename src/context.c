@@ -113,14 +113,21 @@ static void job_wait(term_job *job) {
 
 /* ---- fork safety ---------------------------------------------------------- */
 
-static void atfork_prepare(void) { pthread_mutex_lock(&term_mu); }
-static void atfork_parent(void) { pthread_mutex_unlock(&term_mu); }
+static void atfork_prepare(void) {
+  rzmq_lend_atfork(0);
+  pthread_mutex_lock(&term_mu);
+}
+static void atfork_parent(void) {
+  pthread_mutex_unlock(&term_mu);
+  rzmq_lend_atfork(1);
+}
 static void atfork_child(void) {
   /* the termination threads did not come along; nothing inherited is ours */
   rzmq_fork_gen++;
   term_pending = 0;
   all_contexts = NULL;
   pthread_mutex_unlock(&term_mu);
+  rzmq_lend_atfork(1);
 }
 
 void rzmq_lifetime_init(DllInfo *dll) {

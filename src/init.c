@@ -26,7 +26,6 @@ static const R_CallMethodDef call_methods[] = {
     ENTRY(rzmq_option_names, 0),
     ENTRY(rzmq_poll, 3),
     ENTRY(rzmq_send, 5),
-    ENTRY(rzmq_send_raw, 3),
     ENTRY(rzmq_send_null, 2),
     ENTRY(rzmq_send_string, 3),
     ENTRY(rzmq_send_multipart, 2),

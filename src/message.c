@@ -3,6 +3,7 @@
  * without blocking; only then does it wait, interruptibly (poll.c). */
 #include "rzmq.h"
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,19 +51,118 @@ static int recv_msg(rzmq_sock *s, zmq_msg_t *msg, int dontwait) {
   return err;
 }
 
-static SEXP sent(int err) {
-  return err == 0 ? Rf_ScalarLogical(TRUE) : rzmq_fail_false(err);
-}
-
 static void msg_from_bytes(zmq_msg_t *msg, const void *p, size_t n) {
   if (zmq_msg_init_size(msg, n) != 0)
     Rf_error("cannot allocate a message of %.0f bytes", (double)n);
   if (n > 0) memcpy(zmq_msg_data(msg), p, n);
 }
 
+/* ---- large raw vectors sent without copying --------------------------------
+ * The message points into the R vector, which is kept alive in `keeper`
+ * until libzmq lets go. libzmq may let go on its I/O thread, so the free
+ * callback only queues a note; the main thread releases the vector on its
+ * next call (rzmq_reclaim). */
+#define LEND_MIN 65536
+
+typedef struct lent {
+  int slot;
+  struct lent *next;
+} lent;
+
+static SEXP keeper = NULL;   /* VECSXP: slot i holds a lent vector */
+static int *free_slots = NULL;
+static int n_free = 0, keeper_cap = 0;
+static int outstanding = 0;  /* lent and not yet reclaimed (main thread) */
+static lent *returned = NULL; /* queued by libzmq's threads */
+static pthread_mutex_t lent_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static void lent_done(void *data, void *hint) {
+  lent *l = hint;
+  (void)data;
+  pthread_mutex_lock(&lent_mu);
+  l->next = returned;
+  returned = l;
+  pthread_mutex_unlock(&lent_mu);
+}
+
+void rzmq_reclaim(void) {
+  lent *l;
+  if (outstanding == 0) return;
+  pthread_mutex_lock(&lent_mu);
+  l = returned;
+  returned = NULL;
+  pthread_mutex_unlock(&lent_mu);
+  while (l != NULL) {
+    lent *next = l->next;
+    SET_VECTOR_ELT(keeper, l->slot, R_NilValue);
+    free_slots[n_free++] = l->slot;
+    outstanding--;
+    free(l);
+    l = next;
+  }
+}
+
+void rzmq_lend_atfork(int phase) {
+  if (phase == 0) pthread_mutex_lock(&lent_mu);
+  else pthread_mutex_unlock(&lent_mu);
+  /* in a child the I/O threads are gone: what is lent stays lent */
+}
+
+static void keeper_grow(void) {
+  int cap = keeper_cap == 0 ? 64 : keeper_cap * 2, i;
+  int *slots = realloc(free_slots, (size_t)cap * sizeof *slots);
+  SEXP bigger;
+  if (slots == NULL) Rf_error("cannot allocate memory to send `data`");
+  free_slots = slots;
+  bigger = PROTECT(Rf_allocVector(VECSXP, cap));
+  for (i = 0; i < keeper_cap; i++) SET_VECTOR_ELT(bigger, i, VECTOR_ELT(keeper, i));
+  R_PreserveObject(bigger);
+  if (keeper != NULL) R_ReleaseObject(keeper);
+  keeper = bigger;
+  UNPROTECT(1);
+  for (i = cap - 1; i >= keeper_cap; i--) free_slots[n_free++] = i;
+  keeper_cap = cap;
+}
+
+/* A message for the bytes of a raw vector: large ones are lent, not copied. */
+static void msg_from_raw(zmq_msg_t *msg, SEXP data) {
+  size_t n = (size_t)XLENGTH(data);
+  lent *l;
+  if (n < LEND_MIN) {
+    msg_from_bytes(msg, RAW(data), n);
+    return;
+  }
+  rzmq_reclaim();
+  if (n_free == 0) keeper_grow();
+  l = malloc(sizeof *l);
+  if (l == NULL) Rf_error("cannot allocate memory to send `data`");
+  l->slot = free_slots[--n_free];
+  if (zmq_msg_init_data(msg, RAW(data), n, lent_done, l) != 0) {
+    free_slots[n_free++] = l->slot;
+    free(l);
+    Rf_error("cannot create a message of %.0f bytes", (double)n);
+  }
+  /* changing the vector in R now makes a copy, never the message */
+  MARK_NOT_MUTABLE(data);
+  SET_VECTOR_ELT(keeper, l->slot, data);
+  outstanding++;
+}
+
+static SEXP sent(int err) {
+  return err == 0 ? Rf_ScalarLogical(TRUE) : rzmq_fail_false(err);
+}
+
 /* The bytes of a string element: UTF-8, unless it is marked as bytes. */
 static const char *string_bytes(SEXP ch) {
   return Rf_getCharCE(ch) == CE_BYTES ? CHAR(ch) : Rf_translateCharUTF8(ch);
+}
+
+/* xdr = NULL: the default, .Platform$endian == "big", without R evaluating
+ * it on every call. */
+static int xdr_flag(SEXP xdr) {
+  const unsigned int one = 1;
+  if (xdr == R_NilValue) return *(const unsigned char *)&one == 0;
+  return rzmq_arg_flag(xdr, "xdr");
 }
 
 /* ---- send ------------------------------------------------------------------- */
@@ -72,24 +172,13 @@ SEXP rzmq_send(SEXP sock, SEXP data, SEXP more, SEXP serialize, SEXP xdr) {
   int m = rzmq_arg_flag(more, "send.more");
   zmq_msg_t msg;
   if (rzmq_arg_flag(serialize, "serialize")) {
-    rzmq_serialize_to_msg(data, rzmq_arg_flag(xdr, "xdr"), &msg);
+    rzmq_serialize_to_msg(data, xdr_flag(xdr), &msg);
   } else {
     if (TYPEOF(data) != RAWSXP)
       Rf_error("`data` must be a raw vector when serialize = FALSE (got %s)",
                Rf_type2char(TYPEOF(data)));
-    msg_from_bytes(&msg, RAW(data), (size_t)XLENGTH(data));
+    msg_from_raw(&msg, data);
   }
-  return sent(rzmq_send_msg(s, &msg, m));
-}
-
-SEXP rzmq_send_raw(SEXP sock, SEXP data, SEXP more) {
-  rzmq_sock *s = rzmq_socket_get(sock, "socket");
-  int m = rzmq_arg_flag(more, "send.more");
-  zmq_msg_t msg;
-  if (TYPEOF(data) != RAWSXP)
-    Rf_error("`data` must be a raw vector when serialize = FALSE (got %s)",
-             Rf_type2char(TYPEOF(data)));
-  msg_from_bytes(&msg, RAW(data), (size_t)XLENGTH(data));
   return sent(rzmq_send_msg(s, &msg, m));
 }
 
@@ -144,8 +233,13 @@ SEXP rzmq_send_multipart(SEXP sock, SEXP parts) {
   for (i = 0; i < n; i++) part_bytes(VECTOR_ELT(parts, i), i, &p, &len);
   for (i = 0; i < n; i++) {
     int err, more = i < n - 1;
-    part_bytes(VECTOR_ELT(parts, i), i, &p, &len);
-    msg_from_bytes(&msg, p, len);
+    SEXP part = VECTOR_ELT(parts, i);
+    if (TYPEOF(part) == RAWSXP) {
+      msg_from_raw(&msg, part);
+    } else {
+      part_bytes(part, i, &p, &len);
+      msg_from_bytes(&msg, p, len);
+    }
     if (i == 0) {
       err = rzmq_send_msg(s, &msg, more);
     } else {
@@ -162,17 +256,17 @@ SEXP rzmq_send_multipart(SEXP sock, SEXP parts) {
 
 /* ---- receive -------------------------------------------------------------- */
 
-static SEXP msg_to_raw(zmq_msg_t *msg, void *unused) {
-  size_t n = zmq_msg_size(msg);
+static SEXP msg_to_raw(const unsigned char *p, size_t n, void *unused) {
   SEXP out;
   (void)unused;
   out = Rf_allocVector(RAWSXP, (R_xlen_t)n);
-  if (n > 0) memcpy(RAW(out), zmq_msg_data(msg), n);
+  if (n > 0) memcpy(RAW(out), p, n);
   return out;
 }
 
 SEXP rzmq_receive(SEXP sock, SEXP unserialize, SEXP dontwait) {
   rzmq_sock *s = rzmq_socket_get(sock, "socket");
+  rzmq_reclaim();
   int u = rzmq_arg_flag(unserialize, "unserialize");
   int err;
   zmq_msg_t msg;
@@ -216,9 +310,8 @@ static int valid_utf8(const unsigned char *p, size_t n) {
   return 1;
 }
 
-static SEXP msg_to_string(zmq_msg_t *msg, void *unused) {
-  const char *p = zmq_msg_data(msg);
-  size_t n = zmq_msg_size(msg);
+static SEXP msg_to_string(const unsigned char *bytes, size_t n, void *unused) {
+  const char *p = (const char *)bytes;
   (void)unused;
   if (n > 0 && memchr(p, '\0', n) != NULL)
     Rf_error("the received frame holds a NUL byte and is not a string; "
@@ -274,6 +367,7 @@ SEXP rzmq_receive_double(SEXP sock) { return receive_number(sock, 8, REALSXP); }
 
 SEXP rzmq_receive_multipart(SEXP sock) {
   rzmq_sock *s = rzmq_socket_get(sock, "socket");
+  rzmq_reclaim();
   zmq_msg_t msg;
   R_xlen_t n = 0, cap = 4;
   int more, err;
@@ -343,7 +437,7 @@ static rzmq_msgobj *msgobj_get(SEXP x, const char *name) {
 
 SEXP rzmq_message_new(SEXP data, SEXP serialize, SEXP xdr) {
   int ser = rzmq_arg_flag(serialize, "serialize");
-  int x = rzmq_arg_flag(xdr, "xdr");
+  int x = xdr_flag(xdr);
   rzmq_msgobj *m;
   SEXP ptr;
   if (!ser && TYPEOF(data) != RAWSXP)

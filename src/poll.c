@@ -140,6 +140,7 @@ SEXP rzmq_poll(SEXP sockets, SEXP events, SEXP timeout) {
   zmq_pollitem_t *items;
   long ms;
   double deadline;
+  rzmq_reclaim();
   if (TYPEOF(sockets) == EXTPTRSXP) { /* a lone socket: a list of one */
     sockets = PROTECT(Rf_list1(sockets));
     sockets = Rf_PairToVectorList(sockets);

@@ -100,8 +100,9 @@ SEXP rzmq_poll(SEXP sockets, SEXP events, SEXP timeout);
 
 /* ---- message.c ----------------------------------------------------------- */
 int rzmq_send_msg(rzmq_sock *s, zmq_msg_t *msg, int more);
+void rzmq_reclaim(void);          /* release raw vectors libzmq let go of */
+void rzmq_lend_atfork(int phase); /* 0: before fork, 1: after (both sides) */
 SEXP rzmq_send(SEXP sock, SEXP data, SEXP more, SEXP serialize, SEXP xdr);
-SEXP rzmq_send_raw(SEXP sock, SEXP data, SEXP more);
 SEXP rzmq_send_null(SEXP sock, SEXP more);
 SEXP rzmq_send_string(SEXP sock, SEXP data, SEXP more);
 SEXP rzmq_send_multipart(SEXP sock, SEXP parts);
@@ -117,10 +118,13 @@ SEXP rzmq_message_send(SEXP sock, SEXP msg, SEXP more);
 /* ---- serialize.c --------------------------------------------------------- */
 /* Serialize `x` into a fresh zmq message (initialised by this call). */
 void rzmq_serialize_to_msg(SEXP x, int xdr, zmq_msg_t *msg);
-/* Unserialize the bytes of `msg`; on any R error the message is closed
- * before the error propagates. The message is always closed on return. */
+/* Unserialize the bytes of `msg`, which is closed either way (before any R
+ * error propagates). */
 SEXP rzmq_unserialize_msg(zmq_msg_t *msg);
-/* Run fn(msg, data) under unwind protection that closes msg on a jump. */
-SEXP rzmq_with_msg(zmq_msg_t *msg, SEXP (*fn)(zmq_msg_t *, void *), void *data);
+/* Build an R value from a message's bytes with fn, closing the message
+ * whatever happens: small ones are copied out and closed first, large ones
+ * are read in place under unwind protection. */
+typedef SEXP (*rzmq_reader)(const unsigned char *p, size_t n, void *data);
+SEXP rzmq_with_msg(zmq_msg_t *msg, rzmq_reader fn, void *data);
 
 #endif

@@ -1,17 +1,55 @@
 /* serialize.c: R objects straight into and out of zmq message buffers. The
- * bytes are exactly those of serialize(x, NULL, xdr = xdr) (format 3). Large
- * buffers are handed to libzmq as they are; small ones are copied into the
- * message so the growing buffer can be kept for the next call. */
+ * bytes are exactly those of serialize(x, NULL, xdr = xdr) (format 3).
+ * Plain atomic vectors take a fast path that writes the format directly;
+ * everything else goes through R_Serialize / R_Unserialize with our own
+ * streams. Nothing is copied twice and no R vector sits in between. */
 #include "rzmq.h"
+#include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 extern SEXP rzmq_unwind_token;
 
-/* Below this many bytes the payload is copied into a libzmq-owned message
- * and the serialization buffer is reused; above it the buffer itself moves. */
+/* Up to this size a serialization is copied into a libzmq-owned message
+ * and the growing buffer is kept for the next call; above it the buffer
+ * itself is handed to libzmq. */
 #define COPY_LIMIT 65536
 #define MIN_CAP 1024
+/* Received frames up to this size are copied to the C stack and released
+ * before R allocates anything, so no unwind protection is needed. */
+#define STACK_COPY 2048
+
+/* ---- byte order ---------------------------------------------------------- */
+
+static int little_endian(void) {
+  const unsigned int one = 1;
+  return *(const unsigned char *)&one == 1;
+}
+
+/* Copy n items of `size` bytes, reversing each item's bytes when `swap`. */
+static void copy_items(unsigned char *dst, const unsigned char *src, size_t n,
+                       size_t size, int swap) {
+  size_t i, k;
+  if (!swap) {
+    memcpy(dst, src, n * size);
+    return;
+  }
+  for (i = 0; i < n; i++, dst += size, src += size)
+    for (k = 0; k < size; k++) dst[k] = src[size - 1 - k];
+}
+
+static void put_int(unsigned char *p, int v, int swap) {
+  copy_items(p, (const unsigned char *)&v, 1, sizeof v, swap);
+}
+
+static int get_int(const unsigned char *p, int swap) {
+  int v;
+  copy_items((unsigned char *)&v, p, 1, sizeof v, swap);
+  return v;
+}
+
+/* ---- output stream for R_Serialize --------------------------------------- */
 
 typedef struct {
   char *buf;
@@ -84,7 +122,9 @@ static void give_back(char *buf, size_t cap) {
   }
 }
 
-void rzmq_serialize_to_msg(SEXP x, int xdr, zmq_msg_t *msg) {
+/* Serialize with R_Serialize into a buffer that becomes (or is copied into)
+ * the message. */
+static void serialize_general(SEXP x, int xdr, zmq_msg_t *msg) {
   ser_job job;
   job.x = x;
   job.xdr = xdr;
@@ -99,8 +139,8 @@ void rzmq_serialize_to_msg(SEXP x, int xdr, zmq_msg_t *msg) {
     int rc = zmq_msg_init_size(msg, job.b.len);
     if (rc == 0) memcpy(zmq_msg_data(msg), job.b.buf, job.b.len);
     give_back(job.b.buf, job.b.cap);
-    if (rc != 0) Rf_error("cannot allocate a message of %.0f bytes",
-                          (double)job.b.len);
+    if (rc != 0)
+      Rf_error("cannot allocate a message of %.0f bytes", (double)job.b.len);
     return;
   }
   if (job.b.cap - job.b.len > job.b.len / 8) { /* give back the slack */
@@ -113,7 +153,154 @@ void rzmq_serialize_to_msg(SEXP x, int xdr, zmq_msg_t *msg) {
   }
 }
 
-/* ---- in ---------------------------------------------------------------- */
+/* ---- the header R writes, captured once per format ------------------------ */
+
+static unsigned char header[2][64];
+static size_t header_len[2] = {0, 0};
+
+/* serialize(NULL) is the header followed by one int (NILVALUE_SXP): taking
+ * R's own bytes keeps the header identical to what this R writes. */
+static void capture_header(int xdr) {
+  zmq_msg_t m;
+  serialize_general(R_NilValue, xdr, &m);
+  if (zmq_msg_size(&m) > 4 && zmq_msg_size(&m) - 4 <= sizeof header[0]) {
+    header_len[xdr] = zmq_msg_size(&m) - 4;
+    memcpy(header[xdr], zmq_msg_data(&m), header_len[xdr]);
+  }
+  zmq_msg_close(&m);
+}
+
+static void *vec_ptr(SEXP x) {
+  switch (TYPEOF(x)) {
+  case LGLSXP: return LOGICAL(x);
+  case INTSXP: return INTEGER(x);
+  case REALSXP: return REAL(x);
+  case CPLXSXP: return COMPLEX(x);
+  default: return RAW(x);
+  }
+}
+
+static size_t elt_size(SEXPTYPE t) {
+  switch (t) {
+  case LGLSXP:
+  case INTSXP: return sizeof(int);
+  case REALSXP: return sizeof(double);
+  case CPLXSXP: return sizeof(Rcomplex);
+  case RAWSXP: return 1;
+  default: return 0;
+  }
+}
+
+/* Item size for byte order: complex numbers swap as two doubles. */
+static size_t swap_unit(SEXPTYPE t) {
+  return t == CPLXSXP ? sizeof(double) : elt_size(t);
+}
+
+/* Vectors R writes as flags, length and the data in one block. */
+static int plain_vector(SEXP x) {
+  return elt_size(TYPEOF(x)) > 0 && !ALTREP(x) && ATTRIB(x) == R_NilValue &&
+         !OBJECT(x) && LEVELS(x) == 0;
+}
+
+/* Write the whole serialization of a plain vector at p. */
+static void write_plain(unsigned char *p, SEXP x, int xdr) {
+  SEXPTYPE t = TYPEOF(x);
+  R_xlen_t n = XLENGTH(x);
+  size_t hl = header_len[xdr];
+  int swap = xdr && little_endian();
+  memcpy(p, header[xdr], hl);
+  p += hl;
+  put_int(p, (int)t, swap); /* flags: no levels, object bit or attributes */
+  p += 4;
+  if (n > INT_MAX) {
+    put_int(p, -1, swap);
+    put_int(p + 4, (int)(n / 4294967296.0), swap);
+    put_int(p + 8, (int)(n % 4294967296LL), swap);
+    p += 12;
+  } else {
+    put_int(p, (int)n, swap);
+    p += 4;
+  }
+  if (n > 0) {
+    size_t unit = swap_unit(t);
+    copy_items(p, (const unsigned char *)vec_ptr(x),
+               (size_t)n * elt_size(t) / unit, unit, t != RAWSXP && swap);
+  }
+}
+
+void rzmq_serialize_to_msg(SEXP x, int xdr, zmq_msg_t *msg) {
+  size_t total;
+  if (header_len[xdr] == 0) capture_header(xdr);
+  if (header_len[xdr] == 0 || !plain_vector(x)) {
+    serialize_general(x, xdr, msg);
+    return;
+  }
+  total = header_len[xdr] + 4 + (XLENGTH(x) > INT_MAX ? 12 : 4) +
+          (size_t)XLENGTH(x) * elt_size(TYPEOF(x));
+  if (total <= COPY_LIMIT) {
+    if (zmq_msg_init_size(msg, total) != 0)
+      Rf_error("cannot allocate a message of %.0f bytes", (double)total);
+    write_plain(zmq_msg_data(msg), x, xdr);
+  } else {
+    unsigned char *buf = malloc(total);
+    if (buf == NULL)
+      Rf_error("cannot allocate %.0f bytes to serialize `data`", (double)total);
+    write_plain(buf, x, xdr);
+    if (zmq_msg_init_data(msg, buf, total, free_buffer, NULL) != 0) {
+      free(buf);
+      Rf_error("cannot create a message of %.0f bytes", (double)total);
+    }
+  }
+}
+
+/* ---- in -------------------------------------------------------------------- */
+
+/* A plain vector (see plain_vector) read straight from the bytes, or NULL
+ * (the C null pointer) to let R_Unserialize handle everything else,
+ * including every malformed input. */
+static SEXP read_plain(const unsigned char *p, size_t n) {
+  int swap, version, flags;
+  size_t pos = 0, unit, size;
+  SEXPTYPE t;
+  double len;
+  SEXP out;
+  if (n < 14 || p[1] != '\n' || (p[0] != 'B' && p[0] != 'X')) return NULL;
+  swap = p[0] == 'X' && little_endian();
+  version = get_int(p + 2, swap);
+  pos = 2 + 4 + 8; /* format, version, writer's and reader's R versions */
+  if (version == 3) {
+    int nelen;
+    if (n < pos + 4) return NULL;
+    nelen = get_int(p + pos, swap);
+    if (nelen < 0 || nelen > 64) return NULL;
+    pos += 4 + (size_t)nelen;
+  } else if (version != 2) {
+    return NULL;
+  }
+  if (n < pos + 8) return NULL;
+  flags = get_int(p + pos, swap);
+  t = (SEXPTYPE)(flags & 0xFF);
+  if ((flags & ~0xFF) != 0 || elt_size(t) == 0) return NULL;
+  pos += 4;
+  len = get_int(p + pos, swap);
+  pos += 4;
+  if (len == -1) {
+    if (n < pos + 8) return NULL;
+    len = (unsigned int)get_int(p + pos, swap) * 4294967296.0 +
+          (unsigned int)get_int(p + pos + 4, swap);
+    pos += 8;
+  }
+  size = elt_size(t);
+  if (len < 0 || len != (double)(size_t)len || (size_t)len > (n - pos) / size ||
+      (size_t)len * size != n - pos)
+    return NULL;
+  out = Rf_allocVector(t, (R_xlen_t)len);
+  unit = swap_unit(t);
+  if (len > 0)
+    copy_items((unsigned char *)vec_ptr(out), p + pos,
+               (size_t)len * size / unit, unit, t != RAWSXP && swap);
+  return out;
+}
 
 typedef struct {
   const unsigned char *p;
@@ -140,15 +327,30 @@ static void in_bytes(R_inpstream_t st, void *buf, int n) {
   b->left -= (size_t)n;
 }
 
+static SEXP unserialize_bytes(const unsigned char *p, size_t n, void *unused) {
+  struct R_inpstream_st st;
+  inbuf b;
+  SEXP out = read_plain(p, n);
+  (void)unused;
+  if (out != NULL) return out;
+  b.p = p;
+  b.left = n;
+  R_InitInPStream(&st, (R_pstream_data_t)&b, R_pstream_any_format, in_char,
+                  in_bytes, NULL, R_NilValue);
+  return R_Unserialize(&st);
+}
+
+/* ---- reading a message safely ------------------------------------------------ */
+
 typedef struct {
   zmq_msg_t *msg;
-  SEXP (*fn)(zmq_msg_t *, void *);
+  rzmq_reader fn;
   void *data;
 } msg_job;
 
 static SEXP msg_body(void *d) {
   msg_job *job = d;
-  return job->fn(job->msg, job->data);
+  return job->fn(zmq_msg_data(job->msg), zmq_msg_size(job->msg), job->data);
 }
 
 static void msg_cleanup(void *d, Rboolean jump) {
@@ -156,26 +358,22 @@ static void msg_cleanup(void *d, Rboolean jump) {
   zmq_msg_close(((msg_job *)d)->msg);
 }
 
-SEXP rzmq_with_msg(zmq_msg_t *msg, SEXP (*fn)(zmq_msg_t *, void *),
-                   void *data) {
+SEXP rzmq_with_msg(zmq_msg_t *msg, rzmq_reader fn, void *data) {
+  size_t n = zmq_msg_size(msg);
   msg_job job;
+  if (n <= STACK_COPY) {
+    /* small: release the message first, then nothing can leak */
+    unsigned char tmp[STACK_COPY];
+    memcpy(tmp, zmq_msg_data(msg), n);
+    zmq_msg_close(msg);
+    return fn(tmp, n, data);
+  }
   job.msg = msg;
   job.fn = fn;
   job.data = data;
   return R_UnwindProtect(msg_body, &job, msg_cleanup, &job, rzmq_unwind_token);
 }
 
-static SEXP unserialize_body(zmq_msg_t *msg, void *unused) {
-  struct R_inpstream_st st;
-  inbuf b;
-  (void)unused;
-  b.p = zmq_msg_data(msg);
-  b.left = zmq_msg_size(msg);
-  R_InitInPStream(&st, (R_pstream_data_t)&b, R_pstream_any_format, in_char,
-                  in_bytes, NULL, R_NilValue);
-  return R_Unserialize(&st);
-}
-
 SEXP rzmq_unserialize_msg(zmq_msg_t *msg) {
-  return rzmq_with_msg(msg, unserialize_body, NULL);
+  return rzmq_with_msg(msg, unserialize_bytes, NULL);
 }
