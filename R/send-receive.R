@@ -39,10 +39,9 @@
 #' @export
 send.socket <- function(socket, data, send.more = FALSE, serialize = TRUE,
                         xdr = .Platform$endian == "big") {
-  # a missing xdr reaches C as NULL, which applies the same default without
-  # evaluating it on every call
+  # the default is computed once at load, not on every call
   invisible(.Call(c_rzmq_send, socket, data, send.more, serialize,
-                  if (missing(xdr)) NULL else xdr))
+                  if (missing(xdr)) native_xdr else xdr))
 }
 
 #' @rdname send.socket
@@ -86,7 +85,8 @@ send.message.object <- function(socket, msg, send.more = FALSE) {
 #' @export
 init.message <- function(data, serialize = TRUE,
                          xdr = .Platform$endian == "big") {
-  .Call(c_rzmq_message_new, data, serialize, if (missing(xdr)) NULL else xdr)
+  .Call(c_rzmq_message_new, data, serialize,
+        if (missing(xdr)) native_xdr else xdr)
 }
 
 #' Receive a message
@@ -185,3 +185,6 @@ receive.multipart <- function(socket) {
 send.multipart <- function(socket, parts) {
   invisible(.Call(c_rzmq_send_multipart, socket, parts))
 }
+
+# How many raw vectors libzmq still points into (see src/message.c).
+lent_count <- function() .Call(c_rzmq_lent_count)

@@ -3,6 +3,9 @@
 # closure disarmed by .onUnload, so it never calls into an unloaded library.
 exit_state <- new.env(parent = emptyenv())
 
+# The default of every `xdr` argument, evaluated once.
+native_xdr <- .Platform$endian == "big"
+
 .onLoad <- function(libname, pkgname) {
   exit_state$armed <- TRUE
   reg.finalizer(exit_state, function(e) {

@@ -37,6 +37,7 @@ static const R_CallMethodDef call_methods[] = {
     ENTRY(rzmq_receive_multipart, 1),
     ENTRY(rzmq_message_new, 3),
     ENTRY(rzmq_message_send, 3),
+    ENTRY(rzmq_lent_count, 0),
     {NULL, NULL, 0}};
 
 void R_init_rzmq(DllInfo *dll) {

@@ -102,6 +102,11 @@ void rzmq_reclaim(void) {
   }
 }
 
+SEXP rzmq_lent_count(void) {
+  rzmq_reclaim();
+  return Rf_ScalarInteger(outstanding);
+}
+
 void rzmq_lend_atfork(int phase) {
   if (phase == 0) pthread_mutex_lock(&lent_mu);
   else pthread_mutex_unlock(&lent_mu);
@@ -157,14 +162,6 @@ static const char *string_bytes(SEXP ch) {
   return Rf_getCharCE(ch) == CE_BYTES ? CHAR(ch) : Rf_translateCharUTF8(ch);
 }
 
-/* xdr = NULL: the default, .Platform$endian == "big", without R evaluating
- * it on every call. */
-static int xdr_flag(SEXP xdr) {
-  const unsigned int one = 1;
-  if (xdr == R_NilValue) return *(const unsigned char *)&one == 0;
-  return rzmq_arg_flag(xdr, "xdr");
-}
-
 /* ---- send ------------------------------------------------------------------- */
 
 SEXP rzmq_send(SEXP sock, SEXP data, SEXP more, SEXP serialize, SEXP xdr) {
@@ -172,7 +169,7 @@ SEXP rzmq_send(SEXP sock, SEXP data, SEXP more, SEXP serialize, SEXP xdr) {
   int m = rzmq_arg_flag(more, "send.more");
   zmq_msg_t msg;
   if (rzmq_arg_flag(serialize, "serialize")) {
-    rzmq_serialize_to_msg(data, xdr_flag(xdr), &msg);
+    rzmq_serialize_to_msg(data, rzmq_arg_flag(xdr, "xdr"), &msg);
   } else {
     if (TYPEOF(data) != RAWSXP)
       Rf_error("`data` must be a raw vector when serialize = FALSE (got %s)",
@@ -437,7 +434,7 @@ static rzmq_msgobj *msgobj_get(SEXP x, const char *name) {
 
 SEXP rzmq_message_new(SEXP data, SEXP serialize, SEXP xdr) {
   int ser = rzmq_arg_flag(serialize, "serialize");
-  int x = xdr_flag(xdr);
+  int x = rzmq_arg_flag(xdr, "xdr");
   rzmq_msgobj *m;
   SEXP ptr;
   if (!ser && TYPEOF(data) != RAWSXP)

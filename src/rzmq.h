@@ -101,6 +101,7 @@ SEXP rzmq_poll(SEXP sockets, SEXP events, SEXP timeout);
 /* ---- message.c ----------------------------------------------------------- */
 int rzmq_send_msg(rzmq_sock *s, zmq_msg_t *msg, int more);
 void rzmq_reclaim(void);          /* release raw vectors libzmq let go of */
+SEXP rzmq_lent_count(void);       /* how many are still lent (for tests) */
 void rzmq_lend_atfork(int phase); /* 0: before fork, 1: after (both sides) */
 SEXP rzmq_send(SEXP sock, SEXP data, SEXP more, SEXP serialize, SEXP xdr);
 SEXP rzmq_send_null(SEXP sock, SEXP more);

@@ -356,3 +356,38 @@ test_that("a large message object outlives its R handle while copies are queued"
   }
   expect_null(receive.socket(p$b, dont.wait = TRUE))
 })
+
+test_that("large raw vectors are sent without copying and stay intact when changed afterwards", {
+  p <- socket_pair("ZMQ_PUSH", "ZMQ_PULL")
+  x <- as.raw(rep(1:250, 1000)) # 250 KB: lent to libzmq, not copied
+  y <- x
+  expect_true(send.socket(p$a, x, serialize = FALSE))
+  x[1] <- as.raw(99) # R copies x now; the message keeps the old bytes
+  got <- receive.socket(p$b, unserialize = FALSE)
+  expect_identical(got, y)
+  expect_identical(x[1], as.raw(99))
+  expect_identical(x[-1], y[-1])
+})
+
+test_that("many large raw vectors in flight at once are kept alive and then released", {
+  p <- socket_pair("ZMQ_PUSH", "ZMQ_PULL")
+  n <- 150L # more than the first block of slots that keep lent vectors
+  sent <- lapply(seq_len(n), function(i) as.raw(rep_len(i %% 256, 70000)))
+  for (v in sent) expect_true(send.socket(p$a, v, serialize = FALSE))
+  expect_identical(rzmq:::lent_count(), n)
+  rm(sent)
+  gc() # the vectors must survive: libzmq still points into them
+  for (i in seq_len(n)) {
+    got <- receive.socket(p$b, unserialize = FALSE)
+    expect_identical(got, as.raw(rep_len(i %% 256, 70000)))
+  }
+  receive.socket(p$b, dont.wait = TRUE) # any call hands back what libzmq let go
+  expect_identical(rzmq:::lent_count(), 0L)
+})
+
+test_that("send.multipart() lends large parts too", {
+  p <- socket_pair("ZMQ_PAIR", "ZMQ_PAIR")
+  big <- as.raw(rep_len(7:9, 200000))
+  expect_true(send.multipart(p$b, list(charToRaw("k"), big, raw(0), big)))
+  expect_identical(receive.multipart(p$a), list(charToRaw("k"), big, raw(0), big))
+})

@@ -114,3 +114,62 @@ test_that("a truncated serialization is an R error", {
   expect_true(send.socket(p$b, full, serialize = FALSE))
   expect_identical(receive.socket(p$a), list(a = 1:100, b = "x"))
 })
+
+test_that("plain vectors of every atomic type, small and large, match serialize() byte for byte", {
+  p <- socket_pair()
+  set.seed(11)
+  big <- 70000 # past the size where buffers are handed to libzmq uncopied
+  plain <- list(
+    logical(0), c(TRUE, NA, FALSE), sample(c(TRUE, FALSE, NA), big, TRUE),
+    integer(0), c(1L, NA, -2147483647L), sample.int(1e6, big),
+    numeric(0), c(0, -0, NA, NaN, Inf, -Inf, pi, 1e-300), runif(big),
+    complex(0), complex(real = c(1, NA), imaginary = c(-2, 3)),
+    complex(real = runif(big), imaginary = runif(big)),
+    raw(0), as.raw(0:255), as.raw(sample(0:255, big * 4, TRUE))
+  )
+  for (i in seq_along(plain)) {
+    for (xdr in c(FALSE, TRUE)) {
+      x <- plain[[i]]
+      lab <- sprintf("plain vector %d, xdr = %s", i, xdr)
+      expect_true(send.socket(p$b, x, xdr = xdr))
+      expect_identical(receive.socket(p$a, unserialize = FALSE),
+                       serialize(x, NULL, xdr = xdr), label = lab)
+      expect_true(send.socket(p$b, x, xdr = xdr))
+      expect_identical(receive.socket(p$a), x, label = lab)
+      # and what base R wrote, in either format and version, reads back
+      for (v in 2:3) {
+        expect_true(send.socket(p$b, serialize(x, NULL, xdr = xdr, version = v),
+                                serialize = FALSE))
+        expect_identical(receive.socket(p$a), x, label = paste(lab, "version", v))
+      }
+    }
+  }
+})
+
+test_that("vectors with attributes, classes or ALTREP compact forms still match serialize()", {
+  p <- socket_pair()
+  odd <- list(1:10, seq_len(1e5), c(a = 1, b = 2), structure(1:4, dim = c(2L, 2L)),
+              factor("a"), structure(2.5, class = "money"))
+  for (x in odd) {
+    expect_true(send.socket(p$b, x))
+    expect_identical(receive.socket(p$a, unserialize = FALSE), serialize(x, NULL, xdr = FALSE))
+    expect_true(send.socket(p$b, x))
+    expect_identical(receive.socket(p$a), x)
+  }
+})
+
+test_that("a cut or extended plain vector is read as base unserialize() reads it", {
+  p <- socket_pair()
+  good <- serialize(runif(10), NULL, xdr = FALSE)
+  for (bad in list(good[-length(good)], good[1:30], good[1:20])) {
+    expect_true(send.socket(p$b, bad, serialize = FALSE))
+    expect_error(receive.socket(p$a), "not a complete serialized R object")
+    expect_error(unserialize(bad))
+  }
+  # base R ignores bytes after a complete object; so does receive.socket()
+  long <- c(good, as.raw(1:3))
+  expect_true(send.socket(p$b, long, serialize = FALSE))
+  expect_identical(receive.socket(p$a), unserialize(long))
+  expect_true(send.socket(p$b, good, serialize = FALSE))
+  expect_identical(receive.socket(p$a), unserialize(good))
+})
