@@ -22,6 +22,8 @@ typedef struct term_job {
 } term_job;
 
 static pthread_mutex_t term_mu = PTHREAD_MUTEX_INITIALIZER;
+/* Guards what libzmq's threads hand back: lent vectors, spare buffers. */
+pthread_mutex_t rzmq_io_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t term_cv = PTHREAD_COND_INITIALIZER;
 static int term_pending = 0;
 
@@ -114,12 +116,12 @@ static void job_wait(term_job *job) {
 /* ---- fork safety ---------------------------------------------------------- */
 
 static void atfork_prepare(void) {
-  rzmq_lend_atfork(0);
+  pthread_mutex_lock(&rzmq_io_mu);
   pthread_mutex_lock(&term_mu);
 }
 static void atfork_parent(void) {
   pthread_mutex_unlock(&term_mu);
-  rzmq_lend_atfork(1);
+  pthread_mutex_unlock(&rzmq_io_mu);
 }
 static void atfork_child(void) {
   /* the termination threads did not come along; nothing inherited is ours */
@@ -127,7 +129,7 @@ static void atfork_child(void) {
   term_pending = 0;
   all_contexts = NULL;
   pthread_mutex_unlock(&term_mu);
-  rzmq_lend_atfork(1);
+  pthread_mutex_unlock(&rzmq_io_mu);
 }
 
 void rzmq_lifetime_init(DllInfo *dll) {

@@ -74,24 +74,23 @@ static int *free_slots = NULL;
 static int n_free = 0, keeper_cap = 0;
 static int outstanding = 0;  /* lent and not yet reclaimed (main thread) */
 static lent *returned = NULL; /* queued by libzmq's threads */
-static pthread_mutex_t lent_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static void lent_done(void *data, void *hint) {
   lent *l = hint;
   (void)data;
-  pthread_mutex_lock(&lent_mu);
+  pthread_mutex_lock(&rzmq_io_mu);
   l->next = returned;
   returned = l;
-  pthread_mutex_unlock(&lent_mu);
+  pthread_mutex_unlock(&rzmq_io_mu);
 }
 
 void rzmq_reclaim(void) {
   lent *l;
   if (outstanding == 0) return;
-  pthread_mutex_lock(&lent_mu);
+  pthread_mutex_lock(&rzmq_io_mu);
   l = returned;
   returned = NULL;
-  pthread_mutex_unlock(&lent_mu);
+  pthread_mutex_unlock(&rzmq_io_mu);
   while (l != NULL) {
     lent *next = l->next;
     SET_VECTOR_ELT(keeper, l->slot, R_NilValue);
@@ -107,11 +106,6 @@ SEXP rzmq_lent_count(void) {
   return Rf_ScalarInteger(outstanding);
 }
 
-void rzmq_lend_atfork(int phase) {
-  if (phase == 0) pthread_mutex_lock(&lent_mu);
-  else pthread_mutex_unlock(&lent_mu);
-  /* in a child the I/O threads are gone: what is lent stays lent */
-}
 
 static void keeper_grow(void) {
   int cap = keeper_cap == 0 ? 64 : keeper_cap * 2, i;

@@ -41,6 +41,8 @@ typedef struct rzmq_msgobj {
 
 extern SEXP rzmq_tag_context, rzmq_tag_socket, rzmq_tag_message;
 extern unsigned rzmq_fork_gen;
+#include <pthread.h>
+extern pthread_mutex_t rzmq_io_mu; /* see context.c */
 
 /* ---- errors.c ------------------------------------------------------------ */
 void rzmq_set_errno(int err);
@@ -102,7 +104,6 @@ SEXP rzmq_poll(SEXP sockets, SEXP events, SEXP timeout);
 int rzmq_send_msg(rzmq_sock *s, zmq_msg_t *msg, int more);
 void rzmq_reclaim(void);          /* release raw vectors libzmq let go of */
 SEXP rzmq_lent_count(void);       /* how many are still lent (for tests) */
-void rzmq_lend_atfork(int phase); /* 0: before fork, 1: after (both sides) */
 SEXP rzmq_send(SEXP sock, SEXP data, SEXP more, SEXP serialize, SEXP xdr);
 SEXP rzmq_send_null(SEXP sock, SEXP more);
 SEXP rzmq_send_string(SEXP sock, SEXP data, SEXP more);

@@ -107,10 +107,56 @@ static void ser_cleanup(void *d, Rboolean jump) {
   }
 }
 
-/* Runs on whichever thread libzmq releases the message from: no R here. */
+/* ---- one spare large buffer --------------------------------------------
+ * Filling fresh memory costs a page fault per page, as much again as the
+ * copy itself; so the last large buffer libzmq releases is kept for the
+ * next large message instead of going back to the system. */
+#define KEEP_MIN (1u << 20)
+static void *kept = NULL;
+static size_t kept_cap = 0;
+
+/* Runs on whichever thread libzmq releases the message from: no R here.
+ * The hint carries the buffer's capacity. */
 static void free_buffer(void *data, void *hint) {
-  (void)hint;
+  size_t cap = (size_t)(uintptr_t)hint;
+  if (cap >= KEEP_MIN) {
+    pthread_mutex_lock(&rzmq_io_mu);
+    if (kept == NULL) {
+      kept = data;
+      kept_cap = cap;
+      data = NULL;
+    }
+    pthread_mutex_unlock(&rzmq_io_mu);
+  }
   free(data);
+}
+
+/* A buffer of at least n bytes: the kept one if it fits and is not far too
+ * large, else a fresh one. Sets *cap; NULL if out of memory. */
+static void *big_buffer(size_t n, size_t *cap) {
+  void *p;
+  size_t c;
+  pthread_mutex_lock(&rzmq_io_mu);
+  p = kept;
+  c = kept_cap;
+  kept = NULL;
+  kept_cap = 0;
+  pthread_mutex_unlock(&rzmq_io_mu);
+  if (p != NULL && (c < n || c / 2 > n)) {
+    free(p);
+    p = NULL;
+  }
+  if (p == NULL) {
+    p = malloc(n);
+    c = n;
+  }
+  *cap = c;
+  return p;
+}
+
+/* Hand a buffer of `cap` bytes holding `len` to a new message. */
+static int msg_take(zmq_msg_t *msg, void *buf, size_t len, size_t cap) {
+  return zmq_msg_init_data(msg, buf, len, free_buffer, (void *)(uintptr_t)cap);
 }
 
 static void give_back(char *buf, size_t cap) {
@@ -145,9 +191,12 @@ static void serialize_general(SEXP x, int xdr, zmq_msg_t *msg) {
   }
   if (job.b.cap - job.b.len > job.b.len / 8) { /* give back the slack */
     char *p = realloc(job.b.buf, job.b.len);
-    if (p != NULL) job.b.buf = p;
+    if (p != NULL) {
+      job.b.buf = p;
+      job.b.cap = job.b.len;
+    }
   }
-  if (zmq_msg_init_data(msg, job.b.buf, job.b.len, free_buffer, NULL) != 0) {
+  if (msg_take(msg, job.b.buf, job.b.len, job.b.cap) != 0) {
     free(job.b.buf);
     Rf_error("cannot create a message of %.0f bytes", (double)job.b.len);
   }
@@ -242,11 +291,12 @@ void rzmq_serialize_to_msg(SEXP x, int xdr, zmq_msg_t *msg) {
       Rf_error("cannot allocate a message of %.0f bytes", (double)total);
     write_plain(zmq_msg_data(msg), x, xdr);
   } else {
-    unsigned char *buf = malloc(total);
+    size_t cap;
+    unsigned char *buf = big_buffer(total, &cap);
     if (buf == NULL)
       Rf_error("cannot allocate %.0f bytes to serialize `data`", (double)total);
     write_plain(buf, x, xdr);
-    if (zmq_msg_init_data(msg, buf, total, free_buffer, NULL) != 0) {
+    if (msg_take(msg, buf, total, cap) != 0) {
       free(buf);
       Rf_error("cannot create a message of %.0f bytes", (double)total);
     }
