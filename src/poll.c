@@ -113,26 +113,54 @@ static long poll_timeout_ms(SEXP timeout) {
 static SEXP poll_result(zmq_pollitem_t *items, R_xlen_t n) {
   static const short bits[3] = {ZMQ_POLLIN, ZMQ_POLLOUT, ZMQ_POLLERR};
   static const char *names[3] = {"read", "write", "error"};
+  static SEXP name[3] = {NULL, NULL, NULL};
   SEXP out = PROTECT(Rf_allocVector(VECSXP, n));
+  SEXP shared = PROTECT(Rf_allocVector(VECSXP, 8)); /* names, by event mask */
   R_xlen_t i;
+  int k;
+  /* symbols' print names: CHARSXPs that live for the session */
+  if (name[0] == NULL)
+    for (k = 0; k < 3; k++) name[k] = PRINTNAME(Rf_install(names[k]));
   for (i = 0; i < n; i++) {
-    int k, m = 0, j = 0;
+    int m = 0, j = 0, mask = 0;
     SEXP el, nm;
-    for (k = 0; k < 3; k++) m += (items[i].events & bits[k]) != 0;
-    el = PROTECT(Rf_allocVector(VECSXP, m));
-    nm = PROTECT(Rf_allocVector(STRSXP, m));
-    for (k = 0; k < 3; k++) {
-      if (!(items[i].events & bits[k])) continue;
-      SET_VECTOR_ELT(el, j, Rf_ScalarLogical((items[i].revents & bits[k]) != 0));
-      SET_STRING_ELT(nm, j, Rf_mkChar(names[k]));
-      j++;
+    for (k = 0; k < 3; k++)
+      if (items[i].events & bits[k]) {
+        m++;
+        mask |= 1 << k;
+      }
+    nm = VECTOR_ELT(shared, mask);
+    if (nm == R_NilValue) {
+      /* one names vector per event mask, shared (R copies before changes) */
+      nm = Rf_allocVector(STRSXP, m);
+      SET_VECTOR_ELT(shared, mask, nm);
+      for (k = 0; k < 3; k++)
+        if (mask & (1 << k)) SET_STRING_ELT(nm, j++, name[k]);
     }
+    el = PROTECT(Rf_allocVector(VECSXP, m));
+    for (k = 0, j = 0; k < 3; k++)
+      if (mask & (1 << k))
+        SET_VECTOR_ELT(el, j++,
+                       Rf_ScalarLogical((items[i].revents & bits[k]) != 0));
     Rf_setAttrib(el, R_NamesSymbol, nm);
     SET_VECTOR_ELT(out, i, el);
-    UNPROTECT(2);
+    UNPROTECT(1);
   }
-  UNPROTECT(1);
+  UNPROTECT(2);
   return out;
+}
+
+/* The socket at sockets[[i]]: checked cheaply; the argument's name is only
+ * formatted when there is an error to report. */
+static void *poll_socket_handle(SEXP x, R_xlen_t i) {
+  char what[32];
+  if (TYPEOF(x) == EXTPTRSXP && R_ExternalPtrTag(x) == rzmq_tag_socket) {
+    rzmq_sock *s = R_ExternalPtrAddr(x);
+    if (s != NULL && s->gen == rzmq_fork_gen && s->handle != NULL)
+      return s->handle;
+  }
+  snprintf(what, sizeof what, "sockets[[%d]]", (int)i + 1);
+  return rzmq_socket_get(x, what)->handle;
 }
 
 SEXP rzmq_poll(SEXP sockets, SEXP events, SEXP timeout) {
@@ -159,10 +187,8 @@ SEXP rzmq_poll(SEXP sockets, SEXP events, SEXP timeout) {
   ms = poll_timeout_ms(timeout);
   items = (zmq_pollitem_t *)R_alloc(n, sizeof *items);
   for (i = 0; i < n; i++) {
-    char what[32];
-    snprintf(what, sizeof what, "sockets[[%d]]", (int)i + 1);
     memset(&items[i], 0, sizeof items[i]);
-    items[i].socket = rzmq_socket_get(VECTOR_ELT(sockets, i), what)->handle;
+    items[i].socket = poll_socket_handle(VECTOR_ELT(sockets, i), i);
     items[i].events =
         event_bits(TYPEOF(events) == STRSXP ? events : VECTOR_ELT(events, i), i);
   }
