@@ -1,51 +1,88 @@
 /* message.c: frames. Send and receive of single frames, strings, numbers,
- * multipart messages and reusable message objects. Every call first tries
- * without blocking; only then does it wait, interruptibly (poll.c). */
+ * multipart messages and reusable message objects. Blocking calls wait in
+ * slices, interruptibly. */
 #include "rzmq.h"
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- the two primitives ---------------------------------------------------- */
+/* ---- the two primitives ---------------------------------------------------
+ * A blocking call is libzmq's own blocking send or receive, with libzmq's
+ * timeout set to one slice (at most 200 ms): it wakes as soon as the frame
+ * can move, and between slices we look for a user interrupt. EINTR from any
+ * other signal just starts the next slice. The user's timeouts live in
+ * s->rcvtimeo / s->sndtimeo; libzmq holds whatever slice we applied last. */
+
+static int apply_timeout(rzmq_sock *s, int opt, int *applied, int ms) {
+  if (*applied == ms) return 0;
+  if (zmq_setsockopt(s->handle, opt, &ms, sizeof ms) != 0) return zmq_errno();
+  *applied = ms;
+  return 0;
+}
 
 /* Send an initialised message, honouring the socket's send timeout. The
- * message is consumed either way. Returns 0 or an errno value. */
-int rzmq_send_msg(rzmq_sock *s, zmq_msg_t *msg, int more) {
+ * message is consumed either way. `interruptible` is 0 for the later frames
+ * of a multipart message, which must not be split by an interrupt. Returns
+ * 0 or an errno value. */
+static int send_frame(rzmq_sock *s, zmq_msg_t *msg, int more,
+                      int interruptible) {
   int flags = more ? ZMQ_SNDMORE : 0, err;
-  if (zmq_msg_send(msg, s->handle, flags | ZMQ_DONTWAIT) >= 0) return 0;
-  err = zmq_errno();
-  if (err == EAGAIN && s->sndtimeo != 0) {
-    double deadline = rzmq_deadline(s->sndtimeo);
-    for (;;) {
-      err = rzmq_wait(s->handle, ZMQ_POLLOUT, deadline, rzmq_msg_cleanup, msg);
-      if (err != 0) break;
-      if (zmq_msg_send(msg, s->handle, flags | ZMQ_DONTWAIT) >= 0) return 0;
-      err = zmq_errno();
-      if (err != EAGAIN) break;
+  double deadline;
+  if (s->sndtimeo == 0) {
+    if (zmq_msg_send(msg, s->handle, flags | ZMQ_DONTWAIT) >= 0) return 0;
+    err = zmq_errno();
+    zmq_msg_close(msg);
+    return err;
+  }
+  deadline = rzmq_deadline(s->sndtimeo);
+  for (;;) {
+    long slice = rzmq_next_slice(deadline);
+    if (slice < 0) {
+      err = EAGAIN;
+      break;
     }
+    err = apply_timeout(s, ZMQ_SNDTIMEO, &s->applied_sndtimeo, (int)slice);
+    if (err != 0) break;
+    if (zmq_msg_send(msg, s->handle, flags) >= 0) return 0;
+    err = zmq_errno();
+    if (err != EAGAIN && err != EINTR) break;
+    if (interruptible) rzmq_check_interrupt(rzmq_msg_cleanup, msg);
   }
   zmq_msg_close(msg);
   return err;
+}
+
+int rzmq_send_msg(rzmq_sock *s, zmq_msg_t *msg, int more) {
+  return send_frame(s, msg, more, 1);
 }
 
 /* Receive one frame into `msg` (initialised here; left initialised only on
  * success), honouring dont.wait and the socket's receive timeout. */
 static int recv_msg(rzmq_sock *s, zmq_msg_t *msg, int dontwait) {
   int err;
+  double deadline;
   zmq_msg_init(msg);
-  if (zmq_msg_recv(msg, s->handle, ZMQ_DONTWAIT) >= 0) return 0;
-  err = zmq_errno();
-  if (err == EAGAIN && !dontwait && s->rcvtimeo != 0) {
-    double deadline = rzmq_deadline(s->rcvtimeo);
-    for (;;) {
-      /* an empty message holds nothing: a plain interrupt check will do */
-      err = rzmq_wait(s->handle, ZMQ_POLLIN, deadline, NULL, NULL);
-      if (err != 0) break;
-      if (zmq_msg_recv(msg, s->handle, ZMQ_DONTWAIT) >= 0) return 0;
-      err = zmq_errno();
-      if (err != EAGAIN) break;
+  if (dontwait || s->rcvtimeo == 0) {
+    if (zmq_msg_recv(msg, s->handle, ZMQ_DONTWAIT) >= 0) return 0;
+    err = zmq_errno();
+    zmq_msg_close(msg);
+    return err;
+  }
+  deadline = rzmq_deadline(s->rcvtimeo);
+  for (;;) {
+    long slice = rzmq_next_slice(deadline);
+    if (slice < 0) {
+      err = EAGAIN;
+      break;
     }
+    err = apply_timeout(s, ZMQ_RCVTIMEO, &s->applied_rcvtimeo, (int)slice);
+    if (err != 0) break;
+    if (zmq_msg_recv(msg, s->handle, 0) >= 0) return 0;
+    err = zmq_errno();
+    if (err != EAGAIN && err != EINTR) break;
+    /* an empty message holds nothing: a plain interrupt check will do */
+    rzmq_check_interrupt(NULL, NULL);
   }
   zmq_msg_close(msg);
   return err;
@@ -236,9 +273,7 @@ SEXP rzmq_send_multipart(SEXP sock, SEXP parts) {
     } else {
       /* once the first part is queued libzmq takes the rest without
        * waiting; no interrupt may split the message here */
-      err = zmq_msg_send(&msg, s->handle, more ? ZMQ_SNDMORE : 0) >= 0
-                ? 0 : zmq_errno();
-      if (err != 0) zmq_msg_close(&msg);
+      err = send_frame(s, &msg, more, 0);
     }
     if (err != 0) return rzmq_fail_false(err);
   }

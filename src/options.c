@@ -142,8 +142,9 @@ SEXP rzmq_option_set(SEXP sock, SEXP name, SEXP value, SEXP argname) {
     else
       iv = (int)whole_value(value, arg, -2147483647.0, 2147483647.0);
     rc = zmq_setsockopt(s->handle, o->id, &iv, sizeof iv);
-    if (rc == 0 && o->id == ZMQ_RCVTIMEO) s->rcvtimeo = iv;
-    if (rc == 0 && o->id == ZMQ_SNDTIMEO) s->sndtimeo = iv;
+    /* libzmq checked the value; blocking calls apply it slice by slice */
+    if (rc == 0 && o->id == ZMQ_RCVTIMEO) s->rcvtimeo = s->applied_rcvtimeo = iv;
+    if (rc == 0 && o->id == ZMQ_SNDTIMEO) s->sndtimeo = s->applied_sndtimeo = iv;
     break;
   case T_INT64:
     i64 = (int64_t)whole_value(value, arg, -9007199254740992.0, 9007199254740992.0);
@@ -185,6 +186,9 @@ SEXP rzmq_option_get(SEXP sock, SEXP name) {
   switch (o->type) {
   case T_INT:
   case T_BOOL:
+    /* libzmq holds a wait slice, the user's value is ours */
+    if (o->id == ZMQ_RCVTIMEO) return Rf_ScalarInteger(s->rcvtimeo);
+    if (o->id == ZMQ_SNDTIMEO) return Rf_ScalarInteger(s->sndtimeo);
     len = sizeof iv;
     if (zmq_getsockopt(s->handle, o->id, &iv, &len) != 0) break;
     return o->type == T_BOOL ? Rf_ScalarLogical(iv != 0) : Rf_ScalarInteger(iv);

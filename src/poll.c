@@ -1,6 +1,7 @@
-/* poll.c: waiting. poll.socket, and the sliced wait every blocking call
- * uses: zmq_poll for at most 200 ms at a time with a user-interrupt check in
- * between, EINTR from other signals retried with the time that remains. */
+/* poll.c: waiting. poll.socket waits with zmq_poll for at most 200 ms at a
+ * time with a user-interrupt check in between, EINTR from other signals
+ * retried with the time that remains; the same slices and check serve the
+ * blocking sends and receives of message.c. */
 #include "rzmq.h"
 #include <errno.h>
 #include <math.h>
@@ -48,29 +49,12 @@ void rzmq_check_interrupt(rzmq_cleanup_fn cleanup, void *data) {
 void rzmq_msg_cleanup(void *msg) { zmq_msg_close((zmq_msg_t *)msg); }
 
 /* Returns the slice to wait next, or -1 when the deadline has passed. */
-static long next_slice(double deadline) {
+long rzmq_next_slice(double deadline) {
   double left;
   if (deadline < 0) return SLICE_MS;
   left = deadline - rzmq_now_ms();
   if (left <= 0) return -1;
   return left < SLICE_MS ? (long)ceil(left) : SLICE_MS;
-}
-
-int rzmq_wait(void *sock, short events, double deadline,
-              rzmq_cleanup_fn cleanup, void *data) {
-  zmq_pollitem_t item;
-  memset(&item, 0, sizeof item);
-  item.socket = sock;
-  item.events = events;
-  for (;;) {
-    long slice = next_slice(deadline);
-    int rc;
-    if (slice < 0) return EAGAIN;
-    rc = zmq_poll(&item, 1, slice);
-    if (rc > 0 && (item.revents & events)) return 0;
-    if (rc < 0 && zmq_errno() != EINTR) return zmq_errno();
-    rzmq_check_interrupt(cleanup, data);
-  }
 }
 
 double rzmq_deadline(int timeout_ms) {
@@ -194,7 +178,7 @@ SEXP rzmq_poll(SEXP sockets, SEXP events, SEXP timeout) {
   }
   deadline = ms < 0 ? -1 : rzmq_now_ms() + ms;
   for (;;) {
-    long slice = ms == 0 ? 0 : next_slice(deadline);
+    long slice = ms == 0 ? 0 : rzmq_next_slice(deadline);
     int rc;
     if (slice < 0) slice = 0; /* time is up: one last look */
     rc = zmq_poll(items, (int)n, slice);

@@ -29,7 +29,8 @@ struct rzmq_sock {
   rzmq_ctx *ctx;
   unsigned gen;
   int type;
-  int rcvtimeo, sndtimeo;  /* cached from our own setters, in ms (-1 forever) */
+  int rcvtimeo, sndtimeo;  /* the user's timeouts, in ms (-1 forever) */
+  int applied_rcvtimeo, applied_sndtimeo; /* what libzmq holds (message.c) */
   rzmq_sock *prev, *next;  /* siblings in ctx->sockets while open */
 };
 
@@ -86,18 +87,15 @@ SEXP rzmq_option_set(SEXP sock, SEXP name, SEXP value, SEXP argname);
 SEXP rzmq_option_get(SEXP sock, SEXP name);
 SEXP rzmq_option_names(void);
 
-/* ---- wait (poll.c) ------------------------------------------------------- */
-/* Wait until `events` is ready on one socket or the deadline (from
- * rzmq_deadline; negative: forever) passes, in short slices with a user-interrupt check between them. The
- * interrupt unwinds; `cleanup(data)` runs first if given. Returns 0 when
- * ready, else an errno value (EAGAIN on timeout). */
+/* ---- waiting (poll.c) ----------------------------------------------------- */
 typedef void (*rzmq_cleanup_fn)(void *);
-int rzmq_wait(void *sock, short events, double deadline,
-              rzmq_cleanup_fn cleanup, void *data);
-double rzmq_deadline(int timeout_ms);
+/* Raise R's interrupt if the user asked for one; `cleanup(data)` runs first
+ * if given, so nothing held leaks as the call unwinds. */
 void rzmq_check_interrupt(rzmq_cleanup_fn cleanup, void *data);
 void rzmq_msg_cleanup(void *msg); /* closes a zmq_msg_t */
 double rzmq_now_ms(void);
+double rzmq_deadline(int timeout_ms);  /* negative: no deadline */
+long rzmq_next_slice(double deadline); /* ms to wait next; -1 when passed */
 SEXP rzmq_poll(SEXP sockets, SEXP events, SEXP timeout);
 
 /* ---- message.c ----------------------------------------------------------- */

@@ -84,8 +84,8 @@ SEXP rzmq_socket_new(SEXP context, SEXP type) {
   s->ctx = ctx;
   s->gen = rzmq_fork_gen;
   s->type = t;
-  s->rcvtimeo = -1;
-  s->sndtimeo = -1;
+  s->rcvtimeo = s->applied_rcvtimeo = -1; /* libzmq's defaults */
+  s->sndtimeo = s->applied_sndtimeo = -1;
   ctx->holders++; /* given back by sock_finalize, even if zmq_socket fails */
   R_RegisterCFinalizerEx(ptr, sock_finalize, TRUE);
   s->handle = zmq_socket(ctx->handle, t);
