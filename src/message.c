@@ -21,35 +21,42 @@ static int apply_timeout(rzmq_sock *s, int opt, int *applied, int ms) {
   return 0;
 }
 
-/* Send an initialised message, honouring the socket's send timeout. The
- * message is consumed either way. `interruptible` is 0 for the later frames
- * of a multipart message, which must not be split by an interrupt. Returns
- * 0 or an errno value. */
-static int send_frame(rzmq_sock *s, zmq_msg_t *msg, int more,
-                      int interruptible) {
-  int flags = more ? ZMQ_SNDMORE : 0, err;
+/* Move one frame (send or receive), honouring dont.wait (ZMQ_DONTWAIT in
+ * flags) and the socket's timeout. `interruptible` is 0 for the later frames
+ * of a multipart message, which no interrupt may split. Returns 0 or an
+ * errno value; the caller still owns msg. */
+static int frame_op(rzmq_sock *s, zmq_msg_t *msg, int flags, int sending,
+                    int interruptible) {
+  int (*op)(zmq_msg_t *, void *, int) = sending ? zmq_msg_send : zmq_msg_recv;
+  int timeout = sending ? s->sndtimeo : s->rcvtimeo, err;
+  int *applied = sending ? &s->applied_sndtimeo : &s->applied_rcvtimeo;
   double deadline;
-  if (s->sndtimeo == 0) {
-    if (zmq_msg_send(msg, s->handle, flags | ZMQ_DONTWAIT) >= 0) return 0;
-    err = zmq_errno();
-    zmq_msg_close(msg);
-    return err;
+  if (timeout == 0 || (flags & ZMQ_DONTWAIT)) {
+    if (op(msg, s->handle, flags | ZMQ_DONTWAIT) >= 0) return 0;
+    return zmq_errno();
   }
-  deadline = rzmq_deadline(s->sndtimeo);
+  deadline = rzmq_deadline(timeout);
   for (;;) {
     long slice = rzmq_next_slice(deadline);
-    if (slice < 0) {
-      err = EAGAIN;
-      break;
-    }
-    err = apply_timeout(s, ZMQ_SNDTIMEO, &s->applied_sndtimeo, (int)slice);
-    if (err != 0) break;
-    if (zmq_msg_send(msg, s->handle, flags) >= 0) return 0;
+    if (slice < 0) return EAGAIN;
+    err = apply_timeout(s, sending ? ZMQ_SNDTIMEO : ZMQ_RCVTIMEO, applied,
+                        (int)slice);
+    if (err != 0) return err;
+    if (op(msg, s->handle, flags) >= 0) return 0;
     err = zmq_errno();
-    if (err != EAGAIN && err != EINTR) break;
-    if (interruptible) rzmq_check_interrupt(rzmq_msg_cleanup, msg);
+    if (err != EAGAIN && err != EINTR) return err;
+    /* a frame being sent is held: closed first if the interrupt unwinds; an
+     * empty receive buffer holds nothing */
+    if (interruptible)
+      rzmq_check_interrupt(sending ? rzmq_msg_cleanup : NULL, msg);
   }
-  zmq_msg_close(msg);
+}
+
+/* Send an initialised message; it is consumed either way. */
+static int send_frame(rzmq_sock *s, zmq_msg_t *msg, int more,
+                      int interruptible) {
+  int err = frame_op(s, msg, more ? ZMQ_SNDMORE : 0, 1, interruptible);
+  if (err != 0) zmq_msg_close(msg);
   return err;
 }
 
@@ -58,33 +65,12 @@ int rzmq_send_msg(rzmq_sock *s, zmq_msg_t *msg, int more) {
 }
 
 /* Receive one frame into `msg` (initialised here; left initialised only on
- * success), honouring dont.wait and the socket's receive timeout. */
+ * success). */
 static int recv_msg(rzmq_sock *s, zmq_msg_t *msg, int dontwait) {
   int err;
-  double deadline;
   zmq_msg_init(msg);
-  if (dontwait || s->rcvtimeo == 0) {
-    if (zmq_msg_recv(msg, s->handle, ZMQ_DONTWAIT) >= 0) return 0;
-    err = zmq_errno();
-    zmq_msg_close(msg);
-    return err;
-  }
-  deadline = rzmq_deadline(s->rcvtimeo);
-  for (;;) {
-    long slice = rzmq_next_slice(deadline);
-    if (slice < 0) {
-      err = EAGAIN;
-      break;
-    }
-    err = apply_timeout(s, ZMQ_RCVTIMEO, &s->applied_rcvtimeo, (int)slice);
-    if (err != 0) break;
-    if (zmq_msg_recv(msg, s->handle, 0) >= 0) return 0;
-    err = zmq_errno();
-    if (err != EAGAIN && err != EINTR) break;
-    /* an empty message holds nothing: a plain interrupt check will do */
-    rzmq_check_interrupt(NULL, NULL);
-  }
-  zmq_msg_close(msg);
+  err = frame_op(s, msg, dontwait ? ZMQ_DONTWAIT : 0, 0, 1);
+  if (err != 0) zmq_msg_close(msg);
   return err;
 }
 
