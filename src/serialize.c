@@ -112,6 +112,7 @@ static void ser_cleanup(void *d, Rboolean jump) {
  * copy itself; so the last large buffer libzmq releases is kept for the
  * next large message instead of going back to the system. */
 #define KEEP_MIN (1u << 20)
+#define KEEP_MAX ((size_t)256 << 20) /* never hold on to more than this */
 static void *kept = NULL;
 static size_t kept_cap = 0;
 
@@ -119,7 +120,7 @@ static size_t kept_cap = 0;
  * The hint carries the buffer's capacity. */
 static void free_buffer(void *data, void *hint) {
   size_t cap = (size_t)(uintptr_t)hint;
-  if (cap >= KEEP_MIN) {
+  if (cap >= KEEP_MIN && cap <= KEEP_MAX) {
     pthread_mutex_lock(&rzmq_io_mu);
     if (kept == NULL) {
       kept = data;
@@ -411,6 +412,7 @@ static void msg_cleanup(void *d, Rboolean jump) {
 SEXP rzmq_with_msg(zmq_msg_t *msg, rzmq_reader fn, void *data) {
   size_t n = zmq_msg_size(msg);
   msg_job job;
+  SEXP out;
   if (n <= STACK_COPY) {
     /* small: release the message first, then nothing can leak */
     unsigned char tmp[STACK_COPY];
@@ -421,7 +423,13 @@ SEXP rzmq_with_msg(zmq_msg_t *msg, rzmq_reader fn, void *data) {
   job.msg = msg;
   job.fn = fn;
   job.data = data;
-  return R_UnwindProtect(msg_body, &job, msg_cleanup, &job, rzmq_unwind_token);
+  out = PROTECT(
+      R_UnwindProtect(msg_body, &job, msg_cleanup, &job, rzmq_unwind_token));
+  /* R keeps the result in the token: let go of it, or the last large value
+   * received would stay alive until the next call */
+  SETCAR(rzmq_unwind_token, R_NilValue);
+  UNPROTECT(1);
+  return out;
 }
 
 SEXP rzmq_unserialize_msg(zmq_msg_t *msg) {

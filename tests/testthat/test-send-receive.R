@@ -391,3 +391,14 @@ test_that("send.multipart() lends large parts too", {
   expect_true(send.multipart(p$b, list(charToRaw("k"), big, raw(0), big)))
   expect_identical(receive.multipart(p$a), list(charToRaw("k"), big, raw(0), big))
 })
+
+test_that("a large value received is freed once R no longer refers to it", {
+  p <- socket_pair()
+  for (unser in c(TRUE, FALSE)) {
+    expect_true(send.socket(p$b, runif(2e6))) # about 16 MB
+    y <- receive.socket(p$a, unserialize = unser)
+    held <- gc()[2, 2] # MB of vector heap in use
+    rm(y)
+    expect_gt(held - gc()[2, 2], 14)
+  }
+})
