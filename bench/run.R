@@ -1,0 +1,517 @@
+# The benchmark suite of rzmq: the same work through raw libzmq (C), pyzmq,
+# pbdZMQ, optionally rzmq 0.9.16 from CRAN, and this package.
+#
+#   Rscript bench/run.R [--runs=3] [--quick] [--with-rzmq-0.9.16]
+#                       [--only=1,3,...]
+#
+# --runs=N              runs of every workload per binding (default 3; the
+#                       table shows medians). Bindings run back to back.
+# --quick               a smoke run: short budgets (still 3 runs unless --runs).
+# --with-rzmq-0.9.16    also measure rzmq 0.9.16, installed from CRAN into
+#                       ~/.cache/rzmq-bench/rzmq-0.9.16-lib (once).
+# --only=LIST           only these workloads (1..7), for development.
+#
+# Writes bench/out/results.csv (medians), bench/out/runs.csv (every run),
+# bench/out/table.md, bench/out/table.txt and bench/out/cost-per-message.png.
+# See bench/README.md.
+
+t_start <- Sys.time()
+loadavg <- function() tryCatch(paste(strsplit(readLines("/proc/loadavg", warn = FALSE), " ")[[1]][1:3],
+                                     collapse = " "), error = function(e) "?")
+load_start <- loadavg()
+
+# ---- options ---------------------------------------------------------------------
+argv <- commandArgs(TRUE)
+flag <- function(name) any(argv == paste0("--", name))
+opt <- function(name, default) {
+  hit <- grep(paste0("^--", name, "="), argv, value = TRUE)
+  if (length(hit)) sub("^[^=]*=", "", hit[length(hit)]) else default
+}
+known <- c("^--runs=", "^--quick$", "^--with-rzmq-0\\.9\\.16$", "^--only=", "^--help$")
+bad <- argv[!vapply(argv, function(a) any(vapply(known, grepl, NA, x = a)), NA)]
+if (length(bad) || flag("help")) {
+  if (length(bad)) cat("unknown option(s):", bad, "\n")
+  cat("usage: Rscript bench/run.R [--runs=N] [--quick] [--with-rzmq-0.9.16] [--only=1,2,...]\n")
+  quit(status = if (length(bad)) 2 else 0)
+}
+quick <- flag("quick")
+runs <- as.integer(opt("runs", 3))
+with_old <- flag("with-rzmq-0.9.16")
+only <- as.integer(strsplit(opt("only", "1,2,3,4,5,6,7"), ",")[[1]])
+if (is.na(runs) || runs < 1) stop("--runs must be a positive whole number")
+if (anyNA(only) || !all(only %in% 1:7)) stop("--only takes workload numbers 1 to 7, e.g. --only=1,4")
+
+# ---- where things are ------------------------------------------------------------
+script <- normalizePath(sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE)[1]))
+bench_dir <- dirname(script)
+root <- dirname(bench_dir)
+out_dir <- file.path(bench_dir, "out")
+dir.create(out_dir, showWarnings = FALSE, recursive = TRUE)
+if (!file.exists(file.path(root, "DESCRIPTION")) ||
+    unname(read.dcf(file.path(root, "DESCRIPTION"), "Package")[1, 1]) != "rzmq") {
+  stop("bench/run.R must live in bench/ of the rzmq source tree")
+}
+rscript <- file.path(R.home("bin"), "Rscript")
+python <- "/usr/bin/python3"
+old_lib <- path.expand("~/.cache/rzmq-bench/rzmq-0.9.16-lib")
+
+say <- function(...) { cat(sprintf(...), "\n", sep = ""); flush(stdout()) }
+elapsed <- function() as.numeric(difftime(Sys.time(), t_start, units = "secs"))
+
+# ---- settings: full and quick ------------------------------------------------------
+sizes <- c(1, 1024, 65536, 1048576, 16777216, 67108864)
+size_label <- function(s) ifelse(s >= 2^20, paste0(s / 2^20, " MB"),
+                          ifelse(s >= 1024, paste0(s / 1024, " KB"), paste0(s, " B")))
+S <- if (quick) {
+  list(b1 = 0.1, b2 = 0.1, b3 = 0.02, min3 = 1, big_rounds = 1, memcpy_reps = 5,
+       rr_n = 1000, rr_warm = 100, pp_n = 10000, pp_n_c = 100000, b7 = 0.05,
+       tmo_small = 60, tmo_sweep = 120, tmo_big = 120, tmo_pair = 60)
+} else {
+  list(b1 = 1.0, b2 = 1.0, b3 = 0.4, min3 = 3, big_rounds = 5, memcpy_reps = 15,
+       rr_n = 10000, rr_warm = 1000, pp_n = 200000, pp_n_c = 1000000, b7 = 1.0,
+       tmo_small = 60, tmo_sweep = 300, tmo_big = 300, tmo_pair = 120)
+}
+HWM <- 1000000
+
+# ---- running a child with a time limit -------------------------------------------------
+# Returns list(ok, results = list of named character vectors, info, out, secs).
+# numbers as plain decimals: "1000000", never "1e+06"
+arg_str <- function(x) unlist(lapply(x, function(a)
+  if (is.numeric(a)) vapply(a, format, "", scientific = FALSE, trim = TRUE, digits = 15)
+  else as.character(a)))
+
+# Any command, under `timeout`: its output (stdout and stderr), with
+# attr "status" when it failed (124 or 137: timed out).
+run_cmd <- function(cmd, args, timeout, env = character()) {
+  suppressWarnings(system2("timeout", c("-k", "5", as.integer(timeout), shQuote(cmd),
+                                        vapply(arg_str(as.list(args)), shQuote, "")),
+                           stdout = TRUE, stderr = TRUE, env = env))
+}
+
+run_child <- function(cmd, args, timeout, env = character()) {
+  t0 <- Sys.time()
+  env <- c(env, sprintf("BENCH_CHILD_TIMEOUT=%d", as.integer(timeout)))
+  out <- run_cmd(cmd, args, timeout, env)
+  status <- attr(out, "status")
+  secs <- as.numeric(difftime(Sys.time(), t0, units = "secs"))
+  parse <- function(prefix) {
+    lines <- grep(paste0("^", prefix, " "), out, value = TRUE)
+    lapply(lines, function(l) {
+      kv <- strsplit(sub(paste0("^", prefix, " "), "", l), " ")[[1]]
+      stats::setNames(sub("^[^=]*=", "", kv), sub("=.*$", "", kv))
+    })
+  }
+  res <- parse("RESULT")
+  ok <- is.null(status) || status == 0
+  why <- if (!is.null(status) && status %in% c(124, 137)) sprintf("timed out after %d s", as.integer(timeout))
+         else if (!ok) sprintf("exit status %s", status) else ""
+  list(ok = ok && length(res) > 0, results = res, info = parse("INFO"), out = out,
+       secs = secs, why = if (ok && !length(res)) "printed no RESULT" else why)
+}
+
+# ---- 1. what to measure with -----------------------------------------------------------
+say("== rzmq benchmark suite: %s, %d run(s)%s, %s",
+    if (quick) "quick smoke run" else "full run", runs,
+    if (runs < 3) " (fewer than 3: figures are a smoke test only)" else "",
+    format(Sys.time(), "%Y-%m-%d %H:%M:%S"))
+
+lib_this <- file.path(tempdir(), "rzmq-bench-lib")
+{
+  # Install from a clean copy of the tree: what R CMD build would take
+  # (.Rbuildignore honoured), without object files left in src/ by earlier
+  # builds, and without writing anything into the working tree.
+  say("[setup] installing the package from %s into a temporary library", root)
+  src_copy <- file.path(tempdir(), "rzmq-src", "rzmq")
+  unlink(dirname(src_copy), recursive = TRUE)
+  dir.create(src_copy, recursive = TRUE)
+  ignore <- c("^\\.git$", "^\\.git/", "^bench$",
+              if (file.exists(file.path(root, ".Rbuildignore")))
+                readLines(file.path(root, ".Rbuildignore"), warn = FALSE))
+  ignore <- ignore[nzchar(trimws(ignore))]
+  top <- list.files(root, all.files = TRUE, no.. = TRUE)
+  keep <- top[!vapply(top, function(f) any(vapply(ignore, function(p)
+    grepl(p, f, perl = TRUE), NA)), NA)]
+  keep <- keep[!grepl("\\.Rcheck$|\\.tar\\.gz$", keep)]
+  ok <- file.copy(file.path(root, keep), src_copy, recursive = TRUE)
+  if (!all(ok)) stop("could not copy ", paste(keep[!ok], collapse = ", "))
+  unlink(c(list.files(file.path(src_copy, "src"), "\\.(o|so|dll)$", full.names = TRUE),
+           file.path(src_copy, "src", "Makevars")))
+  unlink(lib_this, recursive = TRUE)
+  dir.create(lib_this, recursive = TRUE)
+  log <- run_cmd(file.path(R.home("bin"), "R"),
+                 list("CMD", "INSTALL", "--preclean", "--no-multiarch", "-l", lib_this, src_copy), 900)
+  if (!is.null(attr(log, "status")) || !dir.exists(file.path(lib_this, "rzmq"))) {
+    cat(tail(log, 30), sep = "\n")
+    stop("R CMD INSTALL of this package failed")
+  }
+}
+this_version <- unname(read.dcf(file.path(lib_this, "rzmq", "DESCRIPTION"), "Version")[1, 1])
+say("[setup] rzmq (this) %s in %s", this_version, lib_this)
+
+say("[setup] compiling bench/zmqbench.c")
+zmqbench <- file.path(out_dir, "zmqbench")
+cc <- run_cmd("gcc", list("-O2", "-o", zmqbench, file.path(bench_dir, "zmqbench.c"), "-lzmq"), 120)
+have_c <- is.null(attr(cc, "status")) && file.exists(zmqbench)
+if (!have_c) { cat(cc, sep = "\n"); say("[setup] gcc failed: no raw C column") }
+
+pyv <- run_cmd(python, list("-c", "import zmq; print(zmq.__version__)"), 60)
+have_py <- is.null(attr(pyv, "status"))
+if (have_py) say("[setup] pyzmq %s (%s)", pyv[1], python) else
+  say("[setup] pyzmq not importable with %s: no pyzmq column (%s)", python, paste(pyv, collapse = " "))
+
+have_pbd <- nzchar(system.file(package = "pbdZMQ"))
+pbd_version <- if (have_pbd) as.character(packageVersion("pbdZMQ")) else NA
+if (have_pbd) say("[setup] pbdZMQ %s", pbd_version) else say("[setup] pbdZMQ not installed: no pbdZMQ column")
+
+old_version <- NA
+if (with_old) {
+  installed_old <- function() {
+    d <- file.path(old_lib, "rzmq", "DESCRIPTION")
+    if (file.exists(d)) unname(read.dcf(d, "Version")[1, 1]) else NA
+  }
+  old_version <- installed_old()
+  if (!identical(old_version, "0.9.16")) {
+    say("[setup] installing rzmq 0.9.16 from CRAN into %s", old_lib)
+    dir.create(old_lib, recursive = TRUE, showWarnings = FALSE)
+    code <- sprintf(paste0(
+      "lib <- '%s'; repos <- getOption('repos'); ",
+      "if (is.null(repos) || identical(unname(repos['CRAN']), '@CRAN@')) repos <- c(CRAN = 'https://cloud.r-project.org'); ",
+      "install.packages('rzmq', lib = lib, repos = repos); ",
+      "d <- file.path(lib, 'rzmq', 'DESCRIPTION'); ",
+      "v <- if (file.exists(d)) unname(read.dcf(d, 'Version')[1, 1]) else NA; ",
+      "if (!identical(v, '0.9.16')) { ",
+      "  cat('CRAN gave rzmq', v, '- trying the archived 0.9.16\\n'); ",
+      "  install.packages(paste0(sub('/$', '', repos[['CRAN']]), '/src/contrib/Archive/rzmq/rzmq_0.9.16.tar.gz'), ",
+      "                   lib = lib, repos = NULL, type = 'source') }"), old_lib)
+    inst <- run_cmd(rscript, list("-e", code), 900)
+    st <- attr(inst, "status")
+    old_version <- installed_old()
+    if (!identical(old_version, "0.9.16")) {
+      cat(tail(inst, 25), sep = "\n")
+      say("[setup] rzmq 0.9.16 could not be installed (%s; see the lines above): no rzmq 0.9.16 column",
+          if (!is.null(st) && st %in% c(124, 137)) "timed out after 900 s"
+          else if (!is.null(st)) sprintf("install exited with status %s", st)
+          else if (is.na(old_version)) "nothing was installed"
+          else sprintf("CRAN's version is %s", old_version))
+      old_version <- NA
+    }
+  }
+  if (!is.na(old_version)) say("[setup] rzmq %s in %s", old_version, old_lib)
+}
+
+# ---- bindings ----------------------------------------------------------------------------
+B <- list()
+if (have_c) B$C <- list(label = "raw C", kind = "c")
+if (have_py) B$pyzmq <- list(label = paste("pyzmq", pyv[1]), kind = "py")
+if (have_pbd) B$pbdZMQ <- list(label = paste("pbdZMQ", pbd_version), kind = "r", lib = "", name = "pbdZMQ")
+if (!is.na(old_version)) B$old <- list(label = "rzmq 0.9.16", kind = "r", lib = old_lib, name = "rzmq-0.9.16")
+B$this <- list(label = paste0("rzmq (this, ", this_version, ")"), kind = "r", lib = lib_this, name = "this")
+r_bindings <- names(B)[vapply(B, function(b) b$kind == "r", NA)]
+
+# run MODE ARGS... through binding b
+bench <- function(b, mode, args, timeout) {
+  x <- B[[b]]
+  switch(x$kind,
+    c = run_child(zmqbench, c(list(mode), args), timeout),
+    py = run_child(python, c(list(file.path(bench_dir, "zmqbench.py"), mode), args), timeout),
+    r = run_child(rscript, c(list(file.path(bench_dir, "zmqbench.R"), x$name, mode), args), timeout,
+                  env = c(sprintf("R_LIBS=%s", shQuote(x$lib)),
+                          sprintf("BENCH_EXPECT_LIB=%s", shQuote(x$lib)))))
+}
+
+# ---- the rows of the table -----------------------------------------------------------
+rows <- data.frame(id = character(), workload = integer(), what = character(), unit = character(),
+                   stringsAsFactors = FALSE)
+add_row <- function(id, workload, what, unit) {
+  rows[nrow(rows) + 1, ] <<- list(id, workload, what, unit)
+}
+add_row("w1", 1, "1 B raw frame, inproc, send+recv", "us/msg")
+add_row("w2", 2, "one double, serialize=TRUE, inproc", "us/msg")
+for (tr in c("inproc", "tcp")) for (s in sizes)
+  add_row(sprintf("w3_%s_%.0f", tr, s), 3, sprintf("raw %s frame, %s", size_label(s), tr), "us/msg")
+add_row("w4_time", 4, "80 MB doubles: serialize+send+recv+unserialize", "ms/object")
+add_row("w4_peak", 4, "80 MB doubles: peak RSS above baseline", "x object")
+add_row("w4_peak0", 4, "80 MB doubles: peak RSS above RSS before 1st send", "x object")
+add_row("w4_kept", 4, "80 MB doubles: RSS kept after warm-up + gc()", "MB")
+add_row("w5", 5, "REQ/REP round trip, tcp, 2 processes", "us")
+add_row("w6", 6, "PUSH/PULL 64 B, tcp, 2 processes", "msg/s")
+add_row("w7", 7, "poll 10 sockets, none ready, timeout 0", "us/call")
+
+runs_df <- data.frame(run = integer(), id = character(), binding = character(), value = numeric(),
+                      stringsAsFactors = FALSE)
+record <- function(run, id, b, value) {
+  runs_df[nrow(runs_df) + 1, ] <<- list(run, id, b, as.numeric(value))
+}
+failures <- character()
+fail <- function(what, r) {
+  msg <- sprintf("%s: %s", what, r$why)
+  failures <<- c(failures, msg)
+  say("    FAILED %s", msg)
+  tail_out <- tail(grep("^(RESULT|INFO) ", r$out, value = TRUE, invert = TRUE), 8)
+  if (length(tail_out)) cat(paste0("      | ", tail_out), sep = "\n")
+}
+num <- function(r, key) as.numeric(r[[key]])
+
+# ---- the workloads ---------------------------------------------------------------------
+W <- list()
+W[[1]] <- function(run, b) {
+  r <- bench(b, "pair", list("inproc", S$b1, 1, 1), S$tmo_small)
+  if (!r$ok) return(fail(sprintf("1 %s", b), r))
+  v <- num(r$results[[1]], "us"); record(run, "w1", b, v)
+  msg <- sprintf("%.3f us/msg", v)
+  if (b == "this") {  # R's own floor for the same calls, for the notes
+    f <- bench(b, "floor", list(S$b1 / 2), S$tmo_small)
+    if (f$ok) {
+      record(run, "floor", b, num(f$results[[1]], "us"))
+      msg <- sprintf("%s; R floor (two empty closures) %.3f us", msg, num(f$results[[1]], "us"))
+    }
+  }
+  msg
+}
+W[[2]] <- function(run, b) {
+  r <- switch(B[[b]]$kind, c = return(NULL),
+              py = bench(b, "pyobj", S$b2, S$tmo_small),
+              r = bench(b, "serial", S$b2, S$tmo_small))
+  if (!r$ok) return(fail(sprintf("2 %s", b), r))
+  v <- num(r$results[[1]], "us"); record(run, "w2", b, v)
+  sprintf("%.3f us/msg", v)
+}
+W[[3]] <- function(run, b) {
+  msgs <- character()
+  for (tr in c("inproc", "tcp")) {
+    r <- bench(b, "pair", list(tr, S$b3, S$min3, sizes), S$tmo_sweep)
+    for (x in r$results) record(run, sprintf("w3_%s_%.0f", tr, num(x, "size")), b, num(x, "us"))
+    if (!r$ok || length(r$results) < length(sizes)) {
+      if (r$ok) r$why <- "not every size reported"
+      fail(sprintf("3 %s %s", tr, b), r)
+    }
+    msgs <- c(msgs, sprintf("%s %s us", tr, paste(vapply(r$results, function(x)
+      format(signif(num(x, "us"), 3)), ""), collapse = "/")))
+  }
+  paste(msgs, collapse = "; ")
+}
+W[[4]] <- function(run, b) {
+  if (B[[b]]$kind == "py") return(NULL)
+  if (B[[b]]$kind == "c") {
+    r <- run_child(zmqbench, list("memcpy", 8e7, S$memcpy_reps), S$tmo_small)
+    if (!r$ok) return(fail("4 memcpy", r))
+    v <- num(r$results[[1]], "ms"); record(run, "w4_time", b, v)
+    return(sprintf("memcpy of 80 MB: %.2f ms", v))
+  }
+  r <- bench(b, "bigobj", list(1e7, S$big_rounds), S$tmo_big)
+  if (!r$ok) return(fail(sprintf("4 %s", b), r))
+  x <- r$results[[1]]
+  record(run, "w4_time", b, num(x, "ms"))
+  record(run, "w4_peak", b, num(x, "peak_x"))
+  record(run, "w4_peak0", b, (num(x, "peak_mb") + num(x, "retained_mb")) / num(x, "obj_mb"))
+  record(run, "w4_kept", b, num(x, "retained_mb"))
+  sprintf("%.1f ms/object (rounds %s ms), peak %.2f x above baseline, %.0f MB kept after warm-up",
+          num(x, "ms"), x[["times_ms"]], num(x, "peak_x"), num(x, "retained_mb"))
+}
+W[[5]] <- function(run, b) {
+  r <- bench(b, "reqrep", list(S$rr_n, S$rr_warm), S$tmo_pair)
+  if (!r$ok) return(fail(sprintf("5 %s", b), r))
+  v <- num(r$results[[1]], "us"); record(run, "w5", b, v)
+  sprintf("%.1f us/round trip", v)
+}
+W[[6]] <- function(run, b) {
+  n <- if (b == "C") S$pp_n_c else S$pp_n
+  r <- bench(b, "pushpull", list(n, 64, HWM), S$tmo_pair)
+  if (!r$ok) return(fail(sprintf("6 %s", b), r))
+  v <- num(r$results[[1]], "msgs_per_s"); record(run, "w6", b, v)
+  sprintf("%.0f msg/s (n=%s)", v, format(n, big.mark = ",", scientific = FALSE))
+}
+W[[7]] <- function(run, b) {
+  r <- bench(b, "poll", list(S$b7, 10), S$tmo_small)
+  if (!r$ok) return(fail(sprintf("7 %s", b), r))
+  v <- num(r$results[[1]], "us"); record(run, "w7", b, v)
+  sprintf("%.3f us/poll", v)
+}
+wname <- c("1: 1 B frame inproc", "2: one double serialized", "3: size sweep inproc+tcp",
+           "4: 80 MB object", "5: REQ/REP 2 processes", "6: PUSH/PULL 2 processes",
+           "7: poll 10 sockets")
+
+# ---- run ---------------------------------------------------------------------------------
+for (run in seq_len(runs)) {
+  # alternate the order of the bindings from run to run
+  order_b <- if (run %% 2 == 1) names(B) else rev(names(B))
+  for (w in only) {
+    for (b in order_b) {
+      t0 <- elapsed()
+      msg <- W[[w]](run, b)
+      if (is.character(msg))
+        say("[run %d/%d %6.0fs] %-26s %-20s %s (%.1f s)", run, runs, elapsed(), wname[w],
+            B[[b]]$label, msg, elapsed() - t0)
+    }
+  }
+}
+
+# ---- medians, ratios, targets ----------------------------------------------------------
+med <- function(id, b) {
+  v <- runs_df$value[runs_df$id == id & runs_df$binding == b]
+  if (length(v) && any(!is.na(v))) median(v, na.rm = TRUE) else NA
+}
+M <- sapply(names(B), function(b) vapply(rows$id, med, 0, b = b))
+M <- matrix(M, nrow = nrow(rows), dimnames = list(rows$id, names(B)))
+get <- function(id, b) if (b %in% colnames(M)) M[id, b] else NA
+ratio_py <- ratio_c <- rep(NA_real_, nrow(rows))
+for (i in seq_len(nrow(rows))) {
+  id <- rows$id[i]
+  ratio_py[i] <- get(id, "this") / get(id, "pyzmq")
+  ratio_c[i] <- get(id, "this") / get(id, "C")
+}
+ratio_py[rows$id %in% c("w4_time", "w4_peak", "w4_peak0", "w4_kept")] <- NA
+ratio_c[rows$id %in% c("w4_peak", "w4_peak0", "w4_kept")] <- NA
+
+target <- met <- rep("", nrow(rows))
+set_target <- function(id, text, ok) {
+  i <- match(id, rows$id)
+  target[i] <<- text
+  met[i] <<- if (is.na(ok)) "?" else if (ok) "yes" else "NO"
+}
+set_target("w1", "<= pyzmq", get("w1", "this") <= get("w1", "pyzmq"))
+set_target("w2", "<= 4 us", get("w2", "this") <= 4)
+set_target("w4_time", "<= 5 x memcpy", get("w4_time", "this") / get("w4_time", "C") <= 5)
+set_target("w4_peak", "<= 3 x", get("w4_peak", "this") <= 3)
+set_target("w5", "<= 1.5 x pyzmq", get("w5", "this") <= 1.5 * get("w5", "pyzmq"))
+set_target("w6", ">= pyzmq", get("w6", "this") >= get("w6", "pyzmq"))
+
+fmt <- function(v) {
+  if (is.na(v)) return("n/a")
+  if (abs(v) >= 1e5) return(formatC(signif(v, 3), format = "d", big.mark = ","))
+  if (abs(v) >= 100) return(formatC(round(v), format = "d", big.mark = ","))
+  formatC(signif(v, 3), format = "fg", digits = 3, flag = "#") |> sub(pattern = "\\.$", replacement = "")
+}
+fmt_ratio <- function(v) if (is.na(v)) "" else sprintf("%.2f x", v)
+not_applicable <- function(id, b) {
+  (b == "C" && id %in% c("w2", "w4_peak", "w4_peak0", "w4_kept")) ||
+  (b == "pyzmq" && grepl("^w4", id))
+}
+cell <- function(id, b) {
+  if (not_applicable(id, b)) return("-")
+  v <- get(id, b)
+  s <- fmt(v)
+  if (!is.na(v) && b == "pyzmq" && id == "w2") s <- paste0(s, " (a)")
+  if (!is.na(v) && b == "C" && id == "w4_time") s <- paste0(s, " (b)")
+  if (!is.na(v) && b == "old" && id == "w6") s <- paste0(s, " (c)")
+  s
+}
+tab <- data.frame(workload = paste0(rows$workload, ". ", rows$what), unit = rows$unit,
+                  stringsAsFactors = FALSE, check.names = FALSE)
+for (b in names(B)) tab[[B[[b]]$label]] <- vapply(rows$id, cell, "", b = b)
+tab[["this / pyzmq"]] <- vapply(ratio_py, fmt_ratio, "")
+tab[["this / C"]] <- vapply(ratio_c, fmt_ratio, "")
+tab[["this / C"]][rows$id == "w4_time"] <- paste(tab[["this / C"]][rows$id == "w4_time"], "memcpy")
+tab$target <- target
+tab[["met?"]] <- met
+keep_rows <- rows$workload %in% only
+tab <- tab[keep_rows, , drop = FALSE]
+
+git_desc <- local({
+  h <- run_cmd("git", list("-C", root, "rev-parse", "--short", "HEAD"), 30)
+  d <- run_cmd("git", list("-C", root, "status", "--porcelain", "--",
+                           "DESCRIPTION", "NAMESPACE", "R", "src", "configure"), 30)
+  if (is.null(attr(h, "status")) && length(h) == 1)
+    paste0("commit ", h, if (is.null(attr(d, "status")) && length(d)) " + uncommitted changes" else "")
+  else "not a git checkout"
+})
+zmq_version <- local({
+  v <- run_cmd("pkg-config", list("--modversion", "libzmq"), 30)
+  if (is.null(attr(v, "status")) && length(v) == 1) v else "?"
+})
+floor_v <- med("floor", "this")
+notes <- c(
+  if (2 %in% only) "(a) pyzmq: send_pyobj/recv_pyobj of a float (pickle), the closest analogue of serialize = TRUE.",
+  if (4 %in% only) "(b) raw C, workload 4: one memcpy of 80 MB between two pre-touched buffers (median); 'this / C' is the ratio to it.",
+  if ("old" %in% names(B) && 6 %in% only) "(c) rzmq 0.9.16 cannot set a high-water mark on libzmq 4 (set.hwm() stops): it runs with the default 1000.",
+  "Times: lower is better; msg/s: higher is better.",
+  if (4 %in% only) "Baseline for peak RSS: RSS after x is made, one warm-up round and gc(); the next row counts from RSS before the first send, so it includes buffers a binding keeps from the warm-up.",
+  if (!is.na(floor_v)) sprintf(paste0("R's own floor for workload 1 on this machine: two empty R closures shaped like send.socket()/receive.socket() ",
+                                      "cost %s us per pair (median); pyzmq does the whole send+recv in %s us."),
+                               fmt(floor_v), fmt(get("w1", "pyzmq"))),
+  sprintf("rzmq (this) = %s, installed from %s.", git_desc, root),
+  sprintf("Medians of %d run(s) per binding, bindings back to back in one invocation; machine: %s cores, load average %s at the start and %s at the end; %s; libzmq %s.",
+          runs, parallel::detectCores(), load_start, loadavg(), R.version.string,
+          zmq_version)
+)
+
+text_table <- function(df) {
+  cols <- names(df)
+  w <- pmax(nchar(cols), vapply(df, function(x) max(nchar(x), 0L), 0L))
+  line <- function(x) paste(vapply(seq_along(x), function(j)
+    if (j <= 2) formatC(x[j], width = -w[j]) else formatC(x[j], width = w[j]), ""), collapse = "  ")
+  c(line(cols), paste(strrep("-", sum(w) + 2 * (length(w) - 1))),
+    apply(df, 1, function(r) line(unname(r))))
+}
+md_table <- function(df) {
+  esc <- function(x) gsub("|", "\\|", x, fixed = TRUE)
+  c(paste0("| ", paste(esc(names(df)), collapse = " | "), " |"),
+    paste0("|", paste(c(":---", ":---", rep("---:", ncol(df) - 4), ":---", ":---:"), collapse = "|"), "|"),
+    apply(df, 1, function(r) paste0("| ", paste(esc(unname(r)), collapse = " | "), " |")))
+}
+
+txt <- text_table(tab)
+cat("\n", sep = "")
+cat(txt, sep = "\n")
+cat("\n")
+cat(notes, sep = "\n")
+if (length(failures)) {
+  cat("\nFailures (their cells are n/a or medians of fewer runs):\n")
+  cat(paste0("  ", unique(failures)), sep = "\n")
+}
+writeLines(c(txt, "", notes), file.path(out_dir, "table.txt"))
+writeLines(c(md_table(tab), "", notes), file.path(out_dir, "table.md"))
+
+# results.csv: one line per row and binding (medians); runs.csv: every run
+res <- do.call(rbind, lapply(names(B), function(b) {
+  do.call(rbind, lapply(which(keep_rows), function(i) {
+    v <- runs_df$value[runs_df$id == rows$id[i] & runs_df$binding == b]
+    data.frame(row = rows$id[i], workload = rows$workload[i], what = rows$what[i], unit = rows$unit[i],
+               binding = b, label = B[[b]]$label, median = M[rows$id[i], b],
+               min = if (length(v)) min(v) else NA, max = if (length(v)) max(v) else NA,
+               runs = length(v), target = if (b == "this") target[i] else "",
+               met = if (b == "this") met[i] else "", stringsAsFactors = FALSE)
+  }))
+}))
+res <- res[!is.na(res$median) | res$binding == "this", ]
+write.csv(res, file.path(out_dir, "results.csv"), row.names = FALSE)
+write.csv(runs_df, file.path(out_dir, "runs.csv"), row.names = FALSE)
+
+# ---- the plot: cost per message against message size ---------------------------------
+if (3 %in% only) {
+  png(file.path(out_dir, "cost-per-message.png"), width = 1400, height = 650, res = 110)
+  op <- par(mfrow = c(1, 2), mar = c(5, 5.6, 3, 1), mgp = c(4, 0.8, 0))
+  cols <- c(C = "black", pyzmq = "#1f77b4", pbdZMQ = "#ff7f0e", old = "#7f7f7f", this = "#d62728")
+  pchs <- c(C = 15, pyzmq = 16, pbdZMQ = 17, old = 18, this = 19)
+  allv <- unlist(lapply(c("inproc", "tcp"), function(tr)
+    M[sprintf("w3_%s_%.0f", tr, sizes), , drop = FALSE]))
+  yl <- range(allv[is.finite(allv) & allv > 0])
+  if (!all(is.finite(yl))) yl <- c(0.1, 1e6)
+  for (tr in c("inproc", "tcp")) {
+    plot(NA, xlim = c(0.6, 1.6 * max(sizes)), ylim = yl, log = "xy", xaxt = "n", yaxt = "n",
+         xlab = "", ylab = "cost per message (us, log scale)",
+         main = sprintf("raw frames over %s (send + receive, one process)", tr))
+    axis(1, at = sizes, labels = FALSE)
+    # staggered: 16 MB and 64 MB sit close on a log axis
+    mtext(size_label(sizes), side = 1, at = sizes, cex = 0.85,
+          line = ifelse(seq_along(sizes) %% 2 == 0, 1.8, 0.7))
+    yt <- 10^(floor(log10(yl[1])):ceiling(log10(yl[2])))
+    axis(2, at = yt, labels = format(yt, scientific = FALSE, drop0trailing = TRUE, big.mark = ","), las = 1)
+    abline(h = yt, v = sizes, col = "grey92")
+    mtext("message size (log scale)", side = 1, line = 3.4)
+    for (b in names(B)) {
+      y <- M[sprintf("w3_%s_%.0f", tr, sizes), b]
+      ok <- is.finite(y)
+      if (any(ok)) lines(sizes[ok], y[ok], type = "o", col = cols[b], pch = pchs[b],
+                         lwd = if (b == "this") 2.5 else 1.5)
+    }
+    legend("bottomright", legend = vapply(B, `[[`, "", "label"), col = cols[names(B)],
+           pch = pchs[names(B)], lwd = 2, bty = "n")
+  }
+  par(op)
+  invisible(dev.off())
+}
+
+say("\nOutputs: %s", paste(file.path(out_dir, c("table.txt", "table.md", "results.csv", "runs.csv",
+                                                  if (3 %in% only) "cost-per-message.png")), collapse = ", "))
+say("Total time: %.0f s", elapsed())

@@ -1,0 +1,344 @@
+/* zmqbench.c: the raw libzmq column of bench/run.R.
+ *
+ * Every mode does the same work as bench/zmqbench.R and bench/zmqbench.py and
+ * prints its figures as lines "RESULT key=value ...", which run.R parses.
+ *
+ *   zmqbench pair TRANSPORT BUDGET_S MIN_N SIZE [SIZE ...]
+ *       PAIR pair in one thread over inproc or tcp://127.0.0.1:*; one send
+ *       plus one receive per message, each SIZE for about BUDGET_S seconds
+ *       (batches doubling until the budget is spent and at least MIN_N
+ *       messages went); prints us per message.
+ *   zmqbench memcpy BYTES REPS
+ *       median time of one memcpy between two pre-touched buffers (ms).
+ *   zmqbench reqrep N WARM              (forks a REP server: reqrep-server)
+ *   zmqbench pushpull N SIZE HWM        (forks a PUSH sender: push-client)
+ *   zmqbench poll BUDGET_S NSOCK
+ *       zmq_poll over NSOCK PULL sockets bound to inproc, nothing ready,
+ *       timeout 0; us per call.
+ *
+ * Build: gcc -O2 -o zmqbench zmqbench.c -lzmq
+ */
+#define _GNU_SOURCE
+#include <zmq.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+
+static double now(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+static void die(const char *what) {
+  fprintf(stderr, "zmqbench: %s: %s\n", what, zmq_strerror(zmq_errno()));
+  exit(1);
+}
+
+static void bind_any(void *s, const char *transport, const char *name,
+                     char *ep, size_t eplen) {
+  char want[256];
+  size_t len = eplen;
+  if (strcmp(transport, "tcp") == 0)
+    snprintf(want, sizeof want, "tcp://127.0.0.1:*");
+  else
+    snprintf(want, sizeof want, "inproc://%s", name);
+  if (zmq_bind(s, want)) die("bind");
+  if (zmq_getsockopt(s, ZMQ_LAST_ENDPOINT, ep, &len)) die("LAST_ENDPOINT");
+}
+
+/* Size of the next timed batch: doubling, but no more than what the rest of
+ * the time budget (or the rest of MIN_N) needs, so a run lasts about BUDGET. */
+static long next_batch(long batch, long n, double t, double budget, long min_n) {
+  double per = t / n, left = budget - t, want;
+  if (left <= 0) return min_n > n ? min_n - n : 1;
+  want = per > 0 ? left / per : 2.0 * batch;
+  if (want > 2.0 * batch) want = 2.0 * batch;
+  if (want < 1) want = 1;
+  if (min_n - n > want) want = (double)(min_n - n);
+  return (long)want;
+}
+
+/* ---- pair: one send + one receive per message ------------------------- */
+static void one_msg(void *a, void *b, const char *buf, char *rb, size_t sz) {
+  zmq_msg_t m, r;
+  zmq_msg_init_size(&m, sz);
+  memcpy(zmq_msg_data(&m), buf, sz);
+  if (zmq_msg_send(&m, a, 0) < 0) die("send");
+  zmq_msg_init(&r);
+  if (zmq_msg_recv(&r, b, 0) < 0) die("recv");
+  memcpy(rb, zmq_msg_data(&r), zmq_msg_size(&r));
+  zmq_msg_close(&r);
+}
+
+static int mode_pair(int argc, char **argv) {
+  const char *transport;
+  double budget;
+  long min_n;
+  int i;
+  char ep[256];
+  void *ctx, *a, *b;
+  if (argc < 6) return 2;
+  transport = argv[2];
+  budget = atof(argv[3]);
+  min_n = atol(argv[4]);
+  ctx = zmq_ctx_new();
+  a = zmq_socket(ctx, ZMQ_PAIR);
+  b = zmq_socket(ctx, ZMQ_PAIR);
+  bind_any(b, transport, "bench-pair", ep, sizeof ep);
+  if (zmq_connect(a, ep)) die("connect");
+  for (i = 5; i < argc; i++) {
+    size_t sz = (size_t)atol(argv[i]);
+    char *buf = malloc(sz ? sz : 1), *rb = malloc(sz ? sz : 1);
+    long n = 0, batch = 1, k;
+    double t = 0, t0;
+    memset(buf, 7, sz);
+    memset(rb, 0, sz);
+    one_msg(a, b, buf, rb, sz); /* warm-up */
+    while (t < budget || n < min_n) {
+      t0 = now();
+      for (k = 0; k < batch; k++) one_msg(a, b, buf, rb, sz);
+      t += now() - t0;
+      n += batch;
+      batch = next_batch(batch, n, t, budget, min_n);
+    }
+    if (memcmp(buf, rb, sz) != 0) {
+      fprintf(stderr, "zmqbench: received frame differs (size %zu)\n", sz);
+      return 1;
+    }
+    printf("RESULT size=%zu n=%ld us=%.6f\n", sz, n, t / n * 1e6);
+    fflush(stdout);
+    free(buf);
+    free(rb);
+  }
+  zmq_close(a);
+  zmq_close(b);
+  zmq_ctx_term(ctx);
+  return 0;
+}
+
+/* ---- memcpy -------------------------------------------------------------- */
+static int cmp_double(const void *x, const void *y) {
+  double a = *(const double *)x, b = *(const double *)y;
+  return (a > b) - (a < b);
+}
+
+static int mode_memcpy(int argc, char **argv) {
+  size_t bytes;
+  int reps, i;
+  char *src, *dst;
+  double *t;
+  if (argc < 4) return 2;
+  bytes = (size_t)atof(argv[2]);
+  reps = atoi(argv[3]);
+  src = malloc(bytes);
+  dst = malloc(bytes);
+  t = malloc(sizeof(double) * reps);
+  if (!src || !dst || !t) return 1;
+  memset(src, 1, bytes); /* touch every page of both buffers */
+  memset(dst, 2, bytes);
+  for (i = 0; i < reps; i++) {
+    double t0 = now();
+    memcpy(dst, src, bytes);
+    t[i] = now() - t0;
+    src[i % bytes] = (char)i; /* keep the copies from being folded */
+  }
+  qsort(t, reps, sizeof(double), cmp_double);
+  printf("RESULT bytes=%zu reps=%d ms=%.4f check=%d\n", bytes, reps,
+         t[reps / 2] * 1e3, dst[bytes / 2]);
+  return 0;
+}
+
+/* ---- two processes: fork + exec this program as the peer ---------------- */
+static pid_t spawn(char *const args[]) {
+  pid_t pid = fork();
+  if (pid < 0) {
+    perror("fork");
+    exit(1);
+  }
+  if (pid == 0) {
+    /* survives exec: a stuck peer dies (BENCH_CHILD_TIMEOUT, default 120 s) */
+    const char *tmo = getenv("BENCH_CHILD_TIMEOUT");
+    alarm(tmo && atoi(tmo) > 0 ? (unsigned)atoi(tmo) : 120u);
+    execv("/proc/self/exe", args);
+    perror("execv");
+    _exit(127);
+  }
+  return pid;
+}
+
+static int reap(pid_t pid) {
+  int st = 0;
+  waitpid(pid, &st, 0);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static int mode_reqrep_server(int argc, char **argv) {
+  long count, i;
+  char buf[256];
+  void *ctx, *s;
+  int linger = -1;
+  if (argc < 4) return 2;
+  count = atol(argv[3]);
+  ctx = zmq_ctx_new();
+  s = zmq_socket(ctx, ZMQ_REP);
+  if (zmq_connect(s, argv[2])) die("connect");
+  for (i = 0; i < count; i++) {
+    int n = zmq_recv(s, buf, sizeof buf, 0);
+    if (n < 0) die("recv");
+    if (zmq_send(s, buf, n, 0) < 0) die("send");
+  }
+  zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
+  zmq_close(s);
+  zmq_ctx_term(ctx); /* the last reply leaves before we exit */
+  return 0;
+}
+
+static int mode_reqrep(int argc, char **argv) {
+  long n, warm, i;
+  char ep[256], total[32], r[8];
+  char payload = 7;
+  void *ctx, *s;
+  double t0, t;
+  pid_t pid;
+  if (argc < 4) return 2;
+  n = atol(argv[2]);
+  warm = atol(argv[3]);
+  ctx = zmq_ctx_new();
+  s = zmq_socket(ctx, ZMQ_REQ);
+  bind_any(s, "tcp", "", ep, sizeof ep);
+  snprintf(total, sizeof total, "%ld", 1 + warm + n);
+  {
+    char *args[] = {argv[0], "reqrep-server", ep, total, NULL};
+    pid = spawn(args);
+  }
+  /* the first round trip waits for the server to come up */
+  for (i = 0; i < 1 + warm; i++) {
+    if (zmq_send(s, &payload, 1, 0) < 0) die("send");
+    if (zmq_recv(s, r, sizeof r, 0) != 1) die("recv");
+  }
+  t0 = now();
+  for (i = 0; i < n; i++) {
+    zmq_send(s, &payload, 1, 0);
+    if (zmq_recv(s, r, sizeof r, 0) != 1) die("recv");
+  }
+  t = now() - t0;
+  if (r[0] != payload) return 1;
+  printf("RESULT n=%ld us=%.4f\n", n, t / n * 1e6);
+  zmq_close(s);
+  zmq_ctx_term(ctx);
+  return reap(pid);
+}
+
+static int mode_push_client(int argc, char **argv) {
+  long n, i;
+  size_t sz;
+  int hwm, linger = -1;
+  char *buf;
+  void *ctx, *s;
+  if (argc < 6) return 2;
+  n = atol(argv[3]);
+  sz = (size_t)atol(argv[4]);
+  hwm = atoi(argv[5]);
+  buf = malloc(sz);
+  memset(buf, 7, sz);
+  ctx = zmq_ctx_new();
+  s = zmq_socket(ctx, ZMQ_PUSH);
+  zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof hwm);
+  if (zmq_connect(s, argv[2])) die("connect");
+  for (i = 0; i < n; i++)
+    if (zmq_send(s, buf, sz, 0) < 0) die("send");
+  zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
+  zmq_close(s);
+  zmq_ctx_term(ctx); /* every message delivered before exit */
+  return 0;
+}
+
+static int mode_pushpull(int argc, char **argv) {
+  long n, i;
+  size_t sz;
+  int hwm;
+  char ep[256], ns[32], *rb;
+  void *ctx, *s;
+  double t0, t;
+  pid_t pid;
+  if (argc < 5) return 2;
+  n = atol(argv[2]);
+  sz = (size_t)atol(argv[3]);
+  hwm = atoi(argv[4]);
+  rb = malloc(sz + 1);
+  ctx = zmq_ctx_new();
+  s = zmq_socket(ctx, ZMQ_PULL);
+  zmq_setsockopt(s, ZMQ_RCVHWM, &hwm, sizeof hwm);
+  bind_any(s, "tcp", "", ep, sizeof ep);
+  snprintf(ns, sizeof ns, "%ld", n);
+  {
+    char *args[] = {argv[0], "push-client", ep, ns, argv[3], argv[4], NULL};
+    pid = spawn(args);
+  }
+  if (zmq_recv(s, rb, sz + 1, 0) != (int)sz) die("recv");
+  t0 = now();
+  for (i = 1; i < n; i++)
+    if (zmq_recv(s, rb, sz + 1, 0) != (int)sz) die("recv");
+  t = now() - t0;
+  printf("RESULT n=%ld msgs_per_s=%.1f\n", n, (n - 1) / t);
+  zmq_close(s);
+  zmq_ctx_term(ctx);
+  return reap(pid);
+}
+
+/* ---- poll ---------------------------------------------------------------- */
+static int mode_poll(int argc, char **argv) {
+  double budget, t = 0, t0;
+  int nsock, i;
+  long n = 0, batch = 1, k;
+  void *ctx;
+  zmq_pollitem_t items[64];
+  if (argc < 4) return 2;
+  budget = atof(argv[2]);
+  nsock = atoi(argv[3]);
+  if (nsock > 64) nsock = 64;
+  ctx = zmq_ctx_new();
+  for (i = 0; i < nsock; i++) {
+    char name[64];
+    items[i].socket = zmq_socket(ctx, ZMQ_PULL);
+    snprintf(name, sizeof name, "inproc://bench-poll-%d", i);
+    if (zmq_bind(items[i].socket, name)) die("bind");
+    items[i].fd = 0;
+    items[i].events = ZMQ_POLLIN;
+    items[i].revents = 0;
+  }
+  if (zmq_poll(items, nsock, 0) != 0) die("poll");
+  while (t < budget) {
+    t0 = now();
+    for (k = 0; k < batch; k++)
+      if (zmq_poll(items, nsock, 0) != 0) die("poll");
+    t += now() - t0;
+    n += batch;
+    batch = next_batch(batch, n, t, budget, 1);
+  }
+  printf("RESULT n=%ld us=%.6f\n", n, t / n * 1e6);
+  for (i = 0; i < nsock; i++) zmq_close(items[i].socket);
+  zmq_ctx_term(ctx);
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  const char *mode = argc > 1 ? argv[1] : "";
+  int rc = 2;
+  if (strcmp(mode, "pair") == 0) rc = mode_pair(argc, argv);
+  else if (strcmp(mode, "memcpy") == 0) rc = mode_memcpy(argc, argv);
+  else if (strcmp(mode, "reqrep") == 0) rc = mode_reqrep(argc, argv);
+  else if (strcmp(mode, "reqrep-server") == 0) rc = mode_reqrep_server(argc, argv);
+  else if (strcmp(mode, "pushpull") == 0) rc = mode_pushpull(argc, argv);
+  else if (strcmp(mode, "push-client") == 0) rc = mode_push_client(argc, argv);
+  else if (strcmp(mode, "poll") == 0) rc = mode_poll(argc, argv);
+  if (rc == 2) fprintf(stderr, "usage: see the comment at the top of zmqbench.c\n");
+  return rc;
+}
