@@ -4,6 +4,7 @@
  * A forked child never touches what its parent created. */
 #include "rzmq.h"
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <time.h>
@@ -212,8 +213,8 @@ SEXP rzmq_context_new(SEXP threads) {
   double n = rzmq_arg_number(threads, "threads");
   rzmq_ctx *ctx;
   SEXP ptr;
-  if (n < 0 || n != (int)n)
-    Rf_error("`threads` must be a whole number >= 0");
+  if (n < 0 || n > 65536 || n != floor(n))
+    Rf_error("`threads` must be a whole number from 0 to 65536");
   /* the owner first, so the GC can clean up whatever follows */
   ctx = calloc(1, sizeof *ctx);
   if (ctx == NULL) Rf_error("cannot allocate a zmq context");
@@ -260,7 +261,8 @@ SEXP rzmq_context_destroy(SEXP x, SEXP linger) {
   ctx = rzmq_context_get(x, "context");
   if (linger != R_NilValue) {
     double v = rzmq_arg_number(linger, "linger");
-    if (v != (int)v || v < -1) Rf_error("`linger` must be milliseconds >= -1");
+    if (v != floor(v) || v < -1 || v > 2147483647.0)
+      Rf_error("`linger` must be whole milliseconds >= -1");
     ms = (int)v;
     set_linger = 1;
   }

@@ -49,6 +49,8 @@ static int frame_op(rzmq_sock *s, zmq_msg_t *msg, int flags, int sending,
      * empty receive buffer holds nothing */
     if (interruptible)
       rzmq_check_interrupt(sending ? rzmq_msg_cleanup : NULL, msg);
+    /* an interrupt handler may have closed the socket and resumed */
+    if (s->handle == NULL) return ENOTSOCK;
   }
 }
 

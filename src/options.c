@@ -134,6 +134,11 @@ SEXP rzmq_option_set(SEXP sock, SEXP name, SEXP value, SEXP argname) {
   int rc = 0, iv;
   int64_t i64;
   uint64_t u64;
+  /* libzmq takes these on any router-based socket (REP, DEALER ...) and
+   * later asserts, aborting R: only ROUTER sockets may have them */
+  if ((o->id == ZMQ_ROUTER_RAW || o->id == ZMQ_ROUTER_MANDATORY ||
+       o->id == ZMQ_ROUTER_HANDOVER) && s->type != ZMQ_ROUTER)
+    return rzmq_fail_false(EINVAL);
   switch (o->type) {
   case T_INT:
   case T_BOOL:

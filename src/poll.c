@@ -192,6 +192,9 @@ SEXP rzmq_poll(SEXP sockets, SEXP events, SEXP timeout) {
     }
     if (rc > 0 || slice == 0) break;
     R_CheckUserInterrupt();
+    /* an interrupt handler may have closed a socket and resumed */
+    for (i = 0; i < n; i++)
+      items[i].socket = poll_socket_handle(VECTOR_ELT(sockets, i), i);
   }
   UNPROTECT(1);
   return poll_result(items, n);

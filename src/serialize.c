@@ -5,6 +5,7 @@
  * streams. Nothing is copied twice and no R vector sits in between. */
 #include "rzmq.h"
 #include <limits.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -323,7 +324,7 @@ static SEXP read_plain(const unsigned char *p, size_t n) {
     int nelen;
     if (n < pos + 4) return NULL;
     nelen = get_int(p + pos, swap);
-    if (nelen < 0 || nelen > 64) return NULL;
+    if (nelen < 0 || nelen > 63) return NULL; /* R's limit: R_CODESET_MAX */
     pos += 4 + (size_t)nelen;
   } else if (version != 2) {
     return NULL;
@@ -342,7 +343,8 @@ static SEXP read_plain(const unsigned char *p, size_t n) {
     pos += 8;
   }
   size = elt_size(t);
-  if (len < 0 || len != (double)(size_t)len || (size_t)len > (n - pos) / size ||
+  /* compare as doubles first: casting an out-of-range double is undefined */
+  if (len < 0 || len > (double)(n - pos) || len != floor(len) ||
       (size_t)len * size != n - pos)
     return NULL;
   out = Rf_allocVector(t, (R_xlen_t)len);

@@ -326,3 +326,42 @@ test_that("every exported function is exercised by this file", {
                  "sockopt.names")
   expect_setequal(c(names(socket_fun_args(NULL)), no_socket), exported)
 })
+
+test_that("router-only options are refused on other sockets instead of aborting R later", {
+  ctx <- init.context()
+  rep <- init.socket(ctx, "ZMQ_REP")
+  expect_message(res <- set.sockopt(rep, "ZMQ_ROUTER_RAW", TRUE), "Invalid argument")
+  expect_false(res)
+  expect_identical(zmq.errno(), 22L)
+  ep <- inproc()
+  bind.socket(rep, ep)
+  req <- init.socket(ctx, "ZMQ_REQ")
+  connect.socket(req, ep)
+  expect_true(send.socket(req, "ping"))
+  expect_identical(receive.socket(rep), "ping")
+  router <- init.socket(ctx, "ZMQ_ROUTER")
+  expect_true(set.sockopt(router, "ZMQ_ROUTER_MANDATORY", TRUE))
+})
+
+test_that("numbers far outside an argument's range are R errors", {
+  expect_error(init.context(threads = 1e10), "`threads` must be a whole number")
+  expect_error(destroy.context(init.context(), linger = 1e12), "`linger` must be whole")
+})
+
+test_that("headers base unserialize() rejects are rejected the same way", {
+  p <- socket_pair()
+  b <- serialize(c(1L, 2L, 3L), NULL, xdr = FALSE)
+  nelen <- readBin(b[15:18], "integer", size = 4, endian = "little")
+  enc <- rawToChar(b[19:(18 + nelen)])
+  long_name <- c(b[1:14], writeBin(64L, raw(), size = 4, endian = "little"),
+                 charToRaw(formatC(enc, width = -64)), b[(19 + nelen):length(b)])
+  huge_length <- c(charToRaw("X\n"), as.raw(c(0, 0, 0, 2, 0, 4, 2, 2, 0, 3, 5, 0,
+                                              0, 0, 0, 13, 255, 255, 255, 255,
+                                              255, 255, 255, 255, 255, 255, 255, 255)),
+                   as.raw(1:8))
+  for (bad in list(long_name, huge_length)) {
+    base <- tryCatch(unserialize(bad), error = conditionMessage)
+    expect_true(send.socket(p$b, bad, serialize = FALSE))
+    expect_identical(tryCatch(receive.socket(p$a), error = conditionMessage), base)
+  }
+})

@@ -513,3 +513,22 @@ test_that("R exits cleanly after the package is unloaded, as pkgload::unload() d
   expect_identical(out, "unloaded\ngc done\n")
   expect_identical(proc$get_exit_status(), 0L, info = err)
 })
+
+test_that("an interrupt handler that closes the socket and resumes gets NULL, not a crash", {
+  proc <- child_r(function() {
+    library(rzmq)
+    ctx <- init.context()
+    s <- init.socket(ctx, "ZMQ_PULL")
+    bind.socket(s, "inproc://resume")
+    system(sprintf("sleep 1; kill -INT %d", Sys.getpid()), wait = FALSE)
+    res <- withCallingHandlers(
+      suppressMessages(receive.socket(s)),
+      interrupt = function(cond) {
+        destroy.socket(s)
+        invokeRestart("resume")
+      })
+    list(res = res, errno = zmq.errno())
+  })
+  child_wait(proc, 30)
+  expect_identical(proc$get_result(), list(res = NULL, errno = 88L))
+})
