@@ -1,0 +1,438 @@
+# valgrind-stress.R: a workload for valgrind.sh (it also runs without
+# valgrind). Every value received is checked against what was sent.
+#
+#   Rscript tools/reliability/valgrind-stress.R [--messages=100000]
+#       [--cycles=1000] [--max-size=1048576] [--seed=1]
+#
+#  1. `messages` payloads of 0 B to `max-size` (mostly small, some large)
+#     through every socket type pair (PAIR, PUSH/PULL, REQ/REP,
+#     DEALER/ROUTER, PUB/SUB, XPUB/XSUB) over inproc and tcp, in every
+#     form: serialized objects (xdr and native), raw frames (small, and
+#     > 64 KB which are lent to libzmq), strings, ints, doubles, empty
+#     frames, multipart messages, message objects; REQ/REP and
+#     DEALER/ROUTER echo every message back. Receivers wait with poll.socket.
+#  2. every setter and getter of socket.options, and set.sockopt /
+#     get.sockopt over sockopt.names(), on a socket of every type;
+#  3. poll.socket over several sockets and event sets;
+#  4. init.message / send.message.object, serialize = TRUE / FALSE;
+#  5. `cycles` create / use / close / gc cycles of contexts and sockets,
+#     closed with destroy.socket / destroy.context, or only dropped.
+# Then: no raw vector still lent to libzmq, and file descriptors back to
+# where they started (no context or socket leaked).
+
+local({ # common.R sits beside this script (run as Rscript FILE or R -f FILE)
+  a <- commandArgs(FALSE)
+  f <- c(sub("^--file=", "", grep("^--file=", a, value = TRUE)), a[which(a == "-f") + 1L])
+  source(file.path(if (length(f)) dirname(normalizePath(f[1])) else ".", "common.R"))
+})
+suppressPackageStartupMessages(library(rzmq))
+
+n_messages <- arg("messages", 100000L)
+n_cycles <- arg("cycles", 1000L)
+max_size <- arg("max-size", 1048576L)
+seed <- arg("seed", 1L)
+started <- Sys.time()
+say(describe_rzmq())
+say(sprintf("messages = %d, cycles = %d, max size = %d B", n_messages, n_cycles, max_size))
+set.seed(seed)
+
+fd_count <- function() length(list.files("/proc/self/fd"))
+fds_at_start <- fd_count()
+
+# ---- payloads ----------------------------------------------------------------
+
+pool <- as.raw(sample.int(256L, max_size + 4096L, replace = TRUE) - 1L)
+# mostly small, some large: 70% <= 64 B, 20% <= 2 KB, 8% <= 64 KB, 2% large
+draw_size <- function() {
+  u <- runif(1)
+  hi <- if (u < 0.70) 64 else if (u < 0.90) 2048 else if (u < 0.98) 65536 else max_size
+  lo <- if (u < 0.70) 0 else if (u < 0.90) 65 else if (u < 0.98) 2049 else 65537
+  hi <- min(hi, max_size)
+  lo <- min(lo, hi)
+  as.integer(lo + floor(runif(1) * (hi - lo + 1)))
+}
+bytes <- function(i, n) {
+  if (n == 0) return(raw(0))
+  start <- (i * 7919L) %% 4096L
+  pool[start + seq_len(n)]
+}
+text <- function(i, n) {
+  # printable ASCII plus some UTF-8 (each "é" is two bytes)
+  n <- min(n, 4096L)
+  s <- rawToChar(as.raw(33L + (as.integer(bytes(i, n)) %% 90L)))
+  if (i %% 3 == 0) paste0(s, "\u00e9\u00e8") else s
+}
+# The R object of kind `k` for message i of about n bytes.
+make_object <- function(i, n, k) {
+  switch(k %% 6 + 1,
+         bytes(i, n),                                   # raw
+         as.integer(bytes(i, n - n %% 4)) * 1000L - i,  # integer
+         as.numeric(bytes(i, n)) / 7 + i,               # double
+         list(i = i, data = bytes(i, n), f = factor(c("a", "b"))),
+         c(text(i, n %/% 4), NA, "x"),
+         if (n %% 2) NULL else data.frame(a = seq_len(min(n, 100)), b = i))
+}
+
+KINDS <- c("object", "object-xdr", "raw", "string", "int", "double", "null",
+           "multipart", "message-object")
+
+# Send message i of `kind` on socket s. Returns what the receiver must see.
+send_kind <- function(s, kind, i, n) {
+  switch(kind,
+    "object" = , "object-xdr" = {
+      obj <- make_object(i, n, i)
+      check(isTRUE(send.socket(s, obj, xdr = kind == "object-xdr")), "send.socket(object)")
+      obj
+    },
+    "raw" = {
+      r <- bytes(i, n)
+      check(isTRUE(send.socket(s, r, serialize = FALSE)), "send.socket(raw)")
+      r
+    },
+    "string" = {
+      str <- text(i, n)
+      check(isTRUE(send.raw.string(s, str)), "send.raw.string")
+      str
+    },
+    "int" = {
+      v <- as.integer(i) - 1000000L
+      check(isTRUE(send.socket(s, writeBin(v, raw()), serialize = FALSE)), "send int")
+      v
+    },
+    "double" = {
+      v <- i / 3
+      check(isTRUE(send.socket(s, writeBin(v, raw()), serialize = FALSE)), "send double")
+      v
+    },
+    "null" = {
+      check(isTRUE(send.null.msg(s)), "send.null.msg")
+      TRUE
+    },
+    "multipart" = {
+      parts <- list(charToRaw(sprintf("hdr-%d", i)), raw(0), bytes(i, n),
+                    serialize(i, NULL))
+      if (i %% 5 == 0) parts <- parts[1] # a single-part message
+      check(isTRUE(send.multipart(s, parts)), "send.multipart")
+      parts
+    },
+    "message-object" = {
+      obj <- make_object(i, n, i + 1)
+      m <- init.message(obj, xdr = i %% 2 == 0)
+      check(isTRUE(send.message.object(s, m)), "send.message.object")
+      obj
+    })
+}
+
+# Receive a message of `kind` on s and compare with `expected`.
+recv_kind <- function(s, kind, expected, what) {
+  got <- switch(kind,
+    "object" = , "object-xdr" = , "message-object" = receive.socket(s),
+    "raw" = receive.socket(s, unserialize = FALSE),
+    "string" = receive.string(s),
+    "int" = receive.int(s),
+    "double" = receive.double(s),
+    "null" = receive.null.msg(s),
+    "multipart" = receive.multipart(s))
+  check(identical(got, expected), paste(what, kind),
+        list(expected = utils::head(expected), got = utils::head(got)))
+}
+
+# ---- 1. every socket type pair ---------------------------------------------------
+
+ctx <- init.context()
+msg_count <- 0L
+echo_count <- 0L
+
+open_pair <- function(ta, tb, transport) {
+  a <- init.socket(ctx, ta)
+  b <- init.socket(ctx, tb)
+  for (s in list(a, b)) {
+    set.rcv.timeout(s, 20000L)
+    set.send.timeout(s, 20000L)
+    set.linger(s, 0L)
+  }
+  ep <- if (transport == "inproc") {
+    sprintf("inproc://stress-%s-%s", ta, tb)
+  } else "tcp://127.0.0.1:*"
+  stopifnot(isTRUE(bind.socket(b, ep)))
+  stopifnot(isTRUE(connect.socket(a, get.last.endpoint(b))))
+  list(a = a, b = b)
+}
+
+wait_readable <- function(s, what) {
+  ok <- isTRUE(poll.socket(list(s), list("read"), timeout = 20)[[1]]$read)
+  check(ok, paste(what, "readable within 20 s"))
+  ok
+}
+
+# PUB/SUB and XPUB/XSUB: wait until a subscription has reached the publisher
+# (probe messages until one gets through), then drain the probes.
+join <- function(pub, sub, what) {
+  for (k in 1:2000) {
+    send.socket(pub, "probe")
+    if (isTRUE(poll.socket(list(sub), list("read"), timeout = 0.01)[[1]]$read)) break
+  }
+  while (!is.null(x <- receive.socket(sub, dont.wait = TRUE))) {
+    check(identical(x, "probe"), paste(what, "probe"))
+  }
+}
+
+pairs <- list(
+  c("ZMQ_PAIR", "ZMQ_PAIR"), c("ZMQ_PUSH", "ZMQ_PULL"), c("ZMQ_REQ", "ZMQ_REP"),
+  c("ZMQ_DEALER", "ZMQ_ROUTER"), c("ZMQ_PUB", "ZMQ_SUB"), c("ZMQ_XPUB", "ZMQ_XSUB"))
+per_combo <- max(1L, as.integer(ceiling(n_messages / (2 * length(pairs)))))
+size_classes <- c(0, 64, 2048, 65536, Inf)
+size_count <- setNames(numeric(4), c("<=64 B", "<=2 KB", "<=64 KB", ">64 KB"))
+size_bytes <- 0
+i <- 0L
+for (pr in pairs) for (transport in c("inproc", "tcp")) {
+  what <- sprintf("%s->%s/%s", pr[1], pr[2], transport)
+  t0 <- Sys.time()
+  if (pr[1] == "ZMQ_XPUB") {
+    # the XSUB side binds here and subscribes with a raw frame 0x01
+    p <- open_pair("ZMQ_XSUB", "ZMQ_XPUB", transport)
+    tx <- p$b; rx <- p$a
+    check(isTRUE(send.socket(rx, as.raw(1), serialize = FALSE)), "xsub subscribe")
+    if (wait_readable(tx, what)) {
+      check(identical(receive.socket(tx, unserialize = FALSE), as.raw(1)),
+            "xpub sees the subscription")
+    }
+    join(tx, rx, what)
+  } else {
+    p <- open_pair(pr[1], pr[2], transport)
+    tx <- p$a; rx <- p$b
+    if (pr[2] == "ZMQ_SUB") {
+      subscribe(rx, "")
+      join(tx, rx, what)
+    }
+  }
+  lockstep <- pr[1] %in% c("ZMQ_REQ", "ZMQ_DEALER")
+  sent <- 0L
+  while (sent < per_combo) {
+    w <- if (pr[1] == "ZMQ_REQ") 1L else min(per_combo - sent, sample.int(20L, 1))
+    batch <- vector("list", w)
+    for (k in seq_len(w)) {
+      i <- i + 1L
+      kind <- KINDS[i %% length(KINDS) + 1L]
+      n <- draw_size()
+      cls <- findInterval(n, size_classes, left.open = TRUE, rightmost.closed = TRUE)
+      cls <- max(1L, cls)
+      size_count[cls] <- size_count[cls] + 1
+      size_bytes <- size_bytes + n
+      batch[[k]] <- list(kind = kind, expected = send_kind(tx, kind, i, n))
+    }
+    for (k in seq_len(w)) {
+      if (!wait_readable(rx, what)) break
+      kind <- batch[[k]]$kind
+      if (pr[2] == "ZMQ_ROUTER") {
+        id <- receive.socket(rx, unserialize = FALSE)
+        check(isTRUE(get.rcvmore(rx)), "router: a frame follows the identity")
+      }
+      recv_kind(rx, kind, batch[[k]]$expected, what)
+      msg_count <- msg_count + 1L
+      if (lockstep) {
+        # echo it back: REP answers, ROUTER routes by the identity
+        if (pr[2] == "ZMQ_ROUTER") send.socket(rx, id, serialize = FALSE, send.more = TRUE)
+        batch[[k]]$echo <- send_kind(rx, kind, i - w + k, 16L)
+      }
+    }
+    if (lockstep) for (k in seq_len(w)) {
+      if (!wait_readable(tx, paste(what, "echo"))) break
+      recv_kind(tx, batch[[k]]$kind, batch[[k]]$echo, paste(what, "echo"))
+      echo_count <- echo_count + 1L
+    }
+    sent <- sent + w
+  }
+  check(is.null(receive.socket(rx, dont.wait = TRUE)), paste(what, "nothing extra"))
+  destroy.socket(p$a)
+  destroy.socket(p$b)
+  say(sprintf("%-32s %6d messages in %5.1f s", what, sent,
+              as.numeric(difftime(Sys.time(), t0, units = "secs"))))
+}
+say(sprintf("pairs: %d messages checked, %d echoes checked", msg_count, echo_count))
+say(sprintf("payload sizes: %s; %.1f MB in all, largest %d B",
+            paste(names(size_count), size_count, sep = ": ", collapse = ", "), size_bytes / 1e6, max_size))
+destroy.context(ctx)
+
+# ---- 2. every option setter and getter, on every socket type ----------------------
+
+say("options")
+ctx <- init.context()
+types <- c("ZMQ_PAIR", "ZMQ_PUB", "ZMQ_SUB", "ZMQ_REQ", "ZMQ_REP", "ZMQ_DEALER",
+           "ZMQ_ROUTER", "ZMQ_PULL", "ZMQ_PUSH", "ZMQ_XPUB", "ZMQ_XSUB",
+           "ZMQ_STREAM", "ZMQ_XREQ", "ZMQ_XREP")
+# candidate values for options that cannot be read back
+candidates <- list(TRUE, FALSE, 1L, 0L, 100, -1L, "name", as.raw(1:32),
+                   "rq:rR0xuUKo7n(5S]+%Y0P4{PL/xmV!vwp6.lnrM", raw(0))
+n_opt_calls <- 0L
+for (type in types) {
+  s <- init.socket(ctx, type)
+  for (nm in sockopt.names()) {
+    got <- tryCatch(suppressMessages(get.sockopt(s, nm)), error = function(e) e)
+    n_opt_calls <- n_opt_calls + 1L
+    if (!inherits(got, "error") && !is.null(got) && !nm %in% c("ZMQ_FD", "ZMQ_EVENTS",
+        "ZMQ_TYPE", "ZMQ_RCVMORE", "ZMQ_MECHANISM", "ZMQ_THREAD_SAFE", "ZMQ_LAST_ENDPOINT")) {
+      # read-write: setting the value read back must succeed and round-trip
+      ok <- suppressMessages(set.sockopt(s, nm, got))
+      again <- suppressMessages(get.sockopt(s, nm))
+      n_opt_calls <- n_opt_calls + 2L
+      check(isTRUE(ok) || nm %in% c("ZMQ_IDENTITY", "ZMQ_ROUTING_ID", "ZMQ_CURVE_PUBLICKEY",
+                                    "ZMQ_CURVE_SECRETKEY", "ZMQ_CURVE_SERVERKEY",
+                                    "ZMQ_PLAIN_USERNAME", "ZMQ_PLAIN_PASSWORD",
+                                    "ZMQ_ZAP_DOMAIN", "ZMQ_BINDTODEVICE",
+                                    # libzmq's default -1 is not a value it accepts
+                                    "ZMQ_HEARTBEAT_TIMEOUT"),
+            paste("set.sockopt(get.sockopt())", type, nm), got)
+      check(identical(again, got), paste("get after set", type, nm), list(got, again))
+    } else {
+      for (v in candidates) {
+        r <- tryCatch(suppressMessages(set.sockopt(s, nm, v)), error = function(e) NA)
+        n_opt_calls <- n_opt_calls + 1L
+        check(identical(r, TRUE) || identical(r, FALSE) || identical(r, NA),
+              paste("set.sockopt result", type, nm))
+      }
+    }
+  }
+  # the named setters and getters of socket.options
+  expect_true <- function(x, what) check(isTRUE(x), paste(type, what))
+  expect_true(set.hwm(s, 500), "set.hwm")
+  check(identical(get.sockopt(s, "SNDHWM"), 500L) && identical(get.sockopt(s, "RCVHWM"), 500L),
+        paste(type, "set.hwm sets both"))
+  expect_true(set.affinity(s, 1), "set.affinity")
+  expect_true(set.identity(s, sprintf("id-%s", type)), "set.identity")
+  if (type == "ZMQ_SUB") {
+    expect_true(subscribe(s, "topic"), "subscribe")
+    expect_true(unsubscribe(s, "topic"), "unsubscribe")
+  } else {
+    r <- suppressMessages(subscribe(s, "topic")) # libzmq says which types take it
+    check(identical(r, TRUE) || identical(r, FALSE), paste(type, "subscribe: TRUE or FALSE"))
+  }
+  expect_true(set.rate(s, 200), "set.rate")
+  expect_true(set.recovery.ivl(s, 5000), "set.recovery.ivl")
+  expect_true(set.recovery.ivl.msec(s, 6000), "set.recovery.ivl.msec")
+  expect_true(set.sndbuf(s, 65536), "set.sndbuf")
+  expect_true(set.rcvbuf(s, 65536), "set.rcvbuf")
+  expect_true(set.linger(s, 0L), "set.linger")
+  expect_true(set.reconnect.ivl(s, 50), "set.reconnect.ivl")
+  expect_true(set.reconnect.ivl.max(s, 500), "set.reconnect.ivl.max")
+  expect_true(set.zmq.backlog(s, 10), "set.zmq.backlog")
+  expect_true(set.send.timeout(s, 1234), "set.send.timeout")
+  expect_true(set.rcv.timeout(s, 4321), "set.rcv.timeout")
+  check(identical(get.send.timeout(s), 1234L), paste(type, "get.send.timeout"))
+  check(identical(get.rcv.timeout(s), 4321L), paste(type, "get.rcv.timeout"))
+  check(identical(get.rcvmore(s), FALSE), paste(type, "get.rcvmore"))
+  check(inherits(tryCatch(set.swap(s, 1), error = identity), "error"), paste(type, "set.swap errors"))
+  check(inherits(tryCatch(set.mcast.loop(s, 1), error = identity), "error"),
+        paste(type, "set.mcast.loop errors"))
+  bind.socket(s, "tcp://127.0.0.1:*")
+  check(grepl("^tcp://127.0.0.1:[0-9]+$", get.last.endpoint(s)), paste(type, "get.last.endpoint"))
+  n_opt_calls <- n_opt_calls + 22L
+  destroy.socket(s)
+}
+destroy.context(ctx)
+say(sprintf("options: %d option calls on %d socket types", n_opt_calls, length(types)))
+
+# ---- 3. poll.socket ----------------------------------------------------------------
+
+say("poll")
+ctx <- init.context()
+ps <- lapply(1:4, function(k) {
+  a <- init.socket(ctx, "ZMQ_PAIR"); b <- init.socket(ctx, "ZMQ_PAIR")
+  bind.socket(a, sprintf("inproc://poll-%d", k)); connect.socket(b, sprintf("inproc://poll-%d", k))
+  list(a = a, b = b)
+})
+all_a <- lapply(ps, `[[`, "a")
+ev_sets <- list("read", "write", "error", c("read", "write"), c("read", "error"),
+                c("write", "error"), c("read", "write", "error"))
+n_polls <- 0L
+for (r in 1:400) {
+  ready <- sample(c(TRUE, FALSE), 4, replace = TRUE)
+  for (k in which(ready)) send.socket(ps[[k]]$b, r)
+  evs <- sample(ev_sets, 4, replace = TRUE)
+  res <- poll.socket(all_a, evs, timeout = if (r %% 2) 0 else 0.01)
+  n_polls <- n_polls + 1L
+  for (k in 1:4) {
+    want <- c("read", "write", "error")[c("read", "write", "error") %in% evs[[k]]]
+    check(identical(names(res[[k]]), want), "poll names in order read, write, error")
+    if ("read" %in% want) check(identical(res[[k]]$read, ready[k]), "poll read")
+    if ("write" %in% want) check(isTRUE(res[[k]]$write), "poll write")
+    if (ready[k]) check(identical(receive.socket(ps[[k]]$a), r), "poll then receive")
+  }
+}
+res <- poll.socket(all_a, "read", timeout = 0.02) # one vector for every socket
+check(length(res) == 4 && !any(unlist(res)), "poll: nothing ready")
+destroy.context(ctx)
+say(sprintf("poll: %d polls", n_polls + 1L))
+
+# ---- 4. message objects --------------------------------------------------------------
+
+say("message objects")
+ctx <- init.context()
+p <- list(a = init.socket(ctx, "ZMQ_PUSH"), b = init.socket(ctx, "ZMQ_PULL"))
+bind.socket(p$b, "inproc://msgobj"); connect.socket(p$a, "inproc://msgobj")
+invisible(set.rcv.timeout(p$b, 20000L))
+n_mo <- 0L
+for (r in 1:200) {
+  n <- if (r %% 20 == 0) max_size else draw_size()
+  ser <- r %% 3 != 0
+  obj <- if (ser) make_object(r, n, r) else bytes(r, n)
+  m <- init.message(obj, serialize = ser, xdr = r %% 2 == 0)
+  times <- 1 + r %% 4
+  for (k in seq_len(times)) check(isTRUE(send.message.object(p$a, m)), "send.message.object")
+  rm(m)
+  if (r %% 10 == 0) invisible(gc())
+  for (k in seq_len(times)) {
+    got <- receive.socket(p$b, unserialize = ser)
+    check(identical(got, obj), "message object received", list(obj = utils::head(obj), got = utils::head(got)))
+    n_mo <- n_mo + 1L
+  }
+}
+destroy.context(ctx)
+say(sprintf("message objects: %d messages", n_mo))
+
+# ---- 5. create / use / close / gc cycles -------------------------------------------
+
+say("lifecycle cycles")
+fds_before_cycles <- fd_count()
+n_cycle_ok <- 0L
+for (r in seq_len(n_cycles)) {
+  cx <- init.context()
+  pr <- pairs[[r %% length(pairs) + 1L]]
+  if (pr[1] %in% c("ZMQ_PUB", "ZMQ_XPUB")) pr <- c("ZMQ_PAIR", "ZMQ_PAIR")
+  a <- init.socket(cx, pr[1]); b <- init.socket(cx, pr[2])
+  ep <- if (r %% 4 == 0) "tcp://127.0.0.1:*" else sprintf("inproc://cycle-%d", r)
+  bind.socket(b, ep)
+  connect.socket(a, get.last.endpoint(b))
+  set.rcv.timeout(b, 20000L)
+  payload <- if (r %% 25 == 0) bytes(r, 70000L) else r # large: lent to libzmq
+  send.socket(a, payload, serialize = !is.raw(payload))
+  if (pr[2] == "ZMQ_ROUTER") invisible(receive.socket(b, unserialize = FALSE)) # identity
+  got <- if (is.raw(payload)) receive.socket(b, unserialize = FALSE) else receive.socket(b)
+  n_cycle_ok <- n_cycle_ok + check(identical(got, payload), paste("cycle", r, pr[1]))
+  if (r %% 7 == 0) m <- init.message(list(r)) # a message object to drop as well
+  switch(r %% 4 + 1,
+         { destroy.socket(a); destroy.socket(b); destroy.context(cx) },
+         { destroy.context(cx) },
+         { destroy.socket(a); destroy.socket(b) },
+         { })                                  # only dropped
+  rm(cx, a, b)
+  if (r %% 10 == 0) invisible(gc())
+}
+invisible(gc())
+say(sprintf("cycles: %d of %d round trips intact", n_cycle_ok, n_cycles))
+
+# ---- after everything -------------------------------------------------------------
+
+invisible(gc())
+Sys.sleep(0.5) # contexts dropped above terminate on a helper thread
+invisible(gc())
+lent <- rzmq:::lent_count()
+fds_end <- fd_count()
+say(sprintf("raw vectors still lent to libzmq: %d; open fds: start %d, before cycles %d, end %d",
+            lent, fds_at_start, fds_before_cycles, fds_end))
+check(lent == 0L, "no raw vector still lent to libzmq")
+check(fds_end <= fds_before_cycles + 4L, "no file descriptors leaked by the cycles",
+      c(before = fds_before_cycles, end = fds_end))
+say(sprintf("totals: %d messages, %d echoes, %d option calls, %d polls, %d message-object sends, %d cycles",
+            msg_count, echo_count, n_opt_calls, n_polls + 1L, n_mo, n_cycles))
+finish("valgrind-stress", started)
