@@ -515,20 +515,26 @@ test_that("R exits cleanly after the package is unloaded, as pkgload::unload() d
 })
 
 test_that("an interrupt handler that closes the socket and resumes gets NULL, not a crash", {
-  proc <- child_r(function() {
+  ctl <- control_socket()
+  proc <- child_r(function(endpoint) {
     library(rzmq)
     ctx <- init.context()
+    ctl <- init.socket(ctx, "ZMQ_PAIR")
+    connect.socket(ctl, endpoint)
     s <- init.socket(ctx, "ZMQ_PULL")
     bind.socket(s, "inproc://resume")
-    system(sprintf("sleep 1; kill -INT %d", Sys.getpid()), wait = FALSE)
+    send.socket(ctl, "about to block")
     res <- withCallingHandlers(
-      suppressMessages(receive.socket(s)),
+      suppressMessages(receive.socket(s)), # nothing is ever sent
       interrupt = function(cond) {
         destroy.socket(s)
         invokeRestart("resume")
       })
     list(res = res, errno = zmq.errno())
-  })
+  }, args = list(endpoint = ctl$endpoint))
+  expect_identical(recv_within(ctl$socket, 20, proc), "about to block")
+  Sys.sleep(0.3) # let it get into the wait; a signal just before is resumed too
+  proc$interrupt()
   child_wait(proc, 30)
   expect_identical(proc$get_result(), list(res = NULL, errno = 88L))
 })
