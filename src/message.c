@@ -31,9 +31,14 @@ static int frame_op(rzmq_sock *s, zmq_msg_t *msg, int flags, int sending,
   int timeout = sending ? s->sndtimeo : s->rcvtimeo, err;
   int *applied = sending ? &s->applied_sndtimeo : &s->applied_rcvtimeo;
   double deadline;
-  if (timeout == 0 || (flags & ZMQ_DONTWAIT)) {
-    if (op(msg, s->handle, flags | ZMQ_DONTWAIT) >= 0) return 0;
-    return zmq_errno();
+  if (op(msg, s->handle, flags | ZMQ_DONTWAIT) >= 0) return 0;
+  err = zmq_errno();
+  if (timeout == 0 || (flags & ZMQ_DONTWAIT) || err != EAGAIN) return err;
+  /* about to block: an interrupt that came while we were busy is raised
+   * now, not after the first slice */
+  if (interruptible) {
+    rzmq_check_interrupt(sending ? rzmq_msg_cleanup : NULL, msg);
+    if (s->handle == NULL) return ENOTSOCK;
   }
   deadline = rzmq_deadline(timeout);
   for (;;) {
