@@ -19,7 +19,8 @@ void rzmq_report_text(int err, const char *text) {
   UNPROTECT(2);
 }
 
-void rzmq_report(int err) {
+/* Store err and message() its text (unless EAGAIN, silent by contract). */
+static void rzmq_report(int err) {
   last_errno = err;
   if (err == EAGAIN) return; /* nothing ready / timed out: silent by contract */
   rzmq_report_text(err, zmq_strerror(err));

@@ -20,7 +20,6 @@ static const R_CallMethodDef call_methods[] = {
     ENTRY(rzmq_socket_disconnect, 2),
     ENTRY(rzmq_socket_unbind, 2),
     ENTRY(rzmq_socket_close, 1),
-    ENTRY(rzmq_handle_kind, 1),
     ENTRY(rzmq_option_set, 4),
     ENTRY(rzmq_option_get, 2),
     ENTRY(rzmq_option_names, 0),

@@ -67,10 +67,6 @@ static int send_frame(rzmq_sock *s, zmq_msg_t *msg, int more,
   return err;
 }
 
-int rzmq_send_msg(rzmq_sock *s, zmq_msg_t *msg, int more) {
-  return send_frame(s, msg, more, 1);
-}
-
 /* Receive one frame into `msg` (initialised here; left initialised only on
  * success). */
 static int recv_msg(rzmq_sock *s, zmq_msg_t *msg, int dontwait) {
@@ -200,7 +196,7 @@ SEXP rzmq_send(SEXP sock, SEXP data, SEXP more, SEXP serialize, SEXP xdr) {
                Rf_type2char(TYPEOF(data)));
     msg_from_raw(&msg, data);
   }
-  return sent(rzmq_send_msg(s, &msg, m));
+  return sent(send_frame(s, &msg, m, 1));
 }
 
 SEXP rzmq_send_null(SEXP sock, SEXP more) {
@@ -208,7 +204,7 @@ SEXP rzmq_send_null(SEXP sock, SEXP more) {
   int m = rzmq_arg_flag(more, "send.more");
   zmq_msg_t msg;
   zmq_msg_init(&msg);
-  return sent(rzmq_send_msg(s, &msg, m));
+  return sent(send_frame(s, &msg, m, 1));
 }
 
 SEXP rzmq_send_string(SEXP sock, SEXP data, SEXP more) {
@@ -221,7 +217,7 @@ SEXP rzmq_send_string(SEXP sock, SEXP data, SEXP more) {
   if (STRING_ELT(data, 0) == NA_STRING) Rf_error("`data` must not be NA");
   p = string_bytes(STRING_ELT(data, 0));
   msg_from_bytes(&msg, p, strlen(p));
-  return sent(rzmq_send_msg(s, &msg, m));
+  return sent(send_frame(s, &msg, m, 1));
 }
 
 /* One part of send.multipart: a raw vector, or a string sent as its bytes. */
@@ -261,13 +257,9 @@ SEXP rzmq_send_multipart(SEXP sock, SEXP parts) {
       part_bytes(part, i, &p, &len);
       msg_from_bytes(&msg, p, len);
     }
-    if (i == 0) {
-      err = rzmq_send_msg(s, &msg, more);
-    } else {
-      /* once the first part is queued libzmq takes the rest without
-       * waiting; no interrupt may split the message here */
-      err = send_frame(s, &msg, more, 0);
-    }
+    /* only the first part may be interrupted: once it is queued libzmq
+     * takes the rest without waiting, and nothing may split the message */
+    err = send_frame(s, &msg, more, i == 0);
     if (err != 0) return rzmq_fail_false(err);
   }
   return Rf_ScalarLogical(TRUE);
@@ -486,5 +478,5 @@ SEXP rzmq_message_send(SEXP sock, SEXP msgobj, SEXP more) {
     zmq_msg_close(&copy);
     return rzmq_fail_false(err);
   }
-  return sent(rzmq_send_msg(s, &copy, mo));
+  return sent(send_frame(s, &copy, mo, 1));
 }

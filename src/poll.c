@@ -12,7 +12,7 @@
 
 extern SEXP rzmq_unwind_token;
 
-double rzmq_now_ms(void) {
+static double rzmq_now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
@@ -176,7 +176,7 @@ SEXP rzmq_poll(SEXP sockets, SEXP events, SEXP timeout) {
     items[i].events =
         event_bits(TYPEOF(events) == STRSXP ? events : VECTOR_ELT(events, i), i);
   }
-  deadline = ms < 0 ? -1 : rzmq_now_ms() + ms;
+  deadline = rzmq_deadline((int)ms);
   for (;;) {
     long slice = ms == 0 ? 0 : rzmq_next_slice(deadline);
     int rc;

@@ -49,7 +49,6 @@ extern pthread_mutex_t rzmq_io_mu; /* see context.c */
 void rzmq_set_errno(int err);
 SEXP rzmq_fail_false(int err);   /* store, report (unless EAGAIN), FALSE */
 SEXP rzmq_fail_null(int err);    /* store, report (unless EAGAIN), NULL */
-void rzmq_report(int err);       /* store and message() the text (unless EAGAIN) */
 void rzmq_report_text(int err, const char *text);
 SEXP rzmq_errno_get(void);
 SEXP rzmq_strerror_get(void);
@@ -80,7 +79,6 @@ SEXP rzmq_socket_connect(SEXP sock, SEXP addr);
 SEXP rzmq_socket_disconnect(SEXP sock, SEXP addr);
 SEXP rzmq_socket_unbind(SEXP sock, SEXP addr);
 SEXP rzmq_socket_close(SEXP sock);
-SEXP rzmq_handle_kind(SEXP x);
 
 /* ---- options.c ----------------------------------------------------------- */
 SEXP rzmq_option_set(SEXP sock, SEXP name, SEXP value, SEXP argname);
@@ -93,13 +91,11 @@ typedef void (*rzmq_cleanup_fn)(void *);
  * if given, so nothing held leaks as the call unwinds. */
 void rzmq_check_interrupt(rzmq_cleanup_fn cleanup, void *data);
 void rzmq_msg_cleanup(void *msg); /* closes a zmq_msg_t */
-double rzmq_now_ms(void);
 double rzmq_deadline(int timeout_ms);  /* negative: no deadline */
 long rzmq_next_slice(double deadline); /* ms to wait next; -1 when passed */
 SEXP rzmq_poll(SEXP sockets, SEXP events, SEXP timeout);
 
 /* ---- message.c ----------------------------------------------------------- */
-int rzmq_send_msg(rzmq_sock *s, zmq_msg_t *msg, int more);
 void rzmq_reclaim(void);          /* release raw vectors libzmq let go of */
 SEXP rzmq_lent_count(void);       /* how many are still lent (for tests) */
 SEXP rzmq_send(SEXP sock, SEXP data, SEXP more, SEXP serialize, SEXP xdr);

@@ -130,14 +130,3 @@ SEXP rzmq_socket_close(SEXP sock) {
   rzmq_socket_release(rzmq_socket_get(sock, "socket"));
   return Rf_ScalarLogical(TRUE);
 }
-
-/* "context", "socket", "message" or NA: lets R code tell handles apart. */
-SEXP rzmq_handle_kind(SEXP x) {
-  if (TYPEOF(x) == EXTPTRSXP) {
-    SEXP tag = R_ExternalPtrTag(x);
-    if (tag == rzmq_tag_context) return Rf_mkString("context");
-    if (tag == rzmq_tag_socket) return Rf_mkString("socket");
-    if (tag == rzmq_tag_message) return Rf_mkString("message");
-  }
-  return Rf_ScalarString(NA_STRING);
-}
