@@ -1,8 +1,8 @@
-/* init.c: the .Call registration table and R_init_rzmq. */
+/* init.c: the start and the end of the library. The .Call registration
+ * table and R_init_rzmq; the exit cleanup; unloading (R_unload_rzmq), after
+ * which none of our code may run unless we keep it mapped. */
 #include "rzmq.h"
 #include <R_ext/Rdynload.h>
-
-SEXP rzmq_unwind_token = NULL;
 
 /* via void (*)(void), the generic function pointer type */
 #define ENTRY(name, n) {#name, (DL_FUNC)(void (*)(void))&name, n}
@@ -14,6 +14,7 @@ static const R_CallMethodDef call_methods[] = {
     ENTRY(rzmq_context_new, 1),
     ENTRY(rzmq_context_destroy, 2),
     ENTRY(rzmq_exit_cleanup, 1),
+    ENTRY(rzmq_unload_cleanup, 1),
     ENTRY(rzmq_socket_new, 2),
     ENTRY(rzmq_socket_bind, 2),
     ENTRY(rzmq_socket_connect, 2),
@@ -39,11 +40,73 @@ static const R_CallMethodDef call_methods[] = {
     ENTRY(rzmq_lent_count, 0),
     {NULL, NULL, 0}};
 
+void R_unload_rzmq(DllInfo *dll);
+
+/* R looks R_unload_rzmq up among the registered routines only, as dynamic
+ * lookup is off: listed here for that, never meant to be called with .C. */
+static const R_CMethodDef c_methods[] = {
+    {"R_unload_rzmq", (DL_FUNC)(void (*)(void))&R_unload_rzmq, 1, NULL},
+    {NULL, NULL, 0, NULL}};
+
 void R_init_rzmq(DllInfo *dll) {
-  R_registerRoutines(dll, NULL, call_methods, NULL, NULL);
+  R_registerRoutines(dll, c_methods, call_methods, NULL, NULL);
   R_useDynamicSymbols(dll, FALSE);
   R_forceSymbols(dll, TRUE);
-  rzmq_unwind_token = R_MakeUnwindCont();
-  R_PreserveObject(rzmq_unwind_token);
-  rzmq_lifetime_init(dll);
+  rzmq_handle_init();
+  rzmq_errors_init();
+  rzmq_lifetime_init();
+}
+
+/* A timeout argument in seconds, or `fallback`. */
+static double seconds(SEXP timeout, double fallback) {
+  if (TYPEOF(timeout) == REALSXP || TYPEOF(timeout) == INTSXP) {
+    double v = Rf_asReal(timeout);
+    if (!ISNAN(v) && v >= 0) return v > 3600 ? 3600 : v;
+  }
+  return fallback;
+}
+
+/* Run once at exit (an R finalizer registered by .onLoad, an R closure that
+ * .onUnload disarms): close what is still open, terminate every context, and
+ * give queued messages up to `timeout` seconds to leave, so a script's last
+ * results are delivered but a peer that never comes cannot keep the process
+ * alive. */
+SEXP rzmq_exit_cleanup(SEXP timeout) {
+  rzmq_context_close_all(0);
+  rzmq_term_wait_all(seconds(timeout, 3));
+  return R_NilValue;
+}
+
+/* ---- unload -------------------------------------------------------------------
+ * Once R unloads this library, nothing of ours may run: not a termination
+ * thread, not a libzmq free callback, not a finalizer. So .onUnload (and
+ * R_unload_rzmq, for a bare dyn.unload) close every socket with linger 0 and
+ * terminate every context, waiting a bounded time for the threads. What
+ * cannot be ended (a socket closed earlier with an infinite linger towards a
+ * peer that never comes, handles R still holds) keeps the library mapped,
+ * with everything it needs. */
+
+static int unload_waited = 0;
+
+SEXP rzmq_unload_cleanup(SEXP timeout) {
+  rzmq_context_close_all(1);
+  rzmq_term_wait_all(seconds(timeout, 1));
+  unload_waited = 1;
+  return R_NilValue;
+}
+
+void R_unload_rzmq(DllInfo *dll) {
+  int busy;
+  (void)dll;
+  rzmq_context_close_all(1);
+  busy = rzmq_term_wait_all(unload_waited ? 0 : 1);
+  unload_waited = 0;
+  if (busy > 0 || rzmq_live_handles > 0 || !rzmq_lent_unload()) {
+    /* their code and the objects they use stay: nothing is released */
+    rzmq_lifetime_pin();
+    return;
+  }
+  rzmq_serialize_unload();
+  rzmq_poll_unload();
+  rzmq_errors_unload();
 }

@@ -1,11 +1,15 @@
 /* message.c: frames. Send and receive of single frames, strings, numbers,
- * multipart messages and reusable message objects. Blocking calls wait in
- * slices, interruptibly. */
+ * multipart messages and reusable message objects; large raw vectors lent
+ * to libzmq without a copy; reading a received frame into R so that the
+ * frame is closed whatever happens. Blocking calls wait in slices (wait.c),
+ * interruptibly. */
 #include "rzmq.h"
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+
+static void msg_cleanup(void *msg) { zmq_msg_close((zmq_msg_t *)msg); }
 
 /* ---- the two primitives ---------------------------------------------------
  * A blocking call is libzmq's own blocking send or receive, with libzmq's
@@ -37,7 +41,7 @@ static int frame_op(rzmq_sock *s, zmq_msg_t *msg, int flags, int sending,
   /* about to block: an interrupt that came while we were busy is raised
    * now, not after the first slice */
   if (interruptible) {
-    rzmq_check_interrupt(sending ? rzmq_msg_cleanup : NULL, msg);
+    rzmq_check_interrupt(sending ? msg_cleanup : NULL, msg);
     if (s->handle == NULL) return ENOTSOCK;
   }
   deadline = rzmq_deadline(timeout);
@@ -53,7 +57,7 @@ static int frame_op(rzmq_sock *s, zmq_msg_t *msg, int flags, int sending,
     /* a frame being sent is held: closed first if the interrupt unwinds; an
      * empty receive buffer holds nothing */
     if (interruptible)
-      rzmq_check_interrupt(sending ? rzmq_msg_cleanup : NULL, msg);
+      rzmq_check_interrupt(sending ? msg_cleanup : NULL, msg);
     /* an interrupt handler may have closed the socket and resumed */
     if (s->handle == NULL) return ENOTSOCK;
   }
@@ -84,8 +88,8 @@ static void msg_from_bytes(zmq_msg_t *msg, const void *p, size_t n) {
 }
 
 /* ---- large raw vectors sent without copying --------------------------------
- * The message points into the R vector, which is kept alive in `keeper`
- * until libzmq lets go. libzmq may let go on its I/O thread, so the free
+ * The message points into the R vector, which is kept alive in a slot of
+ * `lent_vectors` until libzmq lets go. libzmq may let go on its I/O thread, so the free
  * callback only queues a note; the main thread releases the vector on its
  * next call (rzmq_reclaim). */
 #define LEND_MIN 65536
@@ -95,9 +99,9 @@ typedef struct lent {
   struct lent *next;
 } lent;
 
-static SEXP keeper = NULL;   /* VECSXP: slot i holds a lent vector */
+static SEXP lent_vectors = NULL; /* VECSXP, preserved: slot i, a lent vector */
 static int *free_slots = NULL;
-static int n_free = 0, keeper_cap = 0;
+static int n_free = 0, n_slots = 0;
 static int outstanding = 0;  /* lent and not yet reclaimed (main thread) */
 static lent *returned = NULL; /* queued by libzmq's threads */
 
@@ -119,7 +123,7 @@ void rzmq_reclaim(void) {
   pthread_mutex_unlock(&rzmq_io_mu);
   while (l != NULL) {
     lent *next = l->next;
-    SET_VECTOR_ELT(keeper, l->slot, R_NilValue);
+    SET_VECTOR_ELT(lent_vectors, l->slot, R_NilValue);
     free_slots[n_free++] = l->slot;
     outstanding--;
     free(l);
@@ -132,21 +136,33 @@ SEXP rzmq_lent_count(void) {
   return Rf_ScalarInteger(outstanding);
 }
 
+int rzmq_lent_unload(void) {
+  rzmq_reclaim();
+  if (outstanding > 0) return 0; /* libzmq still reads them */
+  if (lent_vectors != NULL) R_ReleaseObject(lent_vectors);
+  lent_vectors = NULL;
+  free(free_slots);
+  free_slots = NULL;
+  n_free = n_slots = 0;
+  return 1;
+}
 
-static void keeper_grow(void) {
-  int cap = keeper_cap == 0 ? 64 : keeper_cap * 2, i;
+
+static void lent_grow(void) {
+  int cap = n_slots == 0 ? 64 : n_slots * 2, i;
   int *slots = realloc(free_slots, (size_t)cap * sizeof *slots);
   SEXP bigger;
   if (slots == NULL) Rf_error("cannot allocate memory to send `data`");
   free_slots = slots;
   bigger = PROTECT(Rf_allocVector(VECSXP, cap));
-  for (i = 0; i < keeper_cap; i++) SET_VECTOR_ELT(bigger, i, VECTOR_ELT(keeper, i));
+  for (i = 0; i < n_slots; i++)
+    SET_VECTOR_ELT(bigger, i, VECTOR_ELT(lent_vectors, i));
   R_PreserveObject(bigger);
-  if (keeper != NULL) R_ReleaseObject(keeper);
-  keeper = bigger;
+  if (lent_vectors != NULL) R_ReleaseObject(lent_vectors);
+  lent_vectors = bigger;
   UNPROTECT(1);
-  for (i = cap - 1; i >= keeper_cap; i--) free_slots[n_free++] = i;
-  keeper_cap = cap;
+  for (i = cap - 1; i >= n_slots; i--) free_slots[n_free++] = i;
+  n_slots = cap;
 }
 
 /* A message for the bytes of a raw vector: large ones are lent, not copied. */
@@ -158,7 +174,7 @@ static void msg_from_raw(zmq_msg_t *msg, SEXP data) {
     return;
   }
   rzmq_reclaim();
-  if (n_free == 0) keeper_grow();
+  if (n_free == 0) lent_grow();
   l = malloc(sizeof *l);
   if (l == NULL) Rf_error("cannot allocate memory to send `data`");
   l->slot = free_slots[--n_free];
@@ -169,7 +185,7 @@ static void msg_from_raw(zmq_msg_t *msg, SEXP data) {
   }
   /* changing the vector in R now makes a copy, never the message */
   MARK_NOT_MUTABLE(data);
-  SET_VECTOR_ELT(keeper, l->slot, data);
+  SET_VECTOR_ELT(lent_vectors, l->slot, data);
   outstanding++;
 }
 
@@ -265,6 +281,46 @@ SEXP rzmq_send_multipart(SEXP sock, SEXP parts) {
   return Rf_ScalarLogical(TRUE);
 }
 
+/* ---- reading a received frame ------------------------------------------------
+ * Build an R value from a frame's bytes with `fn`, closing the frame whatever
+ * happens: small frames are copied out and closed first, large ones are read
+ * in place under unwind protection. */
+#define STACK_COPY 2048
+
+typedef SEXP (*frame_reader)(const unsigned char *p, size_t n, void *data);
+
+typedef struct {
+  zmq_msg_t *msg;
+  frame_reader fn;
+  void *data;
+} read_job;
+
+static SEXP read_body(void *d) {
+  read_job *job = d;
+  return job->fn(zmq_msg_data(job->msg), zmq_msg_size(job->msg), job->data);
+}
+
+static void read_cleanup(void *d, Rboolean jump) {
+  (void)jump;
+  zmq_msg_close(((read_job *)d)->msg);
+}
+
+static SEXP read_and_close(zmq_msg_t *msg, frame_reader fn, void *data) {
+  size_t n = zmq_msg_size(msg);
+  read_job job;
+  if (n <= STACK_COPY) {
+    /* small: release the frame first, then nothing can leak */
+    unsigned char tmp[STACK_COPY];
+    memcpy(tmp, zmq_msg_data(msg), n);
+    zmq_msg_close(msg);
+    return fn(tmp, n, data);
+  }
+  job.msg = msg;
+  job.fn = fn;
+  job.data = data;
+  return rzmq_protect(read_body, &job, read_cleanup, &job, 1);
+}
+
 /* ---- receive -------------------------------------------------------------- */
 
 static SEXP msg_to_raw(const unsigned char *p, size_t n, void *unused) {
@@ -283,8 +339,7 @@ SEXP rzmq_receive(SEXP sock, SEXP unserialize, SEXP dontwait) {
   zmq_msg_t msg;
   err = recv_msg(s, &msg, rzmq_arg_flag(dontwait, "dont.wait"));
   if (err != 0) return rzmq_fail_null(err);
-  if (u) return rzmq_unserialize_msg(&msg);
-  return rzmq_with_msg(&msg, msg_to_raw, NULL);
+  return read_and_close(&msg, u ? rzmq_unserialize_bytes : msg_to_raw, NULL);
 }
 
 SEXP rzmq_receive_null(SEXP sock) {
@@ -338,7 +393,7 @@ SEXP rzmq_receive_string(SEXP sock) {
   zmq_msg_t msg;
   int err = recv_msg(s, &msg, 0);
   if (err != 0) return rzmq_fail_null(err);
-  return rzmq_with_msg(&msg, msg_to_string, NULL);
+  return read_and_close(&msg, msg_to_string, NULL);
 }
 
 /* receive.int / receive.double: exactly `size` native-endian bytes. */
@@ -393,7 +448,7 @@ SEXP rzmq_receive_multipart(SEXP sock) {
   for (;;) {
     SEXP part;
     more = zmq_msg_more(&msg);
-    part = rzmq_with_msg(&msg, msg_to_raw, NULL);
+    part = read_and_close(&msg, msg_to_raw, NULL);
     if (n == cap) {
       SEXP bigger;
       R_xlen_t i;
@@ -424,26 +479,10 @@ SEXP rzmq_receive_multipart(SEXP sock) {
 /* ---- message objects -------------------------------------------------------- */
 
 static void msgobj_finalize(SEXP x) {
-  rzmq_msgobj *m = R_ExternalPtrAddr(x);
+  rzmq_msgobj *m = rzmq_handle_finalizing(x);
   if (m == NULL) return;
-  R_ClearExternalPtr(x);
-  if (m->gen != rzmq_fork_gen) return;
-  if (m->live) zmq_msg_close(&m->msg);
+  if (!m->head.closed) zmq_msg_close(&m->msg);
   free(m);
-}
-
-static rzmq_msgobj *msgobj_get(SEXP x, const char *name) {
-  rzmq_msgobj *m;
-  if (TYPEOF(x) != EXTPTRSXP || R_ExternalPtrTag(x) != rzmq_tag_message)
-    Rf_error("`%s` must be a zmq message made by init.message()", name);
-  m = R_ExternalPtrAddr(x);
-  if (m == NULL || !m->live)
-    Rf_error("`%s` is not a live zmq message (was it saved and restored?)",
-             name);
-  if (m->gen != rzmq_fork_gen)
-    Rf_error("`%s` was created in another process and cannot be used here",
-             name);
-  return m;
 }
 
 SEXP rzmq_message_new(SEXP data, SEXP serialize, SEXP xdr) {
@@ -456,19 +495,19 @@ SEXP rzmq_message_new(SEXP data, SEXP serialize, SEXP xdr) {
              Rf_type2char(TYPEOF(data)));
   m = calloc(1, sizeof *m);
   if (m == NULL) Rf_error("cannot allocate a zmq message");
-  ptr = PROTECT(R_MakeExternalPtr(m, rzmq_tag_message, R_NilValue));
-  m->gen = rzmq_fork_gen;
-  R_RegisterCFinalizerEx(ptr, msgobj_finalize, FALSE);
+  m->head.closed = 1; /* until the message exists */
+  ptr = PROTECT(rzmq_handle_new(m, RZMQ_MESSAGE, R_NilValue, msgobj_finalize,
+                                FALSE));
   if (ser) rzmq_serialize_to_msg(data, x, &m->msg);
   else msg_from_bytes(&m->msg, RAW(data), (size_t)XLENGTH(data));
-  m->live = 1;
+  m->head.closed = 0;
   UNPROTECT(1);
   return ptr;
 }
 
 SEXP rzmq_message_send(SEXP sock, SEXP msgobj, SEXP more) {
   rzmq_sock *s = rzmq_socket_get(sock, "socket");
-  rzmq_msgobj *m = msgobj_get(msgobj, "msg");
+  rzmq_msgobj *m = rzmq_handle_get(msgobj, RZMQ_MESSAGE, "msg");
   int mo = rzmq_arg_flag(more, "send.more");
   zmq_msg_t copy;
   zmq_msg_init(&copy);

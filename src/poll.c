@@ -1,65 +1,10 @@
-/* poll.c: waiting. poll.socket waits with zmq_poll for at most 200 ms at a
- * time with a user-interrupt check in between, EINTR from other signals
- * retried with the time that remains; the same slices and check serve the
- * blocking sends and receives of message.c. */
+/* poll.c: poll.socket. zmq_poll waits at most one slice (wait.c) at a time,
+ * with a user-interrupt check in between; EINTR from other signals is
+ * retried with the time that remains. */
 #include "rzmq.h"
 #include <errno.h>
 #include <math.h>
 #include <string.h>
-#include <time.h>
-
-#define SLICE_MS 200
-
-extern SEXP rzmq_unwind_token;
-
-static double rzmq_now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-typedef struct {
-  rzmq_cleanup_fn fn;
-  void *data;
-} cleanup_call;
-
-static SEXP check_body(void *unused) {
-  (void)unused;
-  R_CheckUserInterrupt();
-  return R_NilValue;
-}
-
-static void check_cleanup(void *d, Rboolean jump) {
-  cleanup_call *c = d;
-  if (jump) c->fn(c->data);
-}
-
-void rzmq_check_interrupt(rzmq_cleanup_fn cleanup, void *data) {
-  cleanup_call c;
-  if (cleanup == NULL) {
-    R_CheckUserInterrupt();
-    return;
-  }
-  /* something is held: release it before R's interrupt unwinds the call */
-  c.fn = cleanup;
-  c.data = data;
-  R_UnwindProtect(check_body, NULL, check_cleanup, &c, rzmq_unwind_token);
-}
-
-void rzmq_msg_cleanup(void *msg) { zmq_msg_close((zmq_msg_t *)msg); }
-
-/* Returns the slice to wait next, or -1 when the deadline has passed. */
-long rzmq_next_slice(double deadline) {
-  double left;
-  if (deadline < 0) return SLICE_MS;
-  left = deadline - rzmq_now_ms();
-  if (left <= 0) return -1;
-  return left < SLICE_MS ? (long)ceil(left) : SLICE_MS;
-}
-
-double rzmq_deadline(int timeout_ms) {
-  return timeout_ms < 0 ? -1 : rzmq_now_ms() + timeout_ms;
-}
 
 /* ---- poll.socket ----------------------------------------------------------- */
 
@@ -94,17 +39,29 @@ static long poll_timeout_ms(SEXP timeout) {
   return (long)ms;
 }
 
+/* "read", "write", "error", made once (released at unload) */
+static SEXP event_names = NULL;
+
+void rzmq_poll_unload(void) {
+  if (event_names != NULL) R_ReleaseObject(event_names);
+  event_names = NULL;
+}
+
 static SEXP poll_result(zmq_pollitem_t *items, R_xlen_t n) {
   static const short bits[3] = {ZMQ_POLLIN, ZMQ_POLLOUT, ZMQ_POLLERR};
   static const char *names[3] = {"read", "write", "error"};
-  static SEXP name[3] = {NULL, NULL, NULL};
-  SEXP out = PROTECT(Rf_allocVector(VECSXP, n));
-  SEXP shared = PROTECT(Rf_allocVector(VECSXP, 8)); /* names, by event mask */
+  SEXP out, shared;
   R_xlen_t i;
   int k;
-  /* symbols' print names: CHARSXPs that live for the session */
-  if (name[0] == NULL)
-    for (k = 0; k < 3; k++) name[k] = PRINTNAME(Rf_install(names[k]));
+  if (event_names == NULL) {
+    SEXP nm = PROTECT(Rf_allocVector(STRSXP, 3));
+    for (k = 0; k < 3; k++) SET_STRING_ELT(nm, k, Rf_mkChar(names[k]));
+    R_PreserveObject(nm);
+    event_names = nm;
+    UNPROTECT(1);
+  }
+  out = PROTECT(Rf_allocVector(VECSXP, n));
+  shared = PROTECT(Rf_allocVector(VECSXP, 8)); /* names, by event mask */
   for (i = 0; i < n; i++) {
     int m = 0, j = 0, mask = 0;
     SEXP el, nm;
@@ -119,7 +76,8 @@ static SEXP poll_result(zmq_pollitem_t *items, R_xlen_t n) {
       nm = Rf_allocVector(STRSXP, m);
       SET_VECTOR_ELT(shared, mask, nm);
       for (k = 0; k < 3; k++)
-        if (mask & (1 << k)) SET_STRING_ELT(nm, j++, name[k]);
+        if (mask & (1 << k))
+          SET_STRING_ELT(nm, j++, STRING_ELT(event_names, k));
     }
     el = PROTECT(Rf_allocVector(VECSXP, m));
     for (k = 0, j = 0; k < 3; k++)
@@ -138,11 +96,8 @@ static SEXP poll_result(zmq_pollitem_t *items, R_xlen_t n) {
  * formatted when there is an error to report. */
 static void *poll_socket_handle(SEXP x, R_xlen_t i) {
   char what[32];
-  if (TYPEOF(x) == EXTPTRSXP && R_ExternalPtrTag(x) == rzmq_tag_socket) {
-    rzmq_sock *s = R_ExternalPtrAddr(x);
-    if (s != NULL && s->gen == rzmq_fork_gen && s->handle != NULL)
-      return s->handle;
-  }
+  rzmq_sock *s = rzmq_handle_peek(x, RZMQ_SOCKET);
+  if (s != NULL && !s->head.closed) return s->handle;
   snprintf(what, sizeof what, "sockets[[%d]]", (int)i + 1);
   return rzmq_socket_get(x, what)->handle;
 }
@@ -154,8 +109,9 @@ SEXP rzmq_poll(SEXP sockets, SEXP events, SEXP timeout) {
   double deadline;
   rzmq_reclaim();
   if (TYPEOF(sockets) == EXTPTRSXP) { /* a lone socket: a list of one */
-    sockets = PROTECT(Rf_list1(sockets));
-    sockets = Rf_PairToVectorList(sockets);
+    SEXP one = PROTECT(Rf_allocVector(VECSXP, 1));
+    SET_VECTOR_ELT(one, 0, sockets);
+    sockets = one;
     UNPROTECT(1);
   }
   PROTECT(sockets);

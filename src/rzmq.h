@@ -1,77 +1,143 @@
-/* rzmq.h: the one internal header. Handle structs, tags and the functions each
- * C file offers the others. R reaches all of this only through init.c's table. */
+/* rzmq.h: the one internal header. Handle structs, tags and shared globals,
+ * then what each C file offers the others, file by file in the order they
+ * depend on each other (a file uses only the sections above its own, except
+ * context.c and socket.c, which need each other). R reaches all of it only
+ * through init.c's registration table. */
 #ifndef RZMQ_H
 #define RZMQ_H
 
 #define R_NO_REMAP
 #include <R.h>
 #include <Rinternals.h>
+#include <Rversion.h>
+#include <pthread.h>
 #include <stddef.h>
+#include <time.h>
 #include <zmq.h>
 
-/* ---- handles ------------------------------------------------------------ */
+/* ---- handles ---------------------------------------------------------------
+ * Every handle is an external pointer to one of our structs (never to a bare
+ * libzmq handle), tagged by its kind. Each struct starts with rzmq_head. */
+
+typedef enum { RZMQ_CONTEXT, RZMQ_SOCKET, RZMQ_MESSAGE, RZMQ_KINDS } rzmq_kind;
+
+typedef struct {
+  unsigned gen; /* fork generation it was made in (lifetime.c) */
+  int closed;   /* closed or destroyed: the handle may no longer be used */
+} rzmq_head;
 
 typedef struct rzmq_sock rzmq_sock;
 
 /* A context lives until its R handle is gone (or it is destroyed) AND every
- * socket made on it is closed; `holders` counts the structs pointing here. */
+ * socket made on it is closed; `holders` counts the structs pointing here.
+ * head.closed: destroyed or finalized, to terminate once socket-free. */
 typedef struct rzmq_ctx {
-  void *handle;            /* zmq context; NULL once handed to termination */
-  unsigned gen;            /* fork generation it was created in */
-  int term_requested;      /* destroyed or finalized: terminate when socket-free */
-  int holders;             /* R handle (until finalized) + each socket struct */
-  rzmq_sock *sockets;      /* open sockets, for destroy and exit */
-  struct rzmq_ctx *prev, *next; /* every live context, for exit */
+  rzmq_head head;
+  void *handle;                 /* zmq context; NULL once handed to termination */
+  int holders;                  /* R handle (until finalized) + each socket */
+  rzmq_sock *sockets;           /* open sockets, for destroy, exit and unload */
+  struct rzmq_ctx *prev, *next; /* every live context */
 } rzmq_ctx;
 
 struct rzmq_sock {
-  void *handle;            /* zmq socket; NULL once closed */
+  rzmq_head head;
+  void *handle; /* zmq socket; NULL once closed */
   rzmq_ctx *ctx;
-  unsigned gen;
   int type;
-  int rcvtimeo, sndtimeo;  /* the user's timeouts, in ms (-1 forever) */
+  int rcvtimeo, sndtimeo; /* the user's timeouts, in ms (-1 forever) */
   int applied_rcvtimeo, applied_sndtimeo; /* what libzmq holds (message.c) */
-  rzmq_sock *prev, *next;  /* siblings in ctx->sockets while open */
+  rzmq_sock *prev, *next; /* siblings in ctx->sockets while open */
 };
 
+/* A message built once by init.message() and sent any number of times. */
 typedef struct rzmq_msgobj {
+  rzmq_head head;
   zmq_msg_t msg;
-  unsigned gen;
-  int live;
 } rzmq_msgobj;
 
-extern SEXP rzmq_tag_context, rzmq_tag_socket, rzmq_tag_message;
-extern unsigned rzmq_fork_gen;
-#include <pthread.h>
-extern pthread_mutex_t rzmq_io_mu; /* see context.c */
-
-/* ---- errors.c ------------------------------------------------------------ */
+/* ---- errors.c: the only place that talks to R about failures -------------- */
+void rzmq_errors_init(void);
+void rzmq_errors_unload(void);
 void rzmq_set_errno(int err);
-SEXP rzmq_fail_false(int err);   /* store, report (unless EAGAIN), FALSE */
-SEXP rzmq_fail_null(int err);    /* store, report (unless EAGAIN), NULL */
+SEXP rzmq_fail_false(int err); /* store, report (unless EAGAIN), FALSE */
+SEXP rzmq_fail_null(int err);  /* store, report (unless EAGAIN), NULL */
 void rzmq_report_text(int err, const char *text);
+/* Run body(data) so that cleanup(cdata, jump) runs however it ends (jump:
+ * R is unwinding past us). `returns_value`: the body's value is the result;
+ * otherwise the body returns R_NilValue. */
+SEXP rzmq_protect(SEXP (*body)(void *), void *data,
+                  void (*cleanup)(void *, Rboolean), void *cdata,
+                  int returns_value);
 SEXP rzmq_errno_get(void);
 SEXP rzmq_strerror_get(void);
 SEXP rzmq_version_get(void);
 
-/* ---- argument helpers (errors.c) ----------------------------------------- */
+/* ---- args.c: argument checks whose errors name the argument ---------------- */
 int rzmq_arg_flag(SEXP x, const char *name);
 const char *rzmq_arg_string(SEXP x, const char *name, int allow_empty);
 double rzmq_arg_number(SEXP x, const char *name);
 
-/* ---- context.c ----------------------------------------------------------- */
-rzmq_ctx *rzmq_context_get(SEXP x, const char *name);
-void rzmq_context_socket_closed(rzmq_ctx *ctx);
-void rzmq_context_holder_gone(rzmq_ctx *ctx);
+/* ---- wait.c: deadlines, slices, interrupt checks -------------------------- */
+typedef void (*rzmq_cleanup_fn)(void *);
+/* Raise R's interrupt if the user asked for one; `cleanup(data)` runs first
+ * if given, so nothing held leaks as the call unwinds. */
+void rzmq_check_interrupt(rzmq_cleanup_fn cleanup, void *data);
+double rzmq_deadline(int timeout_ms);  /* negative: no deadline */
+long rzmq_next_slice(double deadline); /* ms to wait next; -1 when passed */
+/* The wall-clock time `ms` from now, for pthread_cond_timedwait. */
+void rzmq_abstime_in(struct timespec *ts, long ms);
+
+/* ---- lifetime.c: fork generation, termination threads, pinning ------------ */
+extern unsigned rzmq_fork_gen;
+extern pthread_mutex_t rzmq_io_mu; /* guards what libzmq's threads hand back */
+typedef struct rzmq_term_job rzmq_term_job;
+void rzmq_lifetime_init(void);
+/* Terminate a zmq context on a thread of its own; with `want_wait`, a job to
+ * pass to rzmq_term_wait (which releases it), else NULL. */
+rzmq_term_job *rzmq_term_start(void *zctx, int want_wait);
+void rzmq_term_wait(rzmq_term_job *job); /* interruptible */
+/* Wait up to `secs` for every termination; join the threads that finished.
+ * Returns how many are still running. */
+int rzmq_term_wait_all(double secs);
+/* Keep this library mapped for good: something of ours outlives unload. */
+void rzmq_lifetime_pin(void);
+
+/* ---- handle.c: the one getter for every kind of handle -------------------- */
+extern SEXP rzmq_tag[RZMQ_KINDS];
+extern int rzmq_live_handles; /* made, finalizers not yet run */
+void rzmq_handle_init(void);
+/* A new external pointer for `h` (whose head is set here), finalized by
+ * `fin`; `prot` is kept alive as long as the handle. */
+SEXP rzmq_handle_new(void *h, rzmq_kind kind, SEXP prot, R_CFinalizer_t fin,
+                     Rboolean onexit);
+/* The struct behind `x` if it is a handle of `kind` made in this process,
+ * open or closed; NULL otherwise. Never raises. */
+void *rzmq_handle_peek(SEXP x, rzmq_kind kind);
+/* The struct behind an open handle of `kind`, or an R error naming `name`. */
+void *rzmq_handle_get(SEXP x, rzmq_kind kind, const char *name);
+/* For finalizers: clear `x`; its struct if made in this process, else NULL
+ * (a forked child never touches its parent's). */
+void *rzmq_handle_finalizing(SEXP x);
+
+static inline rzmq_ctx *rzmq_context_get(SEXP x, const char *name) {
+  return (rzmq_ctx *)rzmq_handle_get(x, RZMQ_CONTEXT, name);
+}
+static inline rzmq_sock *rzmq_socket_get(SEXP x, const char *name) {
+  return (rzmq_sock *)rzmq_handle_get(x, RZMQ_SOCKET, name);
+}
+
+/* ---- context.c (with socket.c: a context closes its own sockets) ---------- */
 void rzmq_context_link(rzmq_ctx *ctx, rzmq_sock *s);
 void rzmq_context_unlink(rzmq_ctx *ctx, rzmq_sock *s);
-void rzmq_lifetime_init(DllInfo *dll);
+void rzmq_context_socket_closed(rzmq_ctx *ctx);
+void rzmq_context_holder_gone(rzmq_ctx *ctx);
+/* Close every socket of every context of this process (with linger 0 if
+ * `drop`) and start terminating every context. */
+void rzmq_context_close_all(int drop);
 SEXP rzmq_context_new(SEXP threads);
 SEXP rzmq_context_destroy(SEXP ctx, SEXP linger);
-SEXP rzmq_exit_cleanup(SEXP timeout);
 
 /* ---- socket.c ------------------------------------------------------------ */
-rzmq_sock *rzmq_socket_get(SEXP x, const char *name);
 void rzmq_socket_release(rzmq_sock *s);
 SEXP rzmq_socket_new(SEXP ctx, SEXP type);
 SEXP rzmq_socket_bind(SEXP sock, SEXP addr);
@@ -85,19 +151,17 @@ SEXP rzmq_option_set(SEXP sock, SEXP name, SEXP value, SEXP argname);
 SEXP rzmq_option_get(SEXP sock, SEXP name);
 SEXP rzmq_option_names(void);
 
-/* ---- waiting (poll.c) ----------------------------------------------------- */
-typedef void (*rzmq_cleanup_fn)(void *);
-/* Raise R's interrupt if the user asked for one; `cleanup(data)` runs first
- * if given, so nothing held leaks as the call unwinds. */
-void rzmq_check_interrupt(rzmq_cleanup_fn cleanup, void *data);
-void rzmq_msg_cleanup(void *msg); /* closes a zmq_msg_t */
-double rzmq_deadline(int timeout_ms);  /* negative: no deadline */
-long rzmq_next_slice(double deadline); /* ms to wait next; -1 when passed */
-SEXP rzmq_poll(SEXP sockets, SEXP events, SEXP timeout);
+/* ---- serialize.c: R objects <-> bytes in message buffers ------------------ */
+/* Serialize `x` into a fresh zmq message (initialised by this call). */
+void rzmq_serialize_to_msg(SEXP x, int xdr, zmq_msg_t *msg);
+/* The R object serialized in p[0..n); an R error if it is not one. */
+SEXP rzmq_unserialize_bytes(const unsigned char *p, size_t n, void *unused);
+void rzmq_serialize_unload(void); /* free the cached buffers */
 
-/* ---- message.c ----------------------------------------------------------- */
-void rzmq_reclaim(void);          /* release raw vectors libzmq let go of */
-SEXP rzmq_lent_count(void);       /* how many are still lent (for tests) */
+/* ---- message.c: frames, multipart, lent vectors, message objects ---------- */
+void rzmq_reclaim(void);    /* release raw vectors libzmq let go of */
+int rzmq_lent_unload(void); /* release them all at unload; 0 if some are lent */
+SEXP rzmq_lent_count(void); /* how many are still lent (for tests) */
 SEXP rzmq_send(SEXP sock, SEXP data, SEXP more, SEXP serialize, SEXP xdr);
 SEXP rzmq_send_null(SEXP sock, SEXP more);
 SEXP rzmq_send_string(SEXP sock, SEXP data, SEXP more);
@@ -111,16 +175,12 @@ SEXP rzmq_receive_multipart(SEXP sock);
 SEXP rzmq_message_new(SEXP data, SEXP serialize, SEXP xdr);
 SEXP rzmq_message_send(SEXP sock, SEXP msg, SEXP more);
 
-/* ---- serialize.c --------------------------------------------------------- */
-/* Serialize `x` into a fresh zmq message (initialised by this call). */
-void rzmq_serialize_to_msg(SEXP x, int xdr, zmq_msg_t *msg);
-/* Unserialize the bytes of `msg`, which is closed either way (before any R
- * error propagates). */
-SEXP rzmq_unserialize_msg(zmq_msg_t *msg);
-/* Build an R value from a message's bytes with fn, closing the message
- * whatever happens: small ones are copied out and closed first, large ones
- * are read in place under unwind protection. */
-typedef SEXP (*rzmq_reader)(const unsigned char *p, size_t n, void *data);
-SEXP rzmq_with_msg(zmq_msg_t *msg, rzmq_reader fn, void *data);
+/* ---- poll.c -------------------------------------------------------------- */
+SEXP rzmq_poll(SEXP sockets, SEXP events, SEXP timeout);
+void rzmq_poll_unload(void);
+
+/* ---- init.c: registration, start and end of the library ------------------ */
+SEXP rzmq_exit_cleanup(SEXP timeout);
+SEXP rzmq_unload_cleanup(SEXP timeout);
 
 #endif

@@ -1,8 +1,8 @@
-/* serialize.c: R objects straight into and out of zmq message buffers. The
- * bytes are exactly those of serialize(x, NULL, xdr = xdr) (format 3).
- * Plain atomic vectors take a fast path that writes the format directly;
- * everything else goes through R_Serialize / R_Unserialize with our own
- * streams. Nothing is copied twice and no R vector sits in between. */
+/* serialize.c: R objects to and from bytes, written straight into message
+ * buffers. The bytes are exactly those of serialize(x, NULL, xdr = xdr)
+ * (format 3). Plain atomic vectors take a fast path that writes the format
+ * directly; everything else goes through R_Serialize / R_Unserialize with our
+ * own streams. Nothing is copied twice and no R vector sits in between. */
 #include "rzmq.h"
 #include <limits.h>
 #include <math.h>
@@ -10,16 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-extern SEXP rzmq_unwind_token;
-
 /* Up to this size a serialization is copied into a libzmq-owned message
  * and the growing buffer is kept for the next call; above it the buffer
  * itself is handed to libzmq. */
 #define COPY_LIMIT 65536
 #define MIN_CAP 1024
-/* Received frames up to this size are copied to the C stack and released
- * before R allocates anything, so no unwind protection is needed. */
-#define STACK_COPY 2048
 
 /* ---- byte order ---------------------------------------------------------- */
 
@@ -57,9 +52,10 @@ typedef struct {
   size_t len, cap;
 } outbuf;
 
-/* One spare buffer, owned by whoever takes it (nested calls find it gone). */
-static char *spare = NULL;
-static size_t spare_cap = 0;
+/* The growing buffer of the last small serialization, reused by the next
+ * one; owned by whoever takes it (nested calls find it gone). */
+static char *scratch = NULL;
+static size_t scratch_cap = 0;
 
 static void outbuf_grow(outbuf *b, size_t need) {
   size_t cap = b->cap < MIN_CAP ? MIN_CAP : b->cap;
@@ -108,24 +104,24 @@ static void ser_cleanup(void *d, Rboolean jump) {
   }
 }
 
-/* ---- one spare large buffer --------------------------------------------
+/* ---- the large-buffer cache ------------------------------------------------
  * Filling fresh memory costs a page fault per page, as much again as the
- * copy itself; so the last large buffer libzmq releases is kept for the
+ * copy itself; so the last large buffer libzmq releases is cached for the
  * next large message instead of going back to the system. */
-#define KEEP_MIN (1u << 20)
-#define KEEP_MAX ((size_t)256 << 20) /* never hold on to more than this */
-static void *kept = NULL;
-static size_t kept_cap = 0;
+#define CACHE_MIN (1u << 20)
+#define CACHE_MAX ((size_t)256 << 20) /* never hold on to more than this */
+static void *cached = NULL;
+static size_t cached_cap = 0;
 
 /* Runs on whichever thread libzmq releases the message from: no R here.
  * The hint carries the buffer's capacity. */
 static void free_buffer(void *data, void *hint) {
   size_t cap = (size_t)(uintptr_t)hint;
-  if (cap >= KEEP_MIN && cap <= KEEP_MAX) {
+  if (cap >= CACHE_MIN && cap <= CACHE_MAX) {
     pthread_mutex_lock(&rzmq_io_mu);
-    if (kept == NULL) {
-      kept = data;
-      kept_cap = cap;
+    if (cached == NULL) {
+      cached = data;
+      cached_cap = cap;
       data = NULL;
     }
     pthread_mutex_unlock(&rzmq_io_mu);
@@ -133,16 +129,16 @@ static void free_buffer(void *data, void *hint) {
   free(data);
 }
 
-/* A buffer of at least n bytes: the kept one if it fits and is not far too
+/* A buffer of at least n bytes: the cached one if it fits and is not far too
  * large, else a fresh one. Sets *cap; NULL if out of memory. */
 static void *big_buffer(size_t n, size_t *cap) {
   void *p;
   size_t c;
   pthread_mutex_lock(&rzmq_io_mu);
-  p = kept;
-  c = kept_cap;
-  kept = NULL;
-  kept_cap = 0;
+  p = cached;
+  c = cached_cap;
+  cached = NULL;
+  cached_cap = 0;
   pthread_mutex_unlock(&rzmq_io_mu);
   if (p != NULL && (c < n || c / 2 > n)) {
     free(p);
@@ -162,9 +158,9 @@ static int msg_take(zmq_msg_t *msg, void *buf, size_t len, size_t cap) {
 }
 
 static void give_back(char *buf, size_t cap) {
-  if (spare == NULL) {
-    spare = buf;
-    spare_cap = cap;
+  if (scratch == NULL) {
+    scratch = buf;
+    scratch_cap = cap;
   } else {
     free(buf);
   }
@@ -176,12 +172,12 @@ static void serialize_general(SEXP x, int xdr, zmq_msg_t *msg) {
   ser_job job;
   job.x = x;
   job.xdr = xdr;
-  job.b.buf = spare;
-  job.b.cap = spare_cap;
+  job.b.buf = scratch;
+  job.b.cap = scratch_cap;
   job.b.len = 0;
-  spare = NULL;
-  spare_cap = 0;
-  R_UnwindProtect(ser_body, &job, ser_cleanup, &job, rzmq_unwind_token);
+  scratch = NULL;
+  scratch_cap = 0;
+  rzmq_protect(ser_body, &job, ser_cleanup, &job, 0);
 
   if (job.b.len <= COPY_LIMIT) {
     int rc = zmq_msg_init_size(msg, job.b.len);
@@ -247,10 +243,21 @@ static size_t swap_unit(SEXPTYPE t) {
   return t == CPLXSXP ? sizeof(double) : elt_size(t);
 }
 
-/* Vectors R writes as flags, length and the data in one block. */
+/* Does x have attributes? ANY_ATTRIB is R's API from 4.5.0 on. */
+static int has_attributes(SEXP x) {
+#if R_VERSION >= R_Version(4, 5, 0)
+  return ANY_ATTRIB(x);
+#else
+  return ATTRIB(x) != R_NilValue;
+#endif
+}
+
+/* Vectors R writes as flags, length and the data in one block: no
+ * attributes, not an object, not S4 (the one flag besides those that R
+ * writes for an atomic vector). */
 static int plain_vector(SEXP x) {
-  return elt_size(TYPEOF(x)) > 0 && !ALTREP(x) && ATTRIB(x) == R_NilValue &&
-         !OBJECT(x) && LEVELS(x) == 0;
+  return elt_size(TYPEOF(x)) > 0 && !ALTREP(x) && !has_attributes(x) &&
+         !Rf_isObject(x) && !Rf_isS4(x);
 }
 
 /* Write the whole serialization of a plain vector at p. */
@@ -380,7 +387,7 @@ static void in_bytes(R_inpstream_t st, void *buf, int n) {
   b->left -= (size_t)n;
 }
 
-static SEXP unserialize_bytes(const unsigned char *p, size_t n, void *unused) {
+SEXP rzmq_unserialize_bytes(const unsigned char *p, size_t n, void *unused) {
   struct R_inpstream_st st;
   inbuf b;
   SEXP out = read_plain(p, n);
@@ -393,47 +400,15 @@ static SEXP unserialize_bytes(const unsigned char *p, size_t n, void *unused) {
   return R_Unserialize(&st);
 }
 
-/* ---- reading a message safely ------------------------------------------------ */
+/* ---- unload ---------------------------------------------------------------- */
 
-typedef struct {
-  zmq_msg_t *msg;
-  rzmq_reader fn;
-  void *data;
-} msg_job;
-
-static SEXP msg_body(void *d) {
-  msg_job *job = d;
-  return job->fn(zmq_msg_data(job->msg), zmq_msg_size(job->msg), job->data);
-}
-
-static void msg_cleanup(void *d, Rboolean jump) {
-  (void)jump;
-  zmq_msg_close(((msg_job *)d)->msg);
-}
-
-SEXP rzmq_with_msg(zmq_msg_t *msg, rzmq_reader fn, void *data) {
-  size_t n = zmq_msg_size(msg);
-  msg_job job;
-  SEXP out;
-  if (n <= STACK_COPY) {
-    /* small: release the message first, then nothing can leak */
-    unsigned char tmp[STACK_COPY];
-    memcpy(tmp, zmq_msg_data(msg), n);
-    zmq_msg_close(msg);
-    return fn(tmp, n, data);
-  }
-  job.msg = msg;
-  job.fn = fn;
-  job.data = data;
-  out = PROTECT(
-      R_UnwindProtect(msg_body, &job, msg_cleanup, &job, rzmq_unwind_token));
-  /* R keeps the result in the token: let go of it, or the last large value
-   * received would stay alive until the next call */
-  SETCAR(rzmq_unwind_token, R_NilValue);
-  UNPROTECT(1);
-  return out;
-}
-
-SEXP rzmq_unserialize_msg(zmq_msg_t *msg) {
-  return rzmq_with_msg(msg, unserialize_bytes, NULL);
+void rzmq_serialize_unload(void) {
+  free(scratch);
+  scratch = NULL;
+  scratch_cap = 0;
+  pthread_mutex_lock(&rzmq_io_mu);
+  free(cached);
+  cached = NULL;
+  cached_cap = 0;
+  pthread_mutex_unlock(&rzmq_io_mu);
 }

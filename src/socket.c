@@ -1,8 +1,7 @@
-/* socket.c: socket handles: create, validate, bind/connect, release. A
- * socket's external pointer protects its context's, so the context cannot
- * be collected first; closing never blocks (libzmq lingers in the background). */
+/* socket.c: socket handles: create, bind/connect, close. A socket's external
+ * pointer protects its context's, so the context cannot be collected first;
+ * closing never blocks (libzmq lingers in the background). */
 #include "rzmq.h"
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -31,39 +30,18 @@ void rzmq_socket_release(rzmq_sock *s) {
   void *h = s->handle;
   if (h == NULL) return;
   s->handle = NULL;
+  s->head.closed = 1;
   zmq_close(h); /* returns at once; pending messages linger in libzmq */
   rzmq_context_unlink(s->ctx, s);
   rzmq_context_socket_closed(s->ctx);
 }
 
 static void sock_finalize(SEXP x) {
-  rzmq_sock *s = R_ExternalPtrAddr(x);
+  rzmq_sock *s = rzmq_handle_finalizing(x);
   if (s == NULL) return;
-  R_ClearExternalPtr(x);
-  if (s->gen != rzmq_fork_gen) return; /* the parent's: not ours to touch */
   rzmq_socket_release(s);
   rzmq_context_holder_gone(s->ctx);
   free(s);
-}
-
-rzmq_sock *rzmq_socket_get(SEXP x, const char *name) {
-  rzmq_sock *s;
-  if (TYPEOF(x) != EXTPTRSXP || R_ExternalPtrTag(x) != rzmq_tag_socket) {
-    if (TYPEOF(x) == EXTPTRSXP && R_ExternalPtrTag(x) == rzmq_tag_context)
-      Rf_error("`%s` must be a zmq socket, not a zmq context", name);
-    if (TYPEOF(x) == EXTPTRSXP && R_ExternalPtrTag(x) == rzmq_tag_message)
-      Rf_error("`%s` must be a zmq socket, not a zmq message", name);
-    Rf_error("`%s` must be a zmq socket made by init.socket()", name);
-  }
-  s = R_ExternalPtrAddr(x);
-  if (s == NULL)
-    Rf_error("`%s` is not a live zmq socket (was it saved and restored?)",
-             name);
-  if (s->gen != rzmq_fork_gen)
-    Rf_error("`%s` was created in another process and cannot be used here",
-             name);
-  if (s->handle == NULL) Rf_error("`%s` has been closed", name);
-  return s;
 }
 
 SEXP rzmq_socket_new(SEXP context, SEXP type) {
@@ -79,21 +57,22 @@ SEXP rzmq_socket_new(SEXP context, SEXP type) {
              tname);
   s = calloc(1, sizeof *s);
   if (s == NULL) Rf_error("cannot allocate a zmq socket");
-  /* prot = the context's handle: it stays reachable while the socket is */
-  ptr = PROTECT(R_MakeExternalPtr(s, rzmq_tag_socket, context));
   s->ctx = ctx;
-  s->gen = rzmq_fork_gen;
   s->type = t;
   s->rcvtimeo = s->applied_rcvtimeo = -1; /* libzmq's defaults */
   s->sndtimeo = s->applied_sndtimeo = -1;
+  /* not open until zmq_socket succeeds; prot = the context's handle, so it
+   * stays reachable while the socket is */
+  s->head.closed = 1;
+  ptr = PROTECT(rzmq_handle_new(s, RZMQ_SOCKET, context, sock_finalize, TRUE));
   ctx->holders++; /* given back by sock_finalize, even if zmq_socket fails */
-  R_RegisterCFinalizerEx(ptr, sock_finalize, TRUE);
   s->handle = zmq_socket(ctx->handle, t);
   if (s->handle == NULL) {
     int err = zmq_errno();
     rzmq_set_errno(err);
     Rf_error("cannot create a %s socket: %s", tname, zmq_strerror(err));
   }
+  s->head.closed = 0;
   rzmq_context_link(ctx, s);
   UNPROTECT(1);
   return ptr;
@@ -122,11 +101,9 @@ SEXP rzmq_socket_unbind(SEXP sock, SEXP addr) {
 }
 
 SEXP rzmq_socket_close(SEXP sock) {
-  if (TYPEOF(sock) == EXTPTRSXP && R_ExternalPtrTag(sock) == rzmq_tag_socket) {
-    rzmq_sock *s = R_ExternalPtrAddr(sock);
-    if (s != NULL && s->gen == rzmq_fork_gen && s->handle == NULL)
-      return Rf_ScalarLogical(TRUE); /* closing twice is harmless */
-  }
+  rzmq_sock *s = rzmq_handle_peek(sock, RZMQ_SOCKET);
+  if (s != NULL && s->head.closed)
+    return Rf_ScalarLogical(TRUE); /* closing twice is harmless */
   rzmq_socket_release(rzmq_socket_get(sock, "socket"));
   return Rf_ScalarLogical(TRUE);
 }

@@ -1,0 +1,103 @@
+# Unload rzmq the way pkgload::unload() does (unloadNamespace, then
+# library.dynam.unload) in one of several states, then keep using R: gc(),
+# fork, run the remaining finalizers, load rzmq again. R must survive it all.
+# Usage: Rscript unload-cases.R CASE
+# Prints unload_secs=, mapped= (is rzmq.so still mapped?) and "OK CASE".
+case <- commandArgs(trailingOnly = TRUE)[[1]]
+library(rzmq)
+dead <- "tcp://127.0.0.1:1" # nothing listens on port 1
+
+# Each case sets up its state in a function of its own (so that nothing it
+# made stays reachable unless returned) and returns what is to stay alive
+# across the unload; `after` then uses that with the package loaded again.
+setup <- list(
+  # the reported crash: a message queued for a dead peer, handles dropped
+  dropped = function() {
+    ctx <- init.context()
+    s <- init.socket(ctx, "ZMQ_PUSH")
+    connect.socket(s, dead)
+    send.socket(s, 1:10)
+    NULL
+  },
+  # destroyed first, nothing queued, nothing kept: the library really goes
+  destroyed = function() {
+    ctx <- init.context()
+    a <- init.socket(ctx, "ZMQ_PAIR"); b <- init.socket(ctx, "ZMQ_PAIR")
+    bind.socket(a, "inproc://u"); connect.socket(b, "inproc://u")
+    send.socket(b, "x"); stopifnot(identical(receive.socket(a), "x"))
+    destroy.context(ctx, linger = 0)
+    NULL
+  },
+  # destroyed with queued messages dropped (linger 0), the handle kept
+  destroyed_queued = function() {
+    ctx <- init.context()
+    s <- init.socket(ctx, "ZMQ_PUSH")
+    connect.socket(s, dead)
+    for (i in 1:100) send.socket(s, i)
+    destroy.context(ctx, linger = 0)
+    list(ctx = ctx)
+  },
+  # sockets still open with queued messages: unload closes them (linger 0)
+  open_queued = function() {
+    ctx <- init.context()
+    s <- init.socket(ctx, "ZMQ_PUSH")
+    connect.socket(s, dead)
+    for (i in 1:100) send.socket(s, i)
+    list(s = s)
+  },
+  # large raw vectors lent to libzmq, still queued at unload
+  lent = function() {
+    ctx <- init.context()
+    s <- init.socket(ctx, "ZMQ_PUSH")
+    connect.socket(s, dead)
+    big <- lapply(1:5, function(i) as.raw(rep_len(0:255, 1e6)))
+    for (b in big) send.socket(s, b, serialize = FALSE)
+    list(s = s, big = big)
+  },
+  # message objects alive across the unload; their finalizers run after it
+  message = function() {
+    ctx <- init.context()
+    m <- init.message(runif(1e5))
+    s <- init.socket(ctx, "ZMQ_PUSH")
+    connect.socket(s, dead)
+    send.message.object(s, m)
+    list(m = m, small = init.message("x"))
+  }
+)
+
+after <- list(
+  destroyed_queued = function(keep) {
+    msg <- tryCatch(init.socket(keep$ctx, "ZMQ_PAIR"), error = conditionMessage)
+    stopifnot(grepl("has been destroyed", msg))
+  },
+  open_queued = function(keep) {
+    msg <- tryCatch(send.socket(keep$s, 1), error = conditionMessage)
+    stopifnot(grepl("has been closed", msg))
+  },
+  lent = function(keep) {
+    stopifnot(identical(keep$big[[5]][1:3], as.raw(0:2)))
+  }
+)
+
+keep <- setup[[case]]()
+invisible(gc())
+lib <- find.package("rzmq")
+t0 <- Sys.time()
+unloadNamespace("rzmq")
+library.dynam.unload("rzmq", lib)
+cat(sprintf("unload_secs=%.2f\n", as.numeric(Sys.time() - t0, units = "secs")))
+maps <- readLines("/proc/self/maps")
+cat(sprintf("mapped=%s\n", any(grepl("/rzmq.so", maps, fixed = TRUE))))
+invisible(gc())
+Sys.sleep(0.3)     # libzmq's threads, if any, get to run
+system("true")     # a fork: no atfork handler of ours may dangle
+library(rzmq)      # load it again and use it
+if (!is.null(after[[case]])) after[[case]](keep)
+rm(keep)
+invisible(gc())    # the finalizers of what was kept
+ctx <- init.context()
+p <- init.socket(ctx, "ZMQ_PAIR"); q <- init.socket(ctx, "ZMQ_PAIR")
+bind.socket(p, "inproc://again"); connect.socket(q, "inproc://again")
+send.socket(q, list(case = case))
+stopifnot(identical(receive.socket(p), list(case = case)))
+cat("OK", case, "\n")
