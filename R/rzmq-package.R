@@ -11,6 +11,12 @@
 #' [destroy.context()]. At exit, messages still queued get up to
 #' `getOption("rzmq.exit.timeout", 3)` seconds to be delivered.
 #'
+#' Unloading the package (`unloadNamespace("rzmq")`, as `devtools::load_all()`
+#' does on every reload) closes every socket with linger 0, so queued
+#' messages are dropped, and terminates every context, waiting up to
+#' `getOption("rzmq.unload.timeout", 1)` seconds for libzmq to finish.
+#' Handles kept across an unload are closed: using one is an R error.
+#'
 #' Failures of libzmq make the call return `FALSE` (receives: `NULL`) and
 #' write libzmq's error text as an R message; see [zmq.errno()]. Misuse in R
 #' terms (a wrong argument type, an unknown socket type, a closed socket) is

@@ -16,8 +16,10 @@ build_pkg() {
   local name=$1 makevars=${2:-}
   local src="$WORK/src-$name" lib="$WORK/lib-$name" log="$WORK/install-$name.log"
   mkdir -p "$lib"
-  rsync -a --delete --exclude .git --exclude bench --exclude tools \
-    "$PKG_ROOT/" "$src/"
+  # plain tar, no rsync: a fresh machine has no rsync
+  rm -rf "$src" && mkdir -p "$src"
+  tar -C "$PKG_ROOT" --exclude=./.git --exclude=./bench --exclude=./tools \
+    --exclude='./*.Rcheck' --exclude='./rzmq_*.tar.gz' -cf - . | tar -C "$src" -xf -
   # stale objects from an earlier build with other flags must not be reused
   rm -f "$src"/src/*.o "$src"/src/*.so
   if [ -n "$makevars" ]; then
