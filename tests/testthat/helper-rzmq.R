@@ -1,4 +1,7 @@
-# Shared test helpers: fresh endpoints, connected pairs, child R processes.
+# Shared test helpers for sockets and handles: fresh endpoints, connected
+# pairs, a dead endpoint, readability with a deadline, handles through RDS.
+# Child processes are in helper-child.R; the table of exported functions is
+# in helper-exports.R.
 
 # A fresh inproc endpoint, unique within this process.
 inproc <- local({
@@ -15,6 +18,15 @@ bind_tcp <- function(socket) {
   get.last.endpoint(socket)
 }
 
+# A loopback endpoint nobody listens on: bind a free port, then let it go.
+dead_endpoint <- function() {
+  ctx <- init.context()
+  s <- init.socket(ctx, "ZMQ_PULL")
+  endpoint <- bind_tcp(s)
+  destroy.context(ctx, linger = 0)
+  endpoint
+}
+
 # Two connected sockets on one context; `a` binds, `b` connects.
 socket_pair <- function(type_a = "ZMQ_PAIR", type_b = "ZMQ_PAIR",
                         ctx = init.context(), endpoint = inproc()) {
@@ -29,28 +41,11 @@ readable <- function(socket, timeout = 5) {
   isTRUE(poll.socket(list(socket), list("read"), timeout = timeout)[[1]]$read)
 }
 
-# Start `fun(...)` in a child R process that has rzmq loaded (callr).
-child_r <- function(fun, args = list(), ...) {
-  callr::r_bg(fun, args = args, package = FALSE, supervise = TRUE, ...)
-}
-
-# Wait for a child to finish within `timeout` seconds; kill it and fail the
-# test if it does not, so a regression fails instead of hanging the suite.
-child_wait <- function(proc, timeout = 30) {
-  proc$wait(timeout * 1000)
-  if (proc$is_alive()) {
-    proc$kill()
-    testthat::fail(sprintf("child R process still running after %g s", timeout))
-  }
-  invisible(proc)
-}
-
-# The Rscript of the R that runs the tests.
-rscript <- function() file.path(R.home("bin"), "Rscript")
-
-# pyzmq for interop tests: Debian's python3 with python3-zmq.
-python3 <- function() {
-  py <- "/usr/bin/python3"
-  if (!file.exists(py)) py <- Sys.which("python3")
-  py
+# `x` after a trip through saveRDS()/readRDS(): a handle comes back as an
+# external pointer with no address.
+restored_from_rds <- function(x) {
+  path <- tempfile(fileext = ".rds")
+  on.exit(unlink(path))
+  saveRDS(x, path)
+  readRDS(path)
 }

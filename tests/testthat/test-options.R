@@ -1,5 +1,6 @@
 # Socket options: every setter and getter of the manual, read back through
-# get.sockopt(); the generic set.sockopt()/get.sockopt()/sockopt.names().
+# get.sockopt(); the generic set.sockopt()/get.sockopt()/sockopt.names();
+# values and options libzmq refuses (router-only options on other sockets).
 
 # setter, the libzmq option it sets, and a non-default value to set
 manual_setters <- list(
@@ -199,6 +200,22 @@ test_that("a value libzmq rejects returns FALSE with a message and errno 22", {
   expect_identical(get.sockopt(s, "TCP_KEEPALIVE"), -1L) # unchanged
   expect_message(res <- set.linger(s, -5), "Invalid argument")
   expect_false(res)
+})
+
+test_that("router-only options are refused on other sockets instead of aborting R later", {
+  ctx <- init.context()
+  rep <- init.socket(ctx, "ZMQ_REP")
+  expect_message(res <- set.sockopt(rep, "ZMQ_ROUTER_RAW", TRUE), "Invalid argument")
+  expect_false(res)
+  expect_identical(zmq.errno(), 22L)
+  ep <- inproc()
+  bind.socket(rep, ep)
+  req <- init.socket(ctx, "ZMQ_REQ")
+  connect.socket(req, ep)
+  expect_true(send.socket(req, "ping"))
+  expect_identical(receive.socket(rep), "ping")
+  router <- init.socket(ctx, "ZMQ_ROUTER")
+  expect_true(set.sockopt(router, "ZMQ_ROUTER_MANDATORY", TRUE))
 })
 
 test_that("set.sockopt()/get.sockopt() take names with or without ZMQ_, in any case", {

@@ -1,0 +1,77 @@
+# Shared test helpers for child processes: start R functions and scripts in
+# a child (callr) with a deadline, talk to a child over a control socket, and
+# receive with a deadline that reports the child's stderr on failure. callr
+# is in Suggests: every helper that starts a child skips the test without it.
+
+# Start `fun(...)` in a child R process (callr); `fun` loads rzmq itself.
+child_r <- function(fun, args = list(), ...) {
+  skip_if_not_installed("callr")
+  callr::r_bg(fun, args = args, package = FALSE, supervise = TRUE, ...)
+}
+
+# Wait for a child to finish within `timeout` seconds; kill it and fail the
+# test if it does not, so a regression fails instead of hanging the suite.
+child_wait <- function(proc, timeout = 30) {
+  proc$wait(timeout * 1000)
+  if (proc$is_alive()) {
+    proc$kill()
+    testthat::fail(sprintf("child R process still running after %g s", timeout))
+  }
+  invisible(proc)
+}
+
+# What a child (or no child: NULL) wrote to stderr so far, to explain a
+# failure.
+child_stderr <- function(proc) {
+  if (is.null(proc)) return("")
+  err <- tryCatch(
+    if (proc$is_alive()) proc$read_error() else proc$read_all_error(),
+    error = function(e) ""
+  )
+  if (nzchar(err)) paste0("; child stderr:\n", err) else ""
+}
+
+# Receive one message (`...` goes to receive.socket()), failing with the
+# stderr of `proc` instead of hanging if none comes within `timeout` seconds.
+recv_within <- function(socket, timeout = 10, proc = NULL, ...) {
+  if (!readable(socket, timeout)) {
+    stop(sprintf("nothing received within %g s%s", timeout,
+                 child_stderr(proc)), call. = FALSE)
+  }
+  receive.socket(socket, ...)
+}
+
+# The same for a multipart message.
+recv_multipart_within <- function(socket, timeout = 10, proc = NULL) {
+  if (!readable(socket, timeout)) {
+    stop(sprintf("nothing received within %g s%s", timeout,
+                 child_stderr(proc)), call. = FALSE)
+  }
+  receive.multipart(socket)
+}
+
+# A PAIR socket bound here for talking to one child.
+control_socket <- function() {
+  ctx <- init.context()
+  s <- init.socket(ctx, "ZMQ_PAIR")
+  set.send.timeout(s, 10000L)
+  list(ctx = ctx, socket = s, endpoint = bind_tcp(s))
+}
+
+# The Rscript of the R that runs the tests.
+rscript <- function() file.path(R.home("bin"), "Rscript")
+
+# A script in tests/testthat/scripts.
+script_path <- function(name) {
+  normalizePath(test_path("scripts", name), mustWork = TRUE)
+}
+
+# Run scripts/`name` in Rscript in the background, with arguments `...`;
+# R_TESTS (set by R CMD check, a path relative to tests/) must not reach the
+# child's startup.
+rscript_bg <- function(name, ...) {
+  skip_if_not_installed("callr")
+  callr::process$new(rscript(), c(script_path(name), ...),
+                     stdout = "|", stderr = "|",
+                     env = c("current", R_TESTS = ""))
+}
