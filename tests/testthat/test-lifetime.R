@@ -284,13 +284,3 @@ test_that("destroy.context(linger = 0) with queued messages returns promptly", {
   expect_true(res$again)
 })
 
-test_that("R exits cleanly after the package is unloaded, as pkgload::unload() does", {
-  # pkgload::unload() (and so devtools::load_all() run again) unloads the
-  # namespace and then the shared library; R must still gc and exit.
-  proc <- rscript_bg("unload.R")
-  child_wait(proc, 20)
-  out <- proc$read_all_output()
-  err <- proc$read_all_error()
-  expect_identical(out, "unloaded\ngc done\n")
-  expect_identical(proc$get_exit_status(), 0L, info = err)
-})
