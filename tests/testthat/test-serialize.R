@@ -178,6 +178,24 @@ test_that("vectors with attributes, classes or ALTREP compact forms still match 
   }
 })
 
+test_that("S4-flagged and grown vectors (the fast path's edge cases) match serialize()", {
+  p <- socket_pair()
+  grown <- c(1L, 2L, 3L)
+  grown[10] <- 4L # R may keep spare room (a growable vector)
+  s4 <- asS4(c(1.5, 2.5))
+  named_then_not <- c(a = 1, b = 2)
+  names(named_then_not) <- NULL # attributes removed again
+  for (x in list(grown, s4, named_then_not, raw(0), logical(0))) {
+    expect_true(send.socket(p$b, x))
+    expect_identical(receive.socket(p$a, unserialize = FALSE), serialize(x, NULL, xdr = FALSE))
+    expect_true(send.socket(p$b, x, xdr = TRUE))
+    expect_identical(receive.socket(p$a, unserialize = FALSE), serialize(x, NULL, xdr = TRUE))
+    expect_true(send.socket(p$b, x))
+    expect_identical(receive.socket(p$a), x)
+  }
+  expect_true(isS4(unserialize(serialize(s4, NULL))))
+})
+
 test_that("a cut or extended plain vector is read as base unserialize() reads it", {
   p <- socket_pair()
   good <- serialize(runif(10), NULL, xdr = FALSE)
