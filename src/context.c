@@ -19,7 +19,9 @@ static void ctx_maybe_free(rzmq_ctx *ctx) {
 /* Start termination once it was asked for and no socket is open. */
 static rzmq_term_job *ctx_maybe_term(rzmq_ctx *ctx, int want_wait) {
   void *h = ctx->handle;
-  if (!ctx->head.closed || ctx->sockets != NULL || h == NULL) return NULL;
+  if (!ctx->head.closed || ctx->sockets != NULL || ctx->auth != NULL ||
+      h == NULL)
+    return NULL;
   ctx->handle = NULL;
   return rzmq_term_start(h, want_wait);
 }
@@ -49,6 +51,7 @@ static void ctx_finalize(SEXP x) {
   rzmq_ctx *ctx = rzmq_handle_finalizing(x);
   if (ctx == NULL) return;
   ctx->head.closed = 1;
+  rzmq_auth_stop(ctx->auth);
   ctx_maybe_term(ctx, 0);
   rzmq_context_holder_gone(ctx);
 }
@@ -83,6 +86,7 @@ SEXP rzmq_context_new(SEXP threads) {
   return ptr;
 }
 
+/* Every socket, then the authenticator (handshakes end with the sockets). */
 static void ctx_close_sockets(rzmq_ctx *ctx, int linger, int set_linger) {
   while (ctx->sockets != NULL) {
     rzmq_sock *s = ctx->sockets;
@@ -90,6 +94,7 @@ static void ctx_close_sockets(rzmq_ctx *ctx, int linger, int set_linger) {
       zmq_setsockopt(s->handle, ZMQ_LINGER, &linger, sizeof linger);
     rzmq_socket_release(s); /* unlinks s from ctx->sockets */
   }
+  rzmq_auth_stop(ctx->auth);
 }
 
 SEXP rzmq_context_destroy(SEXP x, SEXP linger) {

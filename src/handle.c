@@ -13,6 +13,8 @@ static const struct {
     {"rzmq_context", "zmq context", "init.context()", "has been destroyed"},
     {"rzmq_socket", "zmq socket", "init.socket()", "has been closed"},
     {"rzmq_message", "zmq message", "init.message()", NULL},
+    {"rzmq_authenticator", "zmq authenticator", "init.authenticator()",
+     "has been destroyed"},
 };
 
 void rzmq_handle_init(void) {

@@ -38,6 +38,19 @@ static const R_CallMethodDef call_methods[] = {
     ENTRY(rzmq_message_new, 3),
     ENTRY(rzmq_message_send, 3),
     ENTRY(rzmq_lent_count, 0),
+    ENTRY(rzmq_has, 1),
+    ENTRY(rzmq_curve_keypair, 0),
+    ENTRY(rzmq_curve_public, 1),
+    ENTRY(rzmq_z85_encode, 1),
+    ENTRY(rzmq_z85_decode, 1),
+    ENTRY(rzmq_curve_server, 2),
+    ENTRY(rzmq_curve_client, 4),
+    ENTRY(rzmq_plain_server, 1),
+    ENTRY(rzmq_plain_client, 3),
+    ENTRY(rzmq_auth_new, 6),
+    ENTRY(rzmq_auth_configure, 6),
+    ENTRY(rzmq_auth_destroy, 1),
+    ENTRY(rzmq_auth_log, 1),
     {NULL, NULL, 0}};
 
 void R_unload_rzmq(DllInfo *dll);

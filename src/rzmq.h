@@ -19,7 +19,9 @@
  * Every handle is an external pointer to one of our structs (never to a bare
  * libzmq handle), tagged by its kind. Each struct starts with rzmq_head. */
 
-typedef enum { RZMQ_CONTEXT, RZMQ_SOCKET, RZMQ_MESSAGE, RZMQ_KINDS } rzmq_kind;
+typedef enum {
+  RZMQ_CONTEXT, RZMQ_SOCKET, RZMQ_MESSAGE, RZMQ_AUTH, RZMQ_KINDS
+} rzmq_kind;
 
 typedef struct {
   unsigned gen; /* fork generation it was made in (lifetime.c) */
@@ -27,6 +29,7 @@ typedef struct {
 } rzmq_head;
 
 typedef struct rzmq_sock rzmq_sock;
+typedef struct rzmq_auth rzmq_auth; /* authenticator.c */
 
 /* A context lives until its R handle is gone (or it is destroyed) AND every
  * socket made on it is closed; `holders` counts the structs pointing here.
@@ -36,6 +39,7 @@ typedef struct rzmq_ctx {
   void *handle;                 /* zmq context; NULL once handed to termination */
   int holders;                  /* R handle (until finalized) + each socket */
   rzmq_sock *sockets;           /* open sockets, for destroy, exit and unload */
+  rzmq_auth *auth;              /* its running authenticator, if any */
   struct rzmq_ctx *prev, *next; /* every live context */
 } rzmq_ctx;
 
@@ -44,6 +48,7 @@ struct rzmq_sock {
   void *handle; /* zmq socket; NULL once closed */
   rzmq_ctx *ctx;
   int type;
+  int attached; /* has bound or connected: too late for security options */
   int rcvtimeo, sndtimeo; /* the user's timeouts, in ms (-1 forever) */
   int applied_rcvtimeo, applied_sndtimeo; /* what libzmq holds (message.c) */
   rzmq_sock *prev, *next; /* siblings in ctx->sockets while open */
@@ -125,6 +130,30 @@ static inline rzmq_ctx *rzmq_context_get(SEXP x, const char *name) {
 static inline rzmq_sock *rzmq_socket_get(SEXP x, const char *name) {
   return (rzmq_sock *)rzmq_handle_get(x, RZMQ_SOCKET, name);
 }
+
+/* ---- security.c: Z85, CURVE keys, the CURVE and PLAIN roles of a socket --- */
+int rzmq_z85_valid(const char *s, size_t n);
+void rzmq_curve_key(SEXP key, const char *name, unsigned char out[32]);
+SEXP rzmq_has(SEXP capability);
+SEXP rzmq_curve_keypair(void);
+SEXP rzmq_curve_public(SEXP secret);
+SEXP rzmq_z85_encode(SEXP x);
+SEXP rzmq_z85_decode(SEXP s);
+SEXP rzmq_curve_server(SEXP sock, SEXP secret);
+SEXP rzmq_curve_client(SEXP sock, SEXP server_public, SEXP public, SEXP secret);
+SEXP rzmq_plain_server(SEXP sock);
+SEXP rzmq_plain_client(SEXP sock, SEXP username, SEXP password);
+
+/* ---- authenticator.c: a ZAP handler on a thread of its own ---------------- */
+/* Stop it and detach it from its context (the context calls this before it
+ * terminates); harmless once stopped. */
+void rzmq_auth_stop(rzmq_auth *a);
+SEXP rzmq_auth_new(SEXP ctx, SEXP curve, SEXP plain, SEXP allow, SEXP deny,
+                   SEXP domain);
+SEXP rzmq_auth_configure(SEXP auth, SEXP set, SEXP curve, SEXP plain,
+                         SEXP allow, SEXP deny);
+SEXP rzmq_auth_destroy(SEXP auth);
+SEXP rzmq_auth_log(SEXP auth);
 
 /* ---- context.c (with socket.c: a context closes its own sockets) ---------- */
 void rzmq_context_link(rzmq_ctx *ctx, rzmq_sock *s);

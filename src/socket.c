@@ -84,6 +84,7 @@ static SEXP socket_endpoint(SEXP sock, SEXP addr, endpoint_fn fn) {
   rzmq_sock *s = rzmq_socket_get(sock, "socket");
   const char *a = rzmq_arg_string(addr, "address", 0);
   if (fn(s->handle, a) != 0) return rzmq_fail_false(zmq_errno());
+  if (fn == zmq_bind || fn == zmq_connect) s->attached = 1;
   return Rf_ScalarLogical(TRUE);
 }
 

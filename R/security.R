@@ -1,0 +1,216 @@
+#' What libzmq was built with
+#'
+#' @param capability a character vector of capability names: `"curve"`
+#'   (CURVE encryption and authentication), `"ipc"`, `"pgm"`, `"tipc"`,
+#'   `"norm"`, `"gssapi"`, `"draft"` (the draft API).
+#' @return A logical vector, one element per capability, named by it.
+#' @examples
+#' zmq.has(c("curve", "ipc", "draft"))
+#' @export
+zmq.has <- function(capability) {
+  stats::setNames(.Call(c_rzmq_has, capability), capability)
+}
+
+#' CURVE keys and Z85 text
+#'
+#' CURVE (ZeroMQ's elliptic-curve encryption and authentication, RFC 26)
+#' uses 32-byte keys, usually written as 40 characters of Z85 text (RFC 32).
+#' `curve.keypair()` makes a new key pair; keep the secret key secret and
+#' give the public key to peers. `curve.public()` gives the public key of a
+#' secret key. `z85.encode()` and `z85.decode()` convert between bytes and
+#' Z85 text.
+#'
+#' @param secret a secret key: 40 characters of Z85 text or 32 raw bytes.
+#' @param x a raw vector whose length is a multiple of 4.
+#' @param s a string whose length is a multiple of 5, of Z85 characters.
+#' @return `curve.keypair()`: `list(public =, secret =)`, two 40-character
+#'   strings. `curve.public()` and `z85.encode()`: a string.
+#'   `z85.decode()`: a raw vector.
+#' @seealso [set.curve.server()], [init.authenticator()],
+#'   [write.curve.keys()]
+#' @examplesIf zmq.has("curve")
+#' keys <- curve.keypair()
+#' identical(curve.public(keys$secret), keys$public)
+#' z85.decode(keys$public)
+#' z85.encode(as.raw(c(0x86, 0x4f, 0xd2, 0x6f, 0xb5, 0x59, 0xf7, 0x5b)))
+#' @export
+curve.keypair <- function() .Call(c_rzmq_curve_keypair)
+
+#' @rdname curve.keypair
+#' @export
+curve.public <- function(secret) .Call(c_rzmq_curve_public, secret)
+
+#' @rdname curve.keypair
+#' @export
+z85.encode <- function(x) .Call(c_rzmq_z85_encode, x)
+
+#' @rdname curve.keypair
+#' @export
+z85.decode <- function(s) .Call(c_rzmq_z85_decode, s)
+
+#' Encrypted and authenticated sockets: CURVE and PLAIN
+#'
+#' A CURVE server holds a secret key and publishes its public key; a CURVE
+#' client needs the server's public key and a key pair of its own. All
+#' traffic between them is encrypted, and the server knows each client by
+#' its public key: an [init.authenticator()] on the server's context decides
+#' which keys (and addresses) may connect. Without an authenticator any
+#' client that knows the server's public key is let in.
+#'
+#' PLAIN sends a user name and password in clear text, for networks that are
+#' already trusted; the server's authenticator checks them.
+#'
+#' Call these after [init.socket()] and before [bind.socket()] or
+#' [connect.socket()]: libzmq applies them to connections as they are made,
+#' so a later call is an R error. A socket can be either side for any socket
+#' type (a REP server, a REQ client, or the other way round).
+#'
+#' @param socket a zmq socket, not yet bound or connected.
+#' @param secret the server's secret key: 40 characters of Z85 text or 32
+#'   raw bytes.
+#' @param server.public the server's public key.
+#' @param keys the client's own key pair: a list with `public` and `secret`,
+#'   as [curve.keypair()] returns (the default makes a fresh one).
+#' @param username,password the PLAIN credentials (at most 255 bytes each).
+#' @return `TRUE`, invisibly. An R error if the socket is already bound or
+#'   connected, a key is malformed, or libzmq lacks CURVE
+#'   (`zmq.has("curve")`).
+#' @seealso [curve.keypair()], [init.authenticator()]
+#' @examplesIf zmq.has("curve")
+#' ctx <- init.context()
+#' server_keys <- curve.keypair()
+#' server <- init.socket(ctx, "ZMQ_REP")
+#' set.curve.server(server, server_keys$secret)
+#' bind.socket(server, "tcp://127.0.0.1:*")
+#' client <- init.socket(ctx, "ZMQ_REQ")
+#' set.curve.client(client, server_keys$public)
+#' connect.socket(client, get.last.endpoint(server))
+#' send.socket(client, "hello, encrypted")
+#' receive.socket(server)
+#' destroy.context(ctx, linger = 0)
+#' @export
+set.curve.server <- function(socket, secret) {
+  invisible(.Call(c_rzmq_curve_server, socket, secret))
+}
+
+#' @rdname set.curve.server
+#' @export
+set.curve.client <- function(socket, server.public, keys = curve.keypair()) {
+  if (!is.list(keys) || is.null(keys$public) || is.null(keys$secret)) {
+    stop("`keys` must be a list with `public` and `secret`, as curve.keypair() returns",
+         call. = FALSE)
+  }
+  invisible(.Call(c_rzmq_curve_client, socket, server.public, keys$public, keys$secret))
+}
+
+#' @rdname set.curve.server
+#' @export
+set.plain.server <- function(socket) {
+  invisible(.Call(c_rzmq_plain_server, socket))
+}
+
+#' @rdname set.curve.server
+#' @export
+set.plain.client <- function(socket, username, password) {
+  invisible(.Call(c_rzmq_plain_client, socket, username, password))
+}
+
+#' Save and load CURVE keys as certificate files
+#'
+#' The files are ZeroMQ certificates in the text format (ZPL) that czmq's
+#' `zcert_save()` writes and that pyzmq's `zmq.auth.load_certificate()` and
+#' czmq read: the public certificate at `path`, and the secret one, which
+#' holds both keys, at `paste0(path, "_secret")`, readable by its owner only.
+#' Give the public file to peers; keep the secret file.
+#'
+#' @param keys a key pair: a list with `public` and, to write the secret
+#'   file too, `secret` (as [curve.keypair()] returns). Keys are 40
+#'   characters of Z85 text or 32 raw bytes.
+#' @param path the public certificate's file name.
+#' @return `write.curve.keys()`: the file names written, invisibly.
+#'   `read.curve.keys()`: `list(public =, secret =)`, with `secret = NULL`
+#'   when there is no secret file (or it holds no secret key).
+#' @seealso [curve.keypair()], [set.curve.server()]
+#' @examplesIf zmq.has("curve")
+#' path <- file.path(tempdir(), "server.key")
+#' keys <- curve.keypair()
+#' write.curve.keys(keys, path)
+#' identical(read.curve.keys(path), keys)
+#' readLines(path)
+#' unlink(c(path, paste0(path, "_secret")))
+#' @export
+write.curve.keys <- function(keys, path) {
+  if (!is.list(keys) || is.null(keys$public)) {
+    stop("`keys` must be a list with `public` (and `secret`), as curve.keypair() returns",
+         call. = FALSE)
+  }
+  if (!is.character(path) || length(path) != 1L || is.na(path) || !nzchar(path)) {
+    stop("`path` must be a single file name", call. = FALSE)
+  }
+  public <- as_z85_key(keys$public, "keys$public")
+  secret <- if (!is.null(keys$secret)) as_z85_key(keys$secret, "keys$secret")
+  if (!is.null(secret) && !identical(curve.public(secret), public)) {
+    stop("`keys$public` is not the public key of `keys$secret`", call. = FALSE)
+  }
+  stamp <- format(Sys.time(), "%Y-%m-%d %H:%M:%S")
+  head <- function(what, note) {
+    c(sprintf("#   ZeroMQ CURVE %s certificate, written by R package rzmq on %s", what, stamp),
+      note, "", "metadata", "curve")
+  }
+  writeLines(c(head("public", "#   Give this file to peers; it holds the public key only."),
+               sprintf('    public-key = "%s"', public)), path)
+  written <- path
+  if (!is.null(secret)) {
+    secret_path <- paste0(path, "_secret")
+    # created unreadable to others from the start, then made so for certain
+    old <- Sys.umask("077")
+    on.exit(Sys.umask(old), add = TRUE)
+    unlink(secret_path)
+    writeLines(c(head("**secret**", "#   Keep this file private: it holds the secret key."),
+                 sprintf('    public-key = "%s"', public),
+                 sprintf('    secret-key = "%s"', secret)), secret_path)
+    Sys.chmod(secret_path, "600", use_umask = FALSE)
+    written <- c(written, secret_path)
+  }
+  invisible(written)
+}
+
+#' @rdname write.curve.keys
+#' @export
+read.curve.keys <- function(path) {
+  if (!is.character(path) || length(path) != 1L || is.na(path) || !nzchar(path)) {
+    stop("`path` must be a single file name", call. = FALSE)
+  }
+  if (!file.exists(path)) stop("no certificate file at `path`: ", path, call. = FALSE)
+  public <- cert_key(path, "public-key")
+  if (is.null(public)) stop("`path` holds no public-key: ", path, call. = FALSE)
+  secret_path <- paste0(path, "_secret")
+  secret <- if (file.exists(secret_path)) cert_key(secret_path, "secret-key")
+  if (!is.null(secret) && !identical(curve.public(secret), public)) {
+    stop("the secret key in ", secret_path, " does not belong to the public key in ",
+         path, call. = FALSE)
+  }
+  list(public = public, secret = secret)
+}
+
+# The value of `name = "..."` in a certificate file (ZPL), or NULL.
+cert_key <- function(file, name) {
+  lines <- trimws(readLines(file, warn = FALSE))
+  lines <- lines[!startsWith(lines, "#")]
+  hit <- lines[startsWith(lines, name)]
+  if (!length(hit)) return(NULL)
+  value <- trimws(sub("^[^=]*=", "", hit[[1]]))
+  value <- gsub("^[\"']|[\"']$", "", value)
+  as_z85_key(value, paste0(name, " in ", file))
+}
+
+# A key (Z85 text or 32 raw bytes) as Z85 text, checked.
+as_z85_key <- function(key, what) {
+  if (is.raw(key) && length(key) == 32L) return(z85.encode(key))
+  if (is.character(key) && length(key) == 1L && !is.na(key) && nchar(key) == 40L) {
+    ok <- tryCatch(length(z85.decode(key)) == 32L, error = function(e) FALSE)
+    if (ok) return(key)
+  }
+  stop(sprintf("`%s` must be a CURVE key: 40 characters of Z85 text or 32 raw bytes", what),
+       call. = FALSE)
+}
