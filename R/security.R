@@ -58,7 +58,9 @@ z85.decode <- function(s) .Call(c_rzmq_z85_decode, s)
 #' client that knows the server's public key is let in.
 #'
 #' PLAIN sends a user name and password in clear text, for networks that are
-#' already trusted; the server's authenticator checks them.
+#' already trusted; the server's authenticator checks them. A PLAIN server
+#' needs an [init.authenticator()] on its context: without one libzmq lets no
+#' PLAIN client in.
 #'
 #' Call these after [init.socket()] and before [bind.socket()] or
 #' [connect.socket()]: libzmq applies them to connections as they are made,

@@ -39,9 +39,17 @@ socket_fun_args <- function(msg) {
     set.zmq.backlog = num, set.swap = num, set.mcast.loop = num,
     set.identity = list(option.value = "id"),
     subscribe = list(option.value = ""),
-    unsubscribe = list(option.value = "")
+    unsubscribe = list(option.value = ""),
+    set.curve.server = list(secret = test_keys$secret),
+    set.curve.client = list(server.public = test_keys$public, keys = test_keys),
+    set.plain.server = list(),
+    set.plain.client = list(username = "u", password = "p")
   )
 }
+
+# A fixed CURVE key pair for tests that need valid keys without making any.
+test_keys <- list(public = "=yb?)kK4OC!3xlO3?@P:@[$%HoEPUuVM9ofqip3.",
+                  secret = "nIZ)Tf7Gmv?Jkt*i]^d1[]qN}RMe)%>OB*#Jl7LC")
 
 # The error message of calling exported function `f` with `args`, NA if the
 # call succeeds.

@@ -49,3 +49,12 @@ restored_from_rds <- function(x) {
   saveRDS(x, path)
   readRDS(path)
 }
+
+# A fresh temporary directory, removed when the calling test ends.
+withr_tempdir <- function(env = parent.frame()) {
+  dir <- tempfile("rzmq-test-")
+  dir.create(dir)
+  do.call(on.exit, list(substitute(unlink(d, recursive = TRUE), list(d = dir)), add = TRUE),
+          envir = env)
+  dir
+}

@@ -215,6 +215,71 @@ test_that("the functions without a socket argument reject bad input too", {
                  "`timeout`", fixed = TRUE,
                  label = sprintf("poll.socket(timeout = %s)", deparse1(v)))
   }
+  # security: keys, Z85, certificate files, the authenticator
+  for (v in list(NULL, 1, NA_character_, list("curve"))) {
+    expect_match(error_of_call("zmq.has", list(capability = v)), "`capability`", fixed = TRUE,
+                 label = sprintf("zmq.has(%s)", deparse1(v)))
+  }
+  for (v in list(NULL, 1, NA_character_, "short", strrep("~", 40), raw(31), c(test_keys$secret, test_keys$secret))) {
+    expect_match(error_of_call("curve.public", list(secret = v)), "`secret`", fixed = TRUE,
+                 label = sprintf("curve.public(%s)", deparse1(v)))
+  }
+  expect_type(curve.keypair(), "list")
+  for (v in list(NULL, "abcd", raw(3), 1:4)) {
+    expect_match(error_of_call("z85.encode", list(x = v)), "`x`", fixed = TRUE,
+                 label = sprintf("z85.encode(%s)", deparse1(v)))
+  }
+  for (v in list(NULL, raw(5), "abcd", "abcd~", NA_character_, c("abcde", "abcde"))) {
+    expect_match(error_of_call("z85.decode", list(s = v)), "`s`", fixed = TRUE,
+                 label = sprintf("z85.decode(%s)", deparse1(v)))
+  }
+  key_file <- tempfile()
+  for (v in list(NULL, list(), list(public = "x"), test_keys$public)) {
+    expect_match(error_of_call("write.curve.keys", list(keys = v, path = key_file)), "`keys",
+                 fixed = TRUE, label = sprintf("write.curve.keys(keys = %s)", deparse1(v)))
+  }
+  for (v in list(NULL, NA_character_, "", c("a", "b"), 1)) {
+    expect_match(error_of_call("write.curve.keys", list(keys = test_keys, path = v)), "`path`",
+                 fixed = TRUE, label = sprintf("write.curve.keys(path = %s)", deparse1(v)))
+    expect_match(error_of_call("read.curve.keys", list(path = v)), "`path`",
+                 fixed = TRUE, label = sprintf("read.curve.keys(path = %s)", deparse1(v)))
+  }
+  expect_match(error_of_call("read.curve.keys", list(path = key_file)), "no certificate file")
+  for (v in list(NULL, 1, sock, msg, dead, restored_from_rds(ctx))) {
+    expect_match(error_of_call("init.authenticator", list(context = v)), "`context`",
+                 fixed = TRUE, label = "init.authenticator(context = <bad>)")
+  }
+  bad_lists <- list(curve = list(FALSE, NA, 1, "short", NA_character_),
+                    plain = list("pw", c(u = NA), c(NA), 1, list(u = "p")),
+                    allow = list(1, NA_character_, "not-an-ip", "300.1.1.1"),
+                    deny = list(1, NA_character_, "host.example"),
+                    domain = list(NULL, NA_character_, "", 1))
+  for (arg in names(bad_lists)) {
+    for (v in bad_lists[[arg]]) {
+      args <- list(context = ctx)
+      args[arg] <- list(v)
+      expect_match(error_of_call("init.authenticator", args), sprintf("`%s", arg), fixed = TRUE,
+                   label = sprintf("init.authenticator(%s = %s)", arg, deparse1(v)))
+    }
+  }
+  auth <- init.authenticator(ctx)
+  for (arg in setdiff(names(bad_lists), "domain")) {
+    for (v in bad_lists[[arg]]) {
+      args <- list(auth = auth)
+      args[arg] <- list(v)
+      expect_match(error_of_call("configure.authenticator", args), sprintf("`%s", arg), fixed = TRUE,
+                   label = sprintf("configure.authenticator(%s = %s)", arg, deparse1(v)))
+    }
+  }
+  for (f in c("configure.authenticator", "destroy.authenticator", "authenticator.log")) {
+    for (v in list(NULL, 1, sock, ctx, msg, restored_from_rds(auth))) {
+      expect_match(error_of_call(f, list(auth = v)), "`auth`", fixed = TRUE,
+                   label = sprintf("%s(<bad>)", f))
+    }
+  }
+  destroy.authenticator(auth)
+  expect_match(error_of_call("configure.authenticator", list(auth = auth, curve = TRUE)),
+               "`auth` has been destroyed", fixed = TRUE)
   # the functions without arguments
   expect_type(zmq.errno(), "integer")
   expect_type(zmq.strerror(), "character")
@@ -225,7 +290,10 @@ test_that("the functions without a socket argument reject bad input too", {
 test_that("every exported function is exercised by this file", {
   no_socket <- c("init.context", "init.socket", "destroy.context", "init.message",
                  "poll.socket", "zmq.errno", "zmq.strerror", "zmq.version",
-                 "sockopt.names")
+                 "sockopt.names", "zmq.has", "curve.keypair", "curve.public",
+                 "z85.encode", "z85.decode", "write.curve.keys", "read.curve.keys",
+                 "init.authenticator", "configure.authenticator",
+                 "destroy.authenticator", "authenticator.log")
   expect_setequal(c(names(socket_fun_args(NULL)), no_socket), exported_functions)
 })
 

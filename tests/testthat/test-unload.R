@@ -79,3 +79,8 @@ test_that("message objects alive across the unload are finalized after it", {
   expect_survives(r, "message")
   expect_true(r$mapped) # their finalizers are our code
 })
+
+test_that("a running authenticator is stopped by the unload", {
+  r <- unload_case("authenticator")
+  expect_survives(r, "authenticator")
+})

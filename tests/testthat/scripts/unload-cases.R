@@ -62,6 +62,15 @@ setup <- list(
     connect.socket(s, dead)
     send.message.object(s, m)
     list(m = m, small = init.message("x"))
+  },
+  # an authenticator's thread running at unload, its handle kept
+  authenticator = function() {
+    ctx <- init.context()
+    auth <- init.authenticator(ctx, curve = TRUE)
+    s <- init.socket(ctx, "ZMQ_PULL")
+    set.curve.server(s, curve.keypair()$secret)
+    bind.socket(s, "tcp://127.0.0.1:*")
+    list(auth = auth)
   }
 )
 
@@ -73,6 +82,10 @@ after <- list(
   open_queued = function(keep) {
     msg <- tryCatch(send.socket(keep$s, 1), error = conditionMessage)
     stopifnot(grepl("has been closed", msg))
+  },
+  authenticator = function(keep) {
+    msg <- tryCatch(configure.authenticator(keep$auth, curve = NULL), error = conditionMessage)
+    stopifnot(grepl("has been destroyed", msg))
   },
   lent = function(keep) {
     stopifnot(identical(keep$big[[5]][1:3], as.raw(0:2)))

@@ -1,0 +1,204 @@
+# Security on sockets: what libzmq was built with, Z85, CURVE key pairs,
+# certificate files, and the CURVE and PLAIN roles of sockets (set before
+# bind/connect). Who may connect is tested in test-authenticator.R; that
+# nothing is readable on the wire, in test-security-wire.R.
+
+test_that("zmq.has() is vectorised, named, and knows this libzmq has CURVE", {
+  caps <- c("curve", "ipc", "pgm", "tipc", "norm", "gssapi", "draft")
+  has <- zmq.has(caps)
+  expect_type(has, "logical")
+  expect_named(has, caps)
+  expect_true(has[["curve"]]) # Debian's libzmq 4.3.4 is built with libsodium
+  expect_true(has[["ipc"]])
+  expect_false(has[["draft"]])
+  expect_identical(zmq.has(character()), stats::setNames(logical(), character()))
+  expect_false(zmq.has("no-such-capability"))
+})
+
+test_that("curve.keypair() makes 40-character Z85 keys; curve.public() derives the public one", {
+  k <- curve.keypair()
+  expect_named(k, c("public", "secret"))
+  expect_identical(nchar(c(k$public, k$secret)), c(40L, 40L))
+  expect_length(z85.decode(k$public), 32)
+  expect_identical(curve.public(k$secret), k$public)
+  expect_identical(curve.public(z85.decode(k$secret)), k$public) # raw keys too
+  expect_false(identical(curve.keypair()$secret, k$secret))
+})
+
+test_that("z85.encode() and z85.decode() follow RFC 32 and invert each other", {
+  # the test vector of ZeroMQ RFC 32
+  v <- as.raw(c(0x86, 0x4F, 0xD2, 0x6F, 0xB5, 0x59, 0xF7, 0x5B))
+  expect_identical(z85.encode(v), "HelloWorld")
+  expect_identical(z85.decode("HelloWorld"), v)
+  x <- as.raw(sample(0:255, 400, replace = TRUE))
+  expect_identical(z85.decode(z85.encode(x)), x)
+  expect_identical(z85.encode(raw(0)), "")
+  expect_identical(z85.decode(""), raw(0))
+  expect_error(z85.encode(raw(5)), "`x` must have a multiple of 4 bytes")
+  expect_error(z85.decode("Hello"), NA)
+  expect_error(z85.decode("Hell"), "`s` must have a multiple of 5 characters")
+  expect_error(z85.decode("Hello~orld"), "`s` is not Z85 text")
+})
+
+test_that("a CURVE REQ/REP pair over tcp round-trips R objects", {
+  ctx <- init.context()
+  sk <- curve.keypair()
+  server <- init.socket(ctx, "ZMQ_REP")
+  expect_identical(withVisible(set.curve.server(server, sk$secret)),
+                   list(value = TRUE, visible = FALSE))
+  ep <- bind_tcp(server)
+  client <- init.socket(ctx, "ZMQ_REQ")
+  set.curve.client(client, sk$public)
+  connect.socket(client, ep)
+  job <- list(fun = function(x) sum(x), args = list(1:10), blob = raw(1e5))
+  expect_true(send.socket(client, job))
+  got <- recv_within(server)
+  expect_identical(got$args, job$args)
+  expect_identical(got$blob, job$blob)
+  expect_true(send.socket(server, do.call(got$fun, got$args)))
+  expect_identical(recv_within(client), 55L)
+  expect_identical(get.sockopt(server, "MECHANISM"), 2L) # ZMQ_CURVE
+  expect_true(get.sockopt(server, "CURVE_SERVER"))
+  destroy.context(ctx, linger = 0)
+})
+
+test_that("keys are accepted as Z85 text or 32 raw bytes", {
+  ctx <- init.context()
+  sk <- curve.keypair()
+  ck <- curve.keypair()
+  server <- init.socket(ctx, "ZMQ_PAIR")
+  set.curve.server(server, z85.decode(sk$secret))
+  ep <- bind_tcp(server)
+  client <- init.socket(ctx, "ZMQ_PAIR")
+  set.curve.client(client, z85.decode(sk$public),
+                   list(public = z85.decode(ck$public), secret = ck$secret))
+  connect.socket(client, ep)
+  send.socket(client, "raw keys")
+  expect_identical(recv_within(server), "raw keys")
+  expect_identical(get.sockopt(client, "CURVE_SERVERKEY"), z85.decode(sk$public))
+  destroy.context(ctx, linger = 0)
+})
+
+test_that("a client with the wrong server key never gets through", {
+  ctx <- init.context()
+  sk <- curve.keypair()
+  server <- init.socket(ctx, "ZMQ_PULL")
+  set.curve.server(server, sk$secret)
+  ep <- bind_tcp(server)
+  client <- init.socket(ctx, "ZMQ_PUSH")
+  set.curve.client(client, curve.keypair()$public) # not the server's
+  connect.socket(client, ep)
+  send.socket(client, "who am I")
+  expect_false(readable(server, 1))
+  destroy.context(ctx, linger = 0)
+})
+
+test_that("PLAIN: with an authenticator that knows the user, messages flow; without one, none", {
+  ctx <- init.context()
+  auth <- init.authenticator(ctx, plain = c(alice = "secret"))
+  server <- init.socket(ctx, "ZMQ_REP")
+  set.plain.server(server)
+  ep <- bind_tcp(server)
+  client <- init.socket(ctx, "ZMQ_REQ")
+  set.plain.client(client, "alice", "secret")
+  connect.socket(client, ep)
+  send.socket(client, "hi")
+  expect_identical(recv_within(server), "hi")
+  expect_identical(get.sockopt(client, "PLAIN_USERNAME"), "alice")
+  expect_identical(get.sockopt(server, "MECHANISM"), 1L) # ZMQ_PLAIN
+  destroy.context(ctx, linger = 0)
+  # libzmq lets no PLAIN client in without a ZAP handler
+  ctx <- init.context()
+  server <- init.socket(ctx, "ZMQ_PULL")
+  set.plain.server(server)
+  ep <- bind_tcp(server)
+  client <- init.socket(ctx, "ZMQ_PUSH")
+  set.plain.client(client, "alice", "secret")
+  connect.socket(client, ep)
+  send.socket(client, "hi")
+  expect_false(readable(server, 1))
+  destroy.context(ctx, linger = 0)
+})
+
+test_that("security set after bind or connect is an R error that says why", {
+  ctx <- init.context()
+  k <- curve.keypair()
+  s <- init.socket(ctx, "ZMQ_REP")
+  bind_tcp(s)
+  expect_error(set.curve.server(s, k$secret), "set.curve.server\\(\\) must be called before bind.socket\\(\\)")
+  expect_error(set.plain.server(s), "set.plain.server\\(\\) must be called before")
+  c2 <- init.socket(ctx, "ZMQ_REQ")
+  connect.socket(c2, "tcp://127.0.0.1:1")
+  expect_error(set.curve.client(c2, k$public), "set.curve.client\\(\\) must be called before")
+  expect_error(set.plain.client(c2, "u", "p"), "set.plain.client\\(\\) must be called before")
+  # a failed bind does not count
+  s3 <- init.socket(ctx, "ZMQ_REP")
+  expect_false(suppressMessages(bind.socket(s3, "tcp://256.1.1.1:1")))
+  expect_true(set.curve.server(s3, k$secret))
+  destroy.context(ctx, linger = 0)
+})
+
+test_that("malformed keys are R errors naming the argument", {
+  ctx <- init.context()
+  k <- curve.keypair()
+  s <- init.socket(ctx, "ZMQ_REP")
+  expect_error(set.curve.server(s, "short"), "`secret` must be a CURVE key: 40 characters")
+  expect_error(set.curve.server(s, raw(31)), "`secret` must be a CURVE key: a raw vector of 32 bytes \\(got 31\\)")
+  expect_error(set.curve.server(s, strrep("~", 40)), "`secret` is not Z85 text")
+  expect_error(set.curve.server(s, NULL), "`secret` must be a CURVE key")
+  expect_error(set.curve.client(s, "x"), "`server.public` must be a CURVE key")
+  expect_error(set.curve.client(s, k$public, keys = k$public), "`keys` must be a list")
+  expect_error(set.curve.client(s, k$public, keys = list(public = "x", secret = k$secret)),
+               "`keys\\$public` must be a CURVE key")
+  expect_error(set.curve.client(s, k$public, keys = list(public = k$public, secret = curve.keypair()$secret)),
+               "`keys\\$public` is not the public key of `keys\\$secret`")
+  expect_error(set.plain.client(s, NA_character_, "p"), "`username`")
+  expect_error(set.plain.client(s, "u", 1), "`password`")
+  expect_error(set.plain.client(s, strrep("u", 256), "p"), "at most 255 bytes")
+  # the socket is untouched by the failures
+  expect_identical(get.sockopt(s, "MECHANISM"), 0L)
+  destroy.context(ctx, linger = 0)
+})
+
+test_that("write.curve.keys() writes czmq certificates; read.curve.keys() reads them back", {
+  dir <- withr_tempdir()
+  path <- file.path(dir, "worker.key")
+  k <- curve.keypair()
+  expect_identical(write.curve.keys(k, path), c(path, paste0(path, "_secret")))
+  pub <- readLines(path)
+  sec <- readLines(paste0(path, "_secret"))
+  expect_true(all(startsWith(pub[nzchar(pub) & !startsWith(pub, "#")][1:2], c("metadata", "curve"))))
+  expect_true(sprintf('    public-key = "%s"', k$public) %in% pub)
+  expect_false(any(grepl("secret-key", pub)))
+  expect_true(sprintf('    secret-key = "%s"', k$secret) %in% sec)
+  expect_identical(read.curve.keys(path), k)
+  # the secret file is for its owner only
+  expect_identical(as.character(file.mode(paste0(path, "_secret"))), "600")
+  # the public file alone: no secret
+  unlink(paste0(path, "_secret"))
+  expect_identical(read.curve.keys(path), list(public = k$public, secret = NULL))
+  # a public key alone writes one file
+  p2 <- file.path(dir, "peer.key")
+  expect_identical(write.curve.keys(list(public = k$public), p2), p2)
+  expect_false(file.exists(paste0(p2, "_secret")))
+  # raw keys are written as Z85
+  p3 <- file.path(dir, "raw.key")
+  write.curve.keys(lapply(k, z85.decode), p3)
+  expect_identical(read.curve.keys(p3), k)
+})
+
+test_that("certificate files that are not right are R errors", {
+  dir <- withr_tempdir()
+  k <- curve.keypair()
+  p <- file.path(dir, "bad.key")
+  writeLines(c("metadata", "curve"), p)
+  expect_error(read.curve.keys(p), "holds no public-key")
+  writeLines(c("curve", '    public-key = "tooshort"'), p)
+  expect_error(read.curve.keys(p), "must be a CURVE key")
+  write.curve.keys(k, p)
+  writeLines(c("curve", sprintf('    public-key = "%s"', k$public),
+               sprintf('    secret-key = "%s"', curve.keypair()$secret)), paste0(p, "_secret"))
+  expect_error(read.curve.keys(p), "does not belong to the public key")
+  expect_error(write.curve.keys(list(public = k$public, secret = curve.keypair()$secret), p),
+               "`keys\\$public` is not the public key of `keys\\$secret`")
+})
