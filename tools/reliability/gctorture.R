@@ -12,7 +12,9 @@
 # copying, then changed in R before the peer reads them), multipart (with a
 # ROUTER identity), receive.string / int / double / null.msg, poll.socket,
 # init.message / send.message.object, options, errors raised mid-receive
-# (malformed frames), and sockets / contexts created, closed and collected.
+# (malformed frames), sockets / contexts created, closed and collected, and
+# security (keys, Z85, CURVE and PLAIN through an authenticator, its log,
+# certificate files).
 
 local({ # common.R sits beside this script (run as Rscript FILE or R -f FILE)
   a <- commandArgs(FALSE)
@@ -147,6 +149,40 @@ torture_body <- function(reps) {
       e <- tryCatch(set.sockopt(a, "nope", 1), error = function(e) "error")
       ok("unknown option is an R error", identical(e, "error"))
       ok("set.linger", set.linger(a, 0))
+    })
+    step("security: keys, Z85, CURVE and PLAIN through an authenticator, its log", {
+      if (zmq.has("curve")) {
+        sk <- curve.keypair(); ck <- curve.keypair()
+        ok("curve.public", identical(curve.public(sk$secret), sk$public))
+        ok("z85 round trip", identical(z85.decode(z85.encode(big_raw[1:400])), big_raw[1:400]))
+        cx <- init.context()
+        auth <- init.authenticator(cx, curve = ck$public, plain = c(u = "p"), deny = "10.0.0.1")
+        srv <- init.socket(cx, "ZMQ_PULL")
+        set.curve.server(srv, sk$secret)
+        bind.socket(srv, "tcp://127.0.0.1:*")
+        set.rcv.timeout(srv, 10000L)
+        cl <- init.socket(cx, "ZMQ_PUSH")
+        set.curve.client(cl, sk$public, ck)
+        connect.socket(cl, get.last.endpoint(srv))
+        send.socket(cl, big_list)
+        ok("CURVE round trip", identical(receive.socket(srv), big_list))
+        configure.authenticator(auth, curve = c(ck$public, sk$public), allow = "127.0.0.1")
+        psrv <- init.socket(cx, "ZMQ_PULL"); set.plain.server(psrv)
+        bind.socket(psrv, "tcp://127.0.0.1:*"); set.rcv.timeout(psrv, 10000L)
+        pcl <- init.socket(cx, "ZMQ_PUSH"); set.plain.client(pcl, "u", "p")
+        connect.socket(pcl, get.last.endpoint(psrv))
+        send.socket(pcl, "plain")
+        ok("PLAIN round trip", identical(receive.socket(psrv), "plain"))
+        log <- authenticator.log(auth)
+        ok("authenticator log", nrow(log) == 2L && all(log$allowed))
+        f <- tempfile()
+        write.curve.keys(sk, f)
+        ok("certificate files", identical(read.curve.keys(f), sk))
+        unlink(c(f, paste0(f, "_secret")))
+        if (r %% 2 == 0) destroy.context(cx, linger = 0) # else only dropped
+        rm(cx, auth, srv, cl, psrv, pcl)
+        invisible(gc())
+      }
     })
     step("sockets and contexts created, closed and collected", {
       for (k in 1:3) {

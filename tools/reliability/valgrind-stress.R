@@ -421,6 +421,43 @@ for (r in seq_len(n_cycles)) {
 invisible(gc())
 say(sprintf("cycles: %d of %d round trips intact", n_cycle_ok, n_cycles))
 
+# ---- 6. security: CURVE, PLAIN, authenticators ------------------------------------
+
+n_sec <- 0L
+if (zmq.has("curve")) {
+  say("security")
+  for (r in 1:40) {
+    cx <- init.context()
+    sk <- curve.keypair(); ck <- curve.keypair()
+    auth <- init.authenticator(cx, curve = if (r %% 3 == 0) TRUE else ck$public,
+                               plain = c(u = "p"), deny = if (r %% 5 == 0) "10.1.1.1")
+    srv <- init.socket(cx, "ZMQ_PULL"); set.curve.server(srv, sk$secret)
+    bind.socket(srv, "tcp://127.0.0.1:*"); set.rcv.timeout(srv, 20000L)
+    cl <- init.socket(cx, "ZMQ_PUSH"); set.curve.client(cl, sk$public, ck)
+    connect.socket(cl, get.last.endpoint(srv))
+    obj <- make_object(r, draw_size(), r)
+    send.socket(cl, obj)
+    n_sec <- n_sec + check(identical(receive.socket(srv), obj), "CURVE round trip")
+    bad <- init.socket(cx, "ZMQ_PUSH"); set.curve.client(bad, sk$public, curve.keypair())
+    connect.socket(bad, get.last.endpoint(srv)); send.socket(bad, "refused?")
+    psrv <- init.socket(cx, "ZMQ_PULL"); set.plain.server(psrv)
+    bind.socket(psrv, "tcp://127.0.0.1:*"); set.rcv.timeout(psrv, 20000L)
+    pcl <- init.socket(cx, "ZMQ_PUSH"); set.plain.client(pcl, "u", if (r %% 2) "p" else "wrong")
+    connect.socket(pcl, get.last.endpoint(psrv)); send.socket(pcl, r)
+    if (r %% 2) n_sec <- n_sec + check(identical(receive.socket(psrv), r), "PLAIN round trip")
+    if (r %% 4 == 0) configure.authenticator(auth, curve = NULL, allow = "127.0.0.1")
+    invisible(authenticator.log(auth))
+    switch(r %% 3 + 1,
+           destroy.context(cx, linger = 0),
+           { destroy.authenticator(auth); destroy.context(cx, linger = 0) },
+           { })                                  # only dropped
+    rm(cx, auth, srv, cl, bad, psrv, pcl)
+    if (r %% 5 == 0) invisible(gc())
+  }
+  invisible(gc())
+  say(sprintf("security: %d round trips through 40 authenticators", n_sec))
+}
+
 # ---- after everything -------------------------------------------------------------
 
 invisible(gc())
