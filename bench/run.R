@@ -9,7 +9,7 @@
 # --quick               a smoke run: short budgets (still 3 runs unless --runs).
 # --with-rzmq-0.9.16    also measure rzmq 0.9.16, installed from CRAN into
 #                       ~/.cache/rzmq-bench/rzmq-0.9.16-lib (once).
-# --only=LIST           only these workloads (1..7), for development.
+# --only=LIST           only these workloads (1..7 and 9), for development.
 #
 # Writes bench/out/results.csv (medians), bench/out/runs.csv (every run),
 # bench/out/table.md, bench/out/table.txt and bench/out/cost-per-message.png.
@@ -37,9 +37,11 @@ if (length(bad) || flag("help")) {
 quick <- flag("quick")
 runs <- as.integer(opt("runs", 3))
 with_old <- flag("with-rzmq-0.9.16")
-only <- as.integer(strsplit(opt("only", "1,2,3,4,5,6,7"), ",")[[1]])
+workloads <- c(1:7, 9)
+only <- as.integer(strsplit(opt("only", paste(workloads, collapse = ",")), ",")[[1]])
 if (is.na(runs) || runs < 1) stop("--runs must be a positive whole number")
-if (anyNA(only) || !all(only %in% 1:7)) stop("--only takes workload numbers 1 to 7, e.g. --only=1,4")
+if (anyNA(only) || !all(only %in% workloads))
+  stop("--only takes workload numbers 1 to 7 and 9, e.g. --only=1,4")
 
 # ---- where things are ------------------------------------------------------------
 script <- normalizePath(sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE)[1]))
@@ -65,10 +67,12 @@ size_label <- function(s) ifelse(s >= 2^20, paste0(s / 2^20, " MB"),
 S <- if (quick) {
   list(b1 = 0.1, b2 = 0.1, b3 = 0.02, min3 = 1, big_rounds = 1, memcpy_reps = 5,
        rr_n = 1000, rr_warm = 100, pp_n = 10000, pp_n_c = 100000, b7 = 0.05,
+       b9 = 0.05, min9 = 3,
        tmo_small = 60, tmo_sweep = 120, tmo_big = 120, tmo_pair = 60)
 } else {
   list(b1 = 1.0, b2 = 1.0, b3 = 0.4, min3 = 3, big_rounds = 5, memcpy_reps = 15,
        rr_n = 10000, rr_warm = 1000, pp_n = 200000, pp_n_c = 1000000, b7 = 1.0,
+       b9 = 0.5, min9 = 20,
        tmo_small = 60, tmo_sweep = 300, tmo_big = 300, tmo_pair = 120)
 }
 HWM <- 1000000
@@ -236,6 +240,13 @@ add_row("w4_kept", 4, "80 MB doubles: RSS kept after warm-up + gc()", "MB")
 add_row("w5", 5, "REQ/REP round trip, tcp, 2 processes", "us")
 add_row("w6", 6, "PUSH/PULL 64 B, tcp, 2 processes", "msg/s")
 add_row("w7", 7, "poll 10 sockets, none ready, timeout 0", "us/call")
+add_row("w9_rr_plain", 9, "REQ/REP round trip, tcp, 2 processes, no CURVE", "us")
+add_row("w9_rr_curve", 9, "REQ/REP round trip, tcp, 2 processes, CURVE", "us")
+add_row("w9_rr_x", 9, "REQ/REP round trip: CURVE cost (d)", "x")
+add_row("w9_mb_plain", 9, "1 MB raw frame, tcp, no CURVE", "us/msg")
+add_row("w9_mb_curve", 9, "1 MB raw frame, tcp, CURVE", "us/msg")
+add_row("w9_mb_x", 9, "1 MB raw frame: CURVE cost (d)", "x")
+curve_rows <- c("w9_rr_curve", "w9_rr_x", "w9_mb_curve", "w9_mb_x")
 
 runs_df <- data.frame(run = integer(), id = character(), binding = character(), value = numeric(),
                       stringsAsFactors = FALSE)
@@ -327,9 +338,38 @@ W[[7]] <- function(run, b) {
   v <- num(r$results[[1]], "us"); record(run, "w7", b, v)
   sprintf("%.3f us/poll", v)
 }
+# One measurement over tcp and one over tcp with CURVE ("tcp+curve": the
+# bound socket is the CURVE server), back to back in the same run, and the
+# ratio of the two. Returns the figures for the progress line.
+no_curve <- character()  # bindings whose libzmq or package lacks CURVE
+curve_cost <- function(run, b, id, mode, args, timeout) {
+  v <- c(plain = NA, curve = NA)
+  for (k in names(v)) {
+    tr <- if (k == "curve") "tcp+curve" else "tcp"
+    r <- bench(b, mode, args(tr), timeout)
+    if (r$ok && "unavailable" %in% names(r$results[[1]])) {
+      no_curve <<- union(no_curve, b)
+      next
+    }
+    if (!r$ok) { fail(sprintf("9 %s %s %s", mode, tr, b), r); next }
+    v[[k]] <- num(r$results[[1]], "us")
+    record(run, sprintf("%s_%s", id, k), b, v[[k]])
+  }
+  if (!anyNA(v)) record(run, paste0(id, "_x"), b, v[["curve"]] / v[["plain"]])
+  f <- function(x) if (is.na(x)) "-" else format(signif(x, 3))
+  sprintf("%s/%s us%s", f(v[["plain"]]), f(v[["curve"]]),
+          if (anyNA(v)) "" else sprintf(" (%.2f x)", v[["curve"]] / v[["plain"]]))
+}
+W[[9]] <- function(run, b) {
+  if (B[[b]]$kind == "r" && b != "this") return(NULL)  # pbdZMQ, rzmq 0.9.16: no CURVE
+  rr <- curve_cost(run, b, "w9_rr", "reqrep", function(tr) list(S$rr_n, S$rr_warm, tr), S$tmo_pair)
+  mb <- curve_cost(run, b, "w9_mb", "pair", function(tr) list(tr, S$b9, S$min9, 1048576), S$tmo_sweep)
+  sprintf("plain/CURVE: REQ/REP %s; 1 MB %s", rr, mb)
+}
 wname <- c("1: 1 B frame inproc", "2: one double serialized", "3: size sweep inproc+tcp",
            "4: 80 MB object", "5: REQ/REP 2 processes", "6: PUSH/PULL 2 processes",
            "7: poll 10 sockets")
+wname[9] <- "9: CURVE over tcp"
 
 # ---- run ---------------------------------------------------------------------------------
 for (run in seq_len(runs)) {
@@ -362,6 +402,8 @@ for (i in seq_len(nrow(rows))) {
 }
 ratio_py[rows$id %in% c("w4_time", "w4_peak", "w4_peak0", "w4_kept")] <- NA
 ratio_c[rows$id %in% c("w4_peak", "w4_peak0", "w4_kept")] <- NA
+ratio_py[rows$id %in% c("w9_rr_x", "w9_mb_x")] <- NA
+ratio_c[rows$id %in% c("w9_rr_x", "w9_mb_x")] <- NA
 
 target <- met <- rep("", nrow(rows))
 set_target <- function(id, text, ok) {
@@ -385,10 +427,12 @@ fmt <- function(v) {
 fmt_ratio <- function(v) if (is.na(v)) "" else sprintf("%.2f x", v)
 not_applicable <- function(id, b) {
   (b == "C" && id %in% c("w2", "w4_peak", "w4_peak0", "w4_kept")) ||
-  (b == "pyzmq" && grepl("^w4", id))
+  (b == "pyzmq" && grepl("^w4", id)) ||
+  (b %in% c("pbdZMQ", "old") && grepl("^w9", id))
 }
 cell <- function(id, b) {
   if (not_applicable(id, b)) return("-")
+  if (b %in% no_curve && id %in% curve_rows) return("- (e)")
   v <- get(id, b)
   s <- fmt(v)
   if (!is.na(v) && b == "pyzmq" && id == "w2") s <- paste0(s, " (a)")
@@ -424,6 +468,15 @@ notes <- c(
   if (2 %in% only) "(a) pyzmq: send_pyobj/recv_pyobj of a float (pickle), the closest analogue of serialize = TRUE.",
   if (4 %in% only) "(b) raw C, workload 4: one memcpy of 80 MB between two pre-touched buffers (median); 'this / C' is the ratio to it.",
   if ("old" %in% names(B) && 6 %in% only) "(c) rzmq 0.9.16 cannot set a high-water mark on libzmq 4 (set.hwm() stops): it runs with the default 1000.",
+  if (9 %in% only) paste0("(d) CURVE cost: time with CURVE / time without, both measured back to back in each run; ",
+                          "the median of the per-run ratios (not the ratio of the medians above)",
+                          if (any(c("pbdZMQ", "old") %in% names(B))) "; pbdZMQ and rzmq 0.9.16 have no CURVE API: '-'",
+                          if (any(!is.na(M["w9_mb_curve", intersect(c("C", "pyzmq"), colnames(M))])))
+                            paste0(". 1 MB with CURVE in raw C and pyzmq includes ~700 page faults per message from glibc ",
+                                   "handing libzmq's freed CURVE buffers back to the kernel (none in R's process here); see bench/README.md"),
+                          "."),
+  if (length(no_curve)) sprintf("(e) %s: no CURVE (zmq.has(\"curve\") is FALSE for that binding or its libzmq): CURVE rows left out.",
+                                paste(vapply(B[no_curve], `[[`, "", "label"), collapse = ", ")),
   "Times: lower is better; msg/s: higher is better.",
   if (4 %in% only) "Baseline for peak RSS: RSS after x is made, one warm-up round and gc(); the next row counts from RSS before the first send, so it includes buffers a binding keeps from the warm-up.",
   if (!is.na(floor_v)) sprintf(paste0("R's own floor for workload 1 on this machine: two empty R closures shaped like send.socket()/receive.socket() ",

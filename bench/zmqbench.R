@@ -10,6 +10,9 @@
 #                                unserialized; time per object and peak RSS
 #   floor BUDGET_S               R's own floor for workload 1: two empty
 #                                closures shaped like send/receive.socket
+# TRANSPORT "tcp+curve" (pair, reqrep) is tcp with CURVE, as in zmqbench.c:
+# this package only (set.curve.server/set.curve.client); where it or its
+# libzmq lacks CURVE the mode prints "RESULT unavailable=curve".
 # Figures are printed as "RESULT key=value ..." lines; "INFO" lines say
 # which package was loaded from where.
 args <- commandArgs(TRUE)
@@ -45,7 +48,7 @@ last_endpoint <- function(s) {
 }
 
 bind_any <- function(s, transport, name) {
-  ep <- if (transport == "tcp") "tcp://127.0.0.1:*" else paste0("inproc://", name)
+  ep <- if (startsWith(transport, "tcp")) "tcp://127.0.0.1:*" else paste0("inproc://", name)
   bind.socket(s, ep)
   last_endpoint(s)
 }
@@ -80,12 +83,20 @@ flush_close <- function(env) {
   invisible()
 }
 
+# CURVE (workload 9): only this package has it
+no_curve <- function() {
+  if (!is_pbd && exists("zmq.has") && isTRUE(zmq.has("curve"))) return(FALSE)
+  cat("RESULT unavailable=curve\n")
+  TRUE
+}
+
 start_child <- function(...) {
   rscript <- file.path(R.home("bin"), "Rscript")
   # stdout/stderr go where ours go: the caller sees the child's errors and
-  # waits for the child's end when it reads our output to its end
+  # waits for the child's end when it reads our output to its end; quoted,
+  # as Z85 keys hold shell characters
   system2("timeout", c("-k", "5", CHILD_TIMEOUT_S, shQuote(rscript),
-                       shQuote(script), binding, ...),
+                       shQuote(script), binding, vapply(c(...), shQuote, "")),
           wait = FALSE, stdout = "", stderr = "")
 }
 
@@ -113,12 +124,18 @@ timed <- function(fn, budget, min_n = 1) {
 pair_sockets <- function(ctx, transport, name) {
   a <- init.socket(ctx, "ZMQ_PAIR")
   b <- init.socket(ctx, "ZMQ_PAIR")
+  if (transport == "tcp+curve") {  # b binds: the CURVE server
+    keys <- curve.keypair()
+    set.curve.server(b, keys$secret)
+    set.curve.client(a, keys$public)
+  }
   connect.socket(a, bind_any(b, transport, name))
   list(a = a, b = b)
 }
 
 # ---- modes ---------------------------------------------------------------------
 mode_pair <- function(transport, budget, min_n, ...) {
+  if (transport == "tcp+curve" && no_curve()) return()
   ctx <- init.context()
   p <- pair_sockets(ctx, transport, "bench-pair")
   a <- p$a; b <- p$b
@@ -219,9 +236,10 @@ mode_bigobj <- function(nd, rounds) {
               obj_bytes / 2^20, rounds, paste(sprintf("%.1f", times * 1e3), collapse = "/")))
 }
 
-mode_reqrep_server <- function(ep, count) {
+mode_reqrep_server <- function(ep, count, server_public = NULL) {
   ctx <- init.context()
   s <- init.socket(ctx, "ZMQ_REP")
+  if (!is.null(server_public)) set.curve.client(s, server_public)  # the parent's key
   connect.socket(s, ep)
   for (i in seq_len(as.numeric(count))) {
     r <- receive.socket(s, unserialize = FALSE)
@@ -230,12 +248,19 @@ mode_reqrep_server <- function(ep, count) {
   flush_close(environment())  # the last reply leaves before we exit
 }
 
-mode_reqrep <- function(n, warm) {
+mode_reqrep <- function(n, warm, transport = "tcp") {
   n <- as.numeric(n); warm <- as.numeric(warm)
+  curve <- transport == "tcp+curve"
+  if (curve && no_curve()) return()
   ctx <- init.context()
   s <- init.socket(ctx, "ZMQ_REQ")
+  if (curve) {  # the binding side is the CURVE server
+    keys <- curve.keypair()
+    set.curve.server(s, keys$secret)
+  }
   ep <- bind_any(s, "tcp", "")
-  start_child("reqrep-server", ep, format(1 + warm + n, scientific = FALSE))
+  start_child("reqrep-server", ep, format(1 + warm + n, scientific = FALSE),
+              if (curve) keys$public)
   payload <- as.raw(7L)
   for (i in seq_len(1 + warm)) {  # the first round trip waits for the server
     send.socket(s, payload, serialize = FALSE)

@@ -10,7 +10,13 @@
  *       messages went); prints us per message.
  *   zmqbench memcpy BYTES REPS
  *       median time of one memcpy between two pre-touched buffers (ms).
- *   zmqbench reqrep N WARM              (forks a REP server: reqrep-server)
+ *   zmqbench reqrep N WARM [TRANSPORT]  (forks a REP server: reqrep-server)
+ *
+ * TRANSPORT "tcp+curve" is tcp with CURVE: the bound socket is the CURVE
+ * server (a fresh key pair, no ZAP handler, so any client that knows its
+ * public key gets in), the connecting one a client with a fresh key pair.
+ * Without CURVE in libzmq (zmq_has("curve") is 0) such a mode prints
+ * "RESULT unavailable=curve" and nothing else.
  *   zmqbench pushpull N SIZE HWM        (forks a PUSH sender: push-client)
  *   zmqbench poll BUDGET_S NSOCK
  *       zmq_poll over NSOCK PULL sockets bound to inproc, nothing ready,
@@ -45,12 +51,42 @@ static void bind_any(void *s, const char *transport, const char *name,
                      char *ep, size_t eplen) {
   char want[256];
   size_t len = eplen;
-  if (strcmp(transport, "tcp") == 0)
+  if (strncmp(transport, "tcp", 3) == 0)
     snprintf(want, sizeof want, "tcp://127.0.0.1:*");
   else
     snprintf(want, sizeof want, "inproc://%s", name);
   if (zmq_bind(s, want)) die("bind");
   if (zmq_getsockopt(s, ZMQ_LAST_ENDPOINT, ep, &len)) die("LAST_ENDPOINT");
+}
+
+/* ---- CURVE (workload 9) ------------------------------------------------- */
+static int is_curve(const char *transport) {
+  return strcmp(transport, "tcp+curve") == 0;
+}
+
+static int no_curve(void) {
+  if (zmq_has("curve")) return 0;
+  printf("RESULT unavailable=curve\n");
+  return 1;
+}
+
+/* Before bind: s becomes a CURVE server; its public key (Z85) goes to pub. */
+static void curve_server(void *s, char pub[41]) {
+  char secret[41];
+  int on = 1;
+  if (zmq_curve_keypair(pub, secret)) die("zmq_curve_keypair");
+  if (zmq_setsockopt(s, ZMQ_CURVE_SERVER, &on, sizeof on)) die("CURVE_SERVER");
+  if (zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, secret, 40)) die("CURVE_SECRETKEY");
+}
+
+/* Before connect: s becomes a CURVE client of the server with key server_pub. */
+static void curve_client(void *s, const char *server_pub) {
+  char pub[41], secret[41];
+  if (zmq_curve_keypair(pub, secret)) die("zmq_curve_keypair");
+  if (zmq_setsockopt(s, ZMQ_CURVE_SERVERKEY, server_pub, strlen(server_pub)))
+    die("CURVE_SERVERKEY");
+  if (zmq_setsockopt(s, ZMQ_CURVE_PUBLICKEY, pub, 40)) die("CURVE_PUBLICKEY");
+  if (zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, secret, 40)) die("CURVE_SECRETKEY");
 }
 
 /* Size of the next timed batch: doubling, but no more than what the rest of
@@ -88,9 +124,15 @@ static int mode_pair(int argc, char **argv) {
   transport = argv[2];
   budget = atof(argv[3]);
   min_n = atol(argv[4]);
+  if (is_curve(transport) && no_curve()) return 0;
   ctx = zmq_ctx_new();
   a = zmq_socket(ctx, ZMQ_PAIR);
   b = zmq_socket(ctx, ZMQ_PAIR);
+  if (is_curve(transport)) {
+    char pub[41];
+    curve_server(b, pub);
+    curve_client(a, pub);
+  }
   bind_any(b, transport, "bench-pair", ep, sizeof ep);
   if (zmq_connect(a, ep)) die("connect");
   for (i = 5; i < argc; i++) {
@@ -188,6 +230,7 @@ static int mode_reqrep_server(int argc, char **argv) {
   count = atol(argv[3]);
   ctx = zmq_ctx_new();
   s = zmq_socket(ctx, ZMQ_REP);
+  if (argc > 4) curve_client(s, argv[4]); /* the parent's public key */
   if (zmq_connect(s, argv[2])) die("connect");
   for (i = 0; i < count; i++) {
     int n = zmq_recv(s, buf, sizeof buf, 0);
@@ -202,20 +245,24 @@ static int mode_reqrep_server(int argc, char **argv) {
 
 static int mode_reqrep(int argc, char **argv) {
   long n, warm, i;
-  char ep[256], total[32], r[8];
+  char ep[256], total[32], r[8], pub[41];
   char payload = 7;
   void *ctx, *s;
   double t0, t;
   pid_t pid;
+  int curve;
   if (argc < 4) return 2;
   n = atol(argv[2]);
   warm = atol(argv[3]);
+  curve = argc > 4 && is_curve(argv[4]);
+  if (curve && no_curve()) return 0;
   ctx = zmq_ctx_new();
   s = zmq_socket(ctx, ZMQ_REQ);
+  if (curve) curve_server(s, pub); /* the binding side is the CURVE server */
   bind_any(s, "tcp", "", ep, sizeof ep);
   snprintf(total, sizeof total, "%ld", 1 + warm + n);
   {
-    char *args[] = {argv[0], "reqrep-server", ep, total, NULL};
+    char *args[] = {argv[0], "reqrep-server", ep, total, curve ? pub : NULL, NULL};
     pid = spawn(args);
   }
   /* the first round trip waits for the server to come up */

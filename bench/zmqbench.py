@@ -4,9 +4,10 @@
 #
 #   python3 zmqbench.py pair TRANSPORT BUDGET_S MIN_N SIZE [SIZE ...]
 #   python3 zmqbench.py pyobj BUDGET_S          (send_pyobj/recv_pyobj of a float)
-#   python3 zmqbench.py reqrep N WARM           (starts a REP server: reqrep-server)
+#   python3 zmqbench.py reqrep N WARM [TRANSPORT]  (starts a REP server: reqrep-server)
 #   python3 zmqbench.py pushpull N SIZE HWM     (starts a PUSH sender: push-client)
 #   python3 zmqbench.py poll BUDGET_S NSOCK
+# TRANSPORT "tcp+curve": tcp with CURVE, as in zmqbench.c.
 import os
 import random
 import subprocess
@@ -43,8 +44,32 @@ def timed(fn, budget, min_n=1):
 
 
 def bind_any(s, transport, name):
-    s.bind("tcp://127.0.0.1:*" if transport == "tcp" else "inproc://" + name)
+    s.bind("tcp://127.0.0.1:*" if transport.startswith("tcp") else "inproc://" + name)
     return s.getsockopt_string(zmq.LAST_ENDPOINT)
+
+
+def no_curve():
+    """True (and says so) when libzmq lacks CURVE."""
+    if zmq.has("curve"):
+        return False
+    print("RESULT unavailable=curve", flush=True)
+    return True
+
+
+def curve_server(s):
+    """Before bind: s becomes a CURVE server; returns its public key (Z85)."""
+    public, secret = zmq.curve_keypair()
+    s.curve_secretkey = secret
+    s.curve_server = True
+    return public.decode("ascii")
+
+
+def curve_client(s, server_public):
+    """Before connect: s becomes a CURVE client of that server."""
+    public, secret = zmq.curve_keypair()
+    s.curve_serverkey = server_public.encode("ascii")
+    s.curve_publickey = public
+    s.curve_secretkey = secret
 
 
 def child(args):
@@ -53,8 +78,12 @@ def child(args):
 
 
 def mode_pair(transport, budget, min_n, *sizes):
+    if transport == "tcp+curve" and no_curve():
+        return
     ctx = zmq.Context()
     a, b = ctx.socket(zmq.PAIR), ctx.socket(zmq.PAIR)
+    if transport == "tcp+curve":
+        curve_client(a, curve_server(b))
     a.connect(bind_any(b, transport, "bench-pair"))
     for sz in map(int, sizes):
         buf = b"\x07" * sz
@@ -93,9 +122,11 @@ def mode_pyobj(budget):
     print(f"RESULT n={n} us={t / n * 1e6:.6f}")
 
 
-def mode_reqrep_server(ep, count):
+def mode_reqrep_server(ep, count, server_public=None):
     ctx = zmq.Context()
     s = ctx.socket(zmq.REP)
+    if server_public is not None:
+        curve_client(s, server_public)  # the parent's public key
     s.connect(ep)
     for _ in range(int(count)):
         s.send(s.recv())
@@ -103,12 +134,16 @@ def mode_reqrep_server(ep, count):
     ctx.term()  # the last reply leaves before we exit
 
 
-def mode_reqrep(n, warm):
+def mode_reqrep(n, warm, transport="tcp"):
     n, warm = int(n), int(warm)
+    curve = transport == "tcp+curve"
+    if curve and no_curve():
+        return
     ctx = zmq.Context()
     s = ctx.socket(zmq.REQ)
+    server_public = curve_server(s) if curve else None  # the binding side is the server
     ep = bind_any(s, "tcp", "")
-    p = child(["reqrep-server", ep, str(1 + warm + n)])
+    p = child(["reqrep-server", ep, str(1 + warm + n)] + ([server_public] if curve else []))
     payload = b"\x07"
     for _ in range(1 + warm):  # the first round trip waits for the server
         s.send(payload); s.recv()
