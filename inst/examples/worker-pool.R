@@ -5,7 +5,15 @@
 ## processes running worker.R, and uses them to bootstrap a linear model.
 ## Run it with
 ##   Rscript -e 'source(system.file("examples", "worker-pool.R", package = "rzmq"))'
+## or, from a source tree, Rscript inst/examples/worker-pool.R.
+##
+## With --secure (Rscript inst/examples/worker-pool.R --secure) every
+## connection is CURVE-encrypted: the main process and each worker get a key
+## pair, saved as certificate files in a temporary directory, and an
+## authenticator lets in the workers' public keys and nobody else.
 library(rzmq)
+
+secure <- "--secure" %in% commandArgs(trailingOnly = TRUE)
 
 n_workers <- 3L
 n_tasks <- 60L     # bootstrap tasks ...
@@ -25,6 +33,40 @@ boot_fit <- function(data, seed, reps) {
 ctx <- init.context()
 vent <- init.socket(ctx, "ZMQ_PUSH")
 sink <- init.socket(ctx, "ZMQ_PULL")
+
+## --secure: keys for the main process (the CURVE server) and for each
+## worker, as certificate files; a worker is given its own key pair and the
+## main process's public certificate, as it would be on another machine.
+## The authenticator runs on its own thread and answers every handshake on
+## this context; it allows exactly the workers' public keys.
+worker_args <- vector("list", n_workers)
+if (secure) {
+  if (!zmq.has("curve"))
+    stop("--secure needs a libzmq built with CURVE (zmq.has(\"curve\"))")
+  key_dir <- tempfile("worker-pool-keys-")
+  dir.create(key_dir, mode = "0700")
+  master_keys <- curve.keypair()
+  write.curve.keys(master_keys, file.path(key_dir, "master.key"))
+  master_public <- file.path(key_dir, "master-public.key")
+  write.curve.keys(list(public = master_keys$public), master_public)
+  worker_keys <- character(n_workers)
+  for (i in seq_len(n_workers)) {
+    path <- file.path(key_dir, sprintf("worker-%d.key", i))
+    keys <- curve.keypair()
+    write.curve.keys(keys, path)
+    worker_keys[i] <- keys$public
+    worker_args[[i]] <- c(path, master_public)
+  }
+  secrets <- list.files(key_dir, "_secret$", full.names = TRUE)
+  stopifnot(length(secrets) == n_workers + 1L,
+            all(file.mode(secrets) == as.octmode("600")))
+  auth <- init.authenticator(ctx, curve = worker_keys)
+  set.curve.server(vent, master_keys$secret)  # before bind
+  set.curve.server(sink, master_keys$secret)
+  cat(sprintf("CURVE on: %d key pairs in %s (secret files mode 0600)\n",
+              n_workers + 1L, key_dir))
+}
+
 stopifnot(bind.socket(vent, "tcp://127.0.0.1:*"),
           bind.socket(sink, "tcp://127.0.0.1:*"))
 vent_endpoint <- get.last.endpoint(vent)  # the ports the OS picked
@@ -54,7 +96,8 @@ receive_or_fail <- function(socket, what) {
 t0 <- proc.time()[["elapsed"]]
 for (i in seq_len(n_workers))
   system2(file.path(R.home("bin"), "Rscript"),
-          c(shQuote(worker_script), vent_endpoint, sink_endpoint),
+          c(shQuote(worker_script), vent_endpoint, sink_endpoint,
+            shQuote(worker_args[[i]])),
           wait = FALSE)
 while (length(pids) < n_workers) {
   msg <- receive_or_fail(sink, "ready message")
@@ -111,7 +154,19 @@ print(table(pid = done_by))
 cat(sprintf("\nWall time: %.2f s with %d workers (plus %.1f s start-up), %.2f s serially\n",
             t_parallel, n_workers, t_start, t_serial))
 
+if (secure) {
+  ## Each worker made two connections (tasks and results): two handshakes.
+  handshakes <- authenticator.log(auth)
+  cat(sprintf(paste0("\nAuthenticated and encrypted (CURVE): the authenticator ",
+                     "allowed %d handshakes from %d worker keys and refused %d\n"),
+              sum(handshakes$allowed),
+              length(unique(handshakes$user[handshakes$allowed])),
+              sum(!handshakes$allowed)))
+}
+
 invisible(set.linger(vent, 1000L))  # make sure the stop messages get out
 destroy.socket(vent)
 destroy.socket(sink)
 destroy.context(ctx)
+if (secure)
+  unlink(key_dir, recursive = TRUE)
