@@ -6,7 +6,9 @@
 #' peer may connect. It runs on a C thread of its own, so handshakes are
 #' answered while R is busy computing or blocked in a receive. A refused peer
 #' never gets a connection: its messages are never delivered, and the server
-#' sees nothing.
+#' sees nothing. On the refused side libzmq drops the connection, so a send
+#' there waits for a peer that never comes: give clients a send timeout
+#' ([set.send.timeout()]) if they may be refused.
 #'
 #' The decision, in order: if `domain` is not `"*"`, the socket's ZAP domain
 #' must be `domain`; if `allow` is given, the peer's IP address must be in
@@ -16,7 +18,10 @@
 #' for `curve` or `plain` refuses every client of that mechanism.
 #'
 #' `configure.authenticator()` replaces the lists given (the others stay as
-#' they are) while it runs. `destroy.authenticator()` stops it (closing or
+#' they are) while it runs; the new lists decide the handshakes that follow.
+#' libzmq does not retry a refused handshake: a client refused before its
+#' key was added must connect again (a new socket, or [disconnect.socket()]
+#' and [connect.socket()]). `destroy.authenticator()` stops it (closing or
 #' destroying the context does too); without it, CURVE servers accept any
 #' client that knows their public key. `authenticator.log()` tells the last
 #' 1,000 decisions, so that you can see who was refused and why.

@@ -10,8 +10,11 @@ curve_server <- function(ctx, keys, type = "ZMQ_REP") {
   list(socket = s, endpoint = bind_tcp(s))
 }
 
+# A refused client loses its connection, and a send once it is gone waits
+# for one that never comes: clients here give up sending after 2 s.
 curve_client <- function(ctx, server_public, keys, endpoint, type = "ZMQ_REQ") {
   s <- init.socket(ctx, type)
+  set.send.timeout(s, 2000L)
   set.curve.client(s, server_public, keys)
   connect.socket(s, endpoint)
   s
@@ -110,6 +113,7 @@ test_that("PLAIN: the right password gets in; a wrong one or an unknown user is 
   ep <- bind_tcp(srv)
   push <- function(user, pw) {
     s <- init.socket(ctx, "ZMQ_PUSH")
+    set.send.timeout(s, 2000L)
     set.plain.client(s, user, pw)
     connect.socket(s, ep)
     send.socket(s, paste(user, pw))
@@ -143,7 +147,8 @@ test_that("configure.authenticator() changes only the lists it is given", {
   }
   # plain was kept
   psrv <- init.socket(ctx, "ZMQ_PULL"); set.plain.server(psrv); ep <- bind_tcp(psrv)
-  pcl <- init.socket(ctx, "ZMQ_PUSH"); set.plain.client(pcl, "u", "p"); connect.socket(pcl, ep)
+  pcl <- init.socket(ctx, "ZMQ_PUSH"); set.send.timeout(pcl, 2000L)
+  set.plain.client(pcl, "u", "p"); connect.socket(pcl, ep)
   send.socket(pcl, "plain kept")
   expect_identical(recv_within(psrv), "plain kept")
   destroy.context(ctx, linger = 0)
@@ -262,6 +267,7 @@ test_that("sockets without encryption but with a ZAP domain are filtered by addr
   set.sockopt(srv, "ZAP_DOMAIN", "global")
   ep <- bind_tcp(srv)
   cl <- init.socket(ctx, "ZMQ_PUSH")
+  set.send.timeout(cl, 2000L)
   connect.socket(cl, ep)
   send.socket(cl, "denied")
   expect_false(readable(srv, 1))

@@ -86,6 +86,7 @@ test_that("a client with the wrong server key never gets through", {
   set.curve.server(server, sk$secret)
   ep <- bind_tcp(server)
   client <- init.socket(ctx, "ZMQ_PUSH")
+  set.send.timeout(client, 2000L) # its connection fails: a later send would wait
   set.curve.client(client, curve.keypair()$public) # not the server's
   connect.socket(client, ep)
   send.socket(client, "who am I")
@@ -113,6 +114,7 @@ test_that("PLAIN: with an authenticator that knows the user, messages flow; with
   set.plain.server(server)
   ep <- bind_tcp(server)
   client <- init.socket(ctx, "ZMQ_PUSH")
+  set.send.timeout(client, 2000L)
   set.plain.client(client, "alice", "secret")
   connect.socket(client, ep)
   send.socket(client, "hi")
@@ -201,4 +203,13 @@ test_that("certificate files that are not right are R errors", {
   expect_error(read.curve.keys(p), "does not belong to the public key")
   expect_error(write.curve.keys(list(public = k$public, secret = curve.keypair()$secret), p),
                "`keys\\$public` is not the public key of `keys\\$secret`")
+  # a public key alone over another pair's secret file: refused, nothing lost
+  p2 <- file.path(dir, "pair.key")
+  write.curve.keys(k, p2)
+  k2 <- curve.keypair()
+  expect_error(write.curve.keys(list(public = k2$public), p2), "secret file of another key pair")
+  expect_identical(read.curve.keys(p2), k)
+  # the same pair's public key alone is fine
+  expect_identical(write.curve.keys(list(public = k$public), p2), p2)
+  expect_identical(read.curve.keys(p2), k)
 })
