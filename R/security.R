@@ -123,7 +123,9 @@ set.plain.client <- function(socket, username, password) {
 #' `zcert_save()` writes and that pyzmq's `zmq.auth.load_certificate()` and
 #' czmq read: the public certificate at `path`, and the secret one, which
 #' holds both keys, at `paste0(path, "_secret")`, readable by its owner only.
-#' Give the public file to peers; keep the secret file.
+#' Give the public file to peers; keep the secret file. Writing a public key
+#' alone where a secret file of another key pair exists is an R error (it is
+#' never deleted for you).
 #'
 #' @param keys a key pair: a list with `public` and, to write the secret
 #'   file too, `secret` (as [curve.keypair()] returns). Keys are 40
@@ -162,8 +164,17 @@ write.curve.keys <- function(keys, path) {
   writeLines(c(head("public", "#   Give this file to peers; it holds the public key only."),
                sprintf('    public-key = "%s"', public)), path)
   written <- path
+  secret_path <- paste0(path, "_secret")
+  if (is.null(secret) && file.exists(secret_path)) {
+    # a secret file of another key pair would make the two files disagree;
+    # removing it could destroy a key: refuse instead
+    other <- tryCatch(cert_key(secret_path, "public-key"), error = function(e) NULL)
+    if (!identical(other, public)) {
+      stop("`path` has a secret file of another key pair (", secret_path,
+           "): remove it, or give `keys$secret`", call. = FALSE)
+    }
+  }
   if (!is.null(secret)) {
-    secret_path <- paste0(path, "_secret")
     # created unreadable to others from the start, then made so for certain
     old <- Sys.umask("077")
     on.exit(Sys.umask(old), add = TRUE)

@@ -119,11 +119,12 @@ test_that("PLAIN: the right password gets in; a wrong one or an unknown user is 
     send.socket(s, paste(user, pw))
     s
   }
-  push("alice", "wonderland")
+  # every client stays referenced until destroy.context(linger = 0): one
+  # collected earlier would be closed with its (infinite) linger
+  clients <- list(push("alice", "wonderland"))
   expect_identical(recv_within(srv), "alice wonderland")
-  push("bob", "wrong")
-  push("mallory", "builder")
-  push("alice", "wonderland\u00e9") # longer than the real one
+  clients <- c(clients, push("bob", "wrong"), push("mallory", "builder"),
+               push("alice", "wonderland\u00e9")) # longer than the real one
   expect_false(readable(srv, 1))
   log <- log_of(auth, 4)
   expect_identical(log$mechanism, rep("PLAIN", 4))
