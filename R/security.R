@@ -156,14 +156,6 @@ write.curve.keys <- function(keys, path) {
   if (!is.null(secret) && !identical(curve.public(secret), public)) {
     stop("`keys$public` is not the public key of `keys$secret`", call. = FALSE)
   }
-  stamp <- format(Sys.time(), "%Y-%m-%d %H:%M:%S")
-  head <- function(what, note) {
-    c(sprintf("#   ZeroMQ CURVE %s certificate, written by R package rzmq on %s", what, stamp),
-      note, "", "metadata", "curve")
-  }
-  writeLines(c(head("public", "#   Give this file to peers; it holds the public key only."),
-               sprintf('    public-key = "%s"', public)), path)
-  written <- path
   secret_path <- paste0(path, "_secret")
   if (is.null(secret) && file.exists(secret_path)) {
     # a secret file of another key pair would make the two files disagree;
@@ -174,6 +166,14 @@ write.curve.keys <- function(keys, path) {
            "): remove it, or give `keys$secret`", call. = FALSE)
     }
   }
+  stamp <- format(Sys.time(), "%Y-%m-%d %H:%M:%S")
+  head <- function(what, note) {
+    c(sprintf("#   ZeroMQ CURVE %s certificate, written by R package rzmq on %s", what, stamp),
+      note, "", "metadata", "curve")
+  }
+  writeLines(c(head("public", "#   Give this file to peers; it holds the public key only."),
+               sprintf('    public-key = "%s"', public)), path)
+  written <- path
   if (!is.null(secret)) {
     # created unreadable to others from the start, then made so for certain
     old <- Sys.umask("077")

@@ -70,7 +70,7 @@ make_object <- function(i, n, k) {
          as.numeric(bytes(i, n)) / 7 + i,               # double
          list(i = i, data = bytes(i, n), f = factor(c("a", "b"))),
          c(text(i, n %/% 4), NA, "x"),
-         if (n %% 2) NULL else data.frame(a = seq_len(min(n, 100)), b = i))
+         if (n %% 2) NULL else data.frame(a = seq_len(max(1, min(n, 100))), b = i))
 }
 
 KINDS <- c("object", "object-xdr", "raw", "string", "int", "double", "null",
@@ -435,7 +435,7 @@ if (zmq.has("curve")) {
     bind.socket(srv, "tcp://127.0.0.1:*"); set.rcv.timeout(srv, 20000L)
     cl <- init.socket(cx, "ZMQ_PUSH"); set.curve.client(cl, sk$public, ck)
     connect.socket(cl, get.last.endpoint(srv))
-    obj <- make_object(r, draw_size(), r)
+    obj <- make_object(r, max(8L, draw_size()), r)
     send.socket(cl, obj)
     n_sec <- n_sec + check(identical(receive.socket(srv), obj), "CURVE round trip")
     bad <- init.socket(cx, "ZMQ_PUSH"); set.send.timeout(bad, 2000L) # refused: may lose its pipe
