@@ -187,10 +187,15 @@ test_that("ZMQ_THREAD_NAME_PREFIX names the threads the context starts later", {
   ctx <- init.context()
   expect_true(set.ctxopt(ctx, "THREAD_NAME_PREFIX", 4711))
   s <- init.socket(ctx, "ZMQ_PAIR") # starts the context's threads
-  names <- comms()
-  # libzmq names its threads only where its build found pthread_setname_np
-  # (Debian's 4.3.4 does not): the option then reads back (tested above) but
-  # has nothing to show
+  # each thread names itself once running: wait for it, with a deadline
+  deadline <- Sys.time() + 5
+  repeat {
+    names <- comms()
+    if (any(startsWith(names, "4711/")) || Sys.time() > deadline) break
+    Sys.sleep(0.05)
+  }
+  # libzmq names its threads only where its build found pthread_setname_np:
+  # without that the option reads back (tested above) but shows nowhere
   if (!any(grepl("ZMQbg", names))) skip("this libzmq does not name its threads")
   expect_true(any(startsWith(names, "4711/ZMQbg")), label = paste(names, collapse = " "))
   destroy.context(ctx)
