@@ -193,7 +193,7 @@ set.rcv.timeout <- function(socket, option.value) {
 #'   `"bool"`, `"int64"`, `"uint64"`, `"bytes"`, `"string"` or `"key"`),
 #'   `read` and `write` (logicals: whether `get.sockopt()` and
 #'   `set.sockopt()` accept it).
-#' @seealso [socket.options]
+#' @seealso [socket.options], [set.ctxopt()] for context options
 #' @examples
 #' ctx <- init.context()
 #' s <- init.socket(ctx, "ZMQ_DEALER")
