@@ -232,7 +232,7 @@ option_table <- function(which) {
 #'
 #' \tabular{lll}{
 #'   `ZMQ_IO_THREADS` \tab int \tab the number of I/O threads (as `init.context(threads)`) \cr
-#'   `ZMQ_MAX_SOCKETS` \tab int \tab how many sockets the context may hold (1023 by default) \cr
+#'   `ZMQ_MAX_SOCKETS` \tab int \tab how many sockets the context may hold (1023 by default; each socket also holds a file descriptor, so `ulimit -n` must allow as many) \cr
 #'   `ZMQ_SOCKET_LIMIT` \tab int, read only \tab the largest `ZMQ_MAX_SOCKETS` libzmq accepts \cr
 #'   `ZMQ_IPV6` \tab bool \tab new sockets use IPv6 \cr
 #'   `ZMQ_BLOCKY` \tab bool \tab terminating waits for queued messages unless the linger says otherwise \cr
@@ -265,7 +265,7 @@ option_table <- function(which) {
 #' @return `set.ctxopt()`: `TRUE` invisibly, or `FALSE` with libzmq's error
 #'   text as a message if libzmq rejects the value (`ZMQ_IO_THREADS` below
 #'   0, ...). `get.ctxopt()`: the value, an integer or (`bool` options) a
-#'   logical. `ctxopt.names()`: a data frame like [sockopt.names()]'s, with
+#'   logical (`NULL` with a message if libzmq cannot read it). `ctxopt.names()`: a data frame like [sockopt.names()]'s, with
 #'   the columns `name`, `type`, `read` and `write`.
 #' @seealso [init.context()], [set.sockopt()]
 #' @examples

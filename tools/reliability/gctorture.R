@@ -150,6 +150,21 @@ torture_body <- function(reps) {
       ok("unknown option is an R error", identical(e, "error"))
       ok("set.linger", set.linger(a, 0))
     })
+    step("context options and failures raised as conditions", {
+      cx <- init.context()
+      ok("set.ctxopt", set.ctxopt(cx, "MAX_SOCKETS", 2000))
+      ok("get.ctxopt", identical(get.ctxopt(cx, "max_sockets"), 2000L))
+      ok("ctxopt.names", nrow(ctxopt.names()) >= 4L)
+      old <- options(rzmq.errors = "condition")
+      e <- tryCatch(set.linger(a, -5), rzmq_EINVAL = function(e) e)
+      ok("rzmq_EINVAL raised", inherits(e, "rzmq_EINVAL") && identical(e$errno, 22L))
+      ok("EAGAIN quiet", is.null(receive.socket(b, dont.wait = TRUE)))
+      options(rzmq.errors = "condition-all")
+      e <- tryCatch(receive.socket(b, dont.wait = TRUE), rzmq_EAGAIN = function(e) e)
+      ok("rzmq_EAGAIN raised", inherits(e, "rzmq_EAGAIN"))
+      options(old)
+      destroy.context(cx)
+    })
     step("security: keys, Z85, CURVE and PLAIN through an authenticator, its log", {
       if (zmq.has("curve")) {
         sk <- curve.keypair(); ck <- curve.keypair()
