@@ -14,7 +14,7 @@
 #'   The `ZMQ_` prefix may be left out, and case does not matter (`"req"`).
 #' @return `init.context()` returns a zmq context, `init.socket()` a zmq
 #'   socket: external pointers.
-#' @seealso [destroy.context()], [bind.socket()], [connect.socket()],
+#' @seealso [set.ctxopt()] for context options, [destroy.context()], [bind.socket()], [connect.socket()],
 #'   [send.socket()], [receive.socket()], [poll.socket()]
 #' @examples
 #' context <- init.context()

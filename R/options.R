@@ -188,15 +188,21 @@ set.rcv.timeout <- function(socket, option.value) {
 #' @return `set.sockopt()`: `TRUE`, or `FALSE` with a message if libzmq
 #'   rejects the value. `get.sockopt()`: the value (an integer, logical,
 #'   number, string or raw vector, by option), or `NULL` on failure.
-#'   `sockopt.names()`: a character vector.
-#' @seealso [socket.options]
+#'   `sockopt.names()`: a data frame with one row per option and the columns
+#'   `name` (`"ZMQ_LINGER"`), `type` (the C type libzmq takes: `"int"`,
+#'   `"bool"`, `"int64"`, `"uint64"`, `"bytes"`, `"string"` or `"key"`),
+#'   `read` and `write` (logicals: whether `get.sockopt()` and
+#'   `set.sockopt()` accept it).
+#' @seealso [socket.options], [set.ctxopt()] for context options
 #' @examples
 #' ctx <- init.context()
 #' s <- init.socket(ctx, "ZMQ_DEALER")
 #' set.sockopt(s, "ZMQ_SNDHWM", 10)
 #' get.sockopt(s, "sndhwm")
 #' get.sockopt(s, "TYPE")
-#' head(sockopt.names())
+#' opts <- sockopt.names()
+#' head(opts)
+#' opts$name[opts$write & !opts$read] # options that can only be set
 #' @export
 set.sockopt <- function(socket, option, value) {
   .Call(c_rzmq_option_set, socket, option, value, "value")
@@ -210,4 +216,76 @@ get.sockopt <- function(socket, option) {
 
 #' @rdname set.sockopt
 #' @export
-sockopt.names <- function() .Call(c_rzmq_option_names)
+sockopt.names <- function() option_table("socket")
+
+# The option table of `which` ("socket" or "context") as a data frame.
+option_table <- function(which) {
+  as.data.frame(.Call(c_rzmq_option_names, which), stringsAsFactors = FALSE)
+}
+
+#' Set or get a context option
+#'
+#' Context options tune a whole context: its I/O threads, how many sockets
+#' it may hold, IPv6, the largest message, the threads' names and
+#' scheduling. Names are libzmq's, with or without the `ZMQ_` prefix, in any
+#' case (`"ZMQ_MAX_SOCKETS"`, `"max_sockets"`); `ctxopt.names()` lists them:
+#'
+#' \tabular{lll}{
+#'   `ZMQ_IO_THREADS` \tab int \tab the number of I/O threads (as `init.context(threads)`) \cr
+#'   `ZMQ_MAX_SOCKETS` \tab int \tab how many sockets the context may hold (1023 by default; each socket also holds a file descriptor, so `ulimit -n` must allow as many) \cr
+#'   `ZMQ_SOCKET_LIMIT` \tab int, read only \tab the largest `ZMQ_MAX_SOCKETS` libzmq accepts \cr
+#'   `ZMQ_IPV6` \tab bool \tab new sockets use IPv6 \cr
+#'   `ZMQ_BLOCKY` \tab bool \tab terminating waits for queued messages unless the linger says otherwise \cr
+#'   `ZMQ_MAX_MSGSZ` \tab int \tab the largest message, in bytes \cr
+#'   `ZMQ_MSG_T_SIZE` \tab int, read only \tab the size of libzmq's `zmq_msg_t` \cr
+#'   `ZMQ_THREAD_PRIORITY` \tab int, set only \tab the scheduling priority of the context's threads \cr
+#'   `ZMQ_THREAD_SCHED_POLICY` \tab int \tab their scheduling policy (`SCHED_OTHER` = 0, `SCHED_FIFO` = 1, `SCHED_RR` = 2 on Linux; -1: unchanged) \cr
+#'   `ZMQ_THREAD_NAME_PREFIX` \tab int \tab a number the threads' names start with (`"42/ZMQbg/IO/0"`) \cr
+#' }
+#'
+#' `ZMQ_IO_THREADS`, `ZMQ_MAX_SOCKETS` and the thread options apply to
+#' threads libzmq starts later: a context starts its threads when its first
+#' socket is made, so set them before that. `ZMQ_THREAD_PRIORITY` cannot be
+#' read back: libzmq 4.3 gives `ZMQ_SOCKET_LIMIT` the same number, and
+#' `zmq_ctx_get()` answers with that. libzmq without its draft API takes
+#' `ZMQ_THREAD_NAME_PREFIX` as a number only.
+#'
+#' **Thread scheduling can end the R process.** libzmq applies
+#' `ZMQ_THREAD_PRIORITY` and `ZMQ_THREAD_SCHED_POLICY` as each thread
+#' starts and aborts the process if the system refuses them (a real-time
+#' policy or a raised priority without the privileges for it). Set them only
+#' where you know they are allowed.
+#'
+#' An option this libzmq lacks is an R error saying so.
+#'
+#' @param context a zmq context made by [init.context()].
+#' @param name the option's name.
+#' @param value the new value: a whole number, or `TRUE`/`FALSE` for the
+#'   `bool` options.
+#' @return `set.ctxopt()`: `TRUE` invisibly, or `FALSE` with libzmq's error
+#'   text as a message if libzmq rejects the value (`ZMQ_IO_THREADS` below
+#'   0, ...). `get.ctxopt()`: the value, an integer or (`bool` options) a
+#'   logical (`NULL` with a message if libzmq cannot read it). `ctxopt.names()`: a data frame like [sockopt.names()]'s, with
+#'   the columns `name`, `type`, `read` and `write`.
+#' @seealso [init.context()], [set.sockopt()]
+#' @examples
+#' ctx <- init.context()
+#' get.ctxopt(ctx, "ZMQ_MAX_SOCKETS")
+#' set.ctxopt(ctx, "max_sockets", 4096)
+#' get.ctxopt(ctx, "MAX_SOCKETS")
+#' set.ctxopt(ctx, "IPV6", TRUE)
+#' get.ctxopt(ctx, "ipv6")
+#' ctxopt.names()
+#' destroy.context(ctx)
+#' @export
+set.ctxopt <- function(context, name, value) {
+  invisible(.Call(c_rzmq_ctxopt_set, context, name, value))
+}
+
+#' @rdname set.ctxopt
+#' @export
+get.ctxopt <- function(context, name) .Call(c_rzmq_ctxopt_get, context, name)
+
+#' @rdname set.ctxopt
+#' @export
+ctxopt.names <- function() option_table("context")

@@ -1,6 +1,7 @@
 /* errors.c: the only place that talks to R about failures. libzmq failures
- * are stored (for zmq.errno) and reported through R's message(); misuse in R
- * terms is an R error that names the argument (args.c). Cleanup on R's
+ * are stored (for zmq.errno) and reported through R's message(), or, with
+ * options(rzmq.errors = "condition"), raised as classed R errors; misuse in
+ * R terms is an R error that names the argument (args.c). Cleanup on R's
  * non-local exits (errors, interrupts) also goes through here. */
 #include "rzmq.h"
 #include <errno.h>
@@ -33,22 +34,97 @@ SEXP rzmq_protect(SEXP (*body)(void *), void *data,
 
 void rzmq_set_errno(int err) { last_errno = err; }
 
-void rzmq_report_text(int err, const char *text) {
+/* errno -> symbolic name, for the class of a raised failure */
+static const struct {
+  int err;
+  const char *name;
+} errno_names[] = {
+    {EAGAIN, "EAGAIN"}, {EINTR, "EINTR"}, {EINVAL, "EINVAL"},
+    {ENOENT, "ENOENT"}, {EFAULT, "EFAULT"}, {ENOMEM, "ENOMEM"},
+    {EMFILE, "EMFILE"}, {ENFILE, "ENFILE"}, {EBADF, "EBADF"},
+    {EACCES, "EACCES"}, {EPERM, "EPERM"}, {ENODEV, "ENODEV"},
+    {EEXIST, "EEXIST"}, {ENOSPC, "ENOSPC"}, {EPIPE, "EPIPE"},
+    {EBUSY, "EBUSY"}, {ENAMETOOLONG, "ENAMETOOLONG"},
+    /* libzmq defines these itself where the system lacks them */
+    {ENOTSUP, "ENOTSUP"}, {EPROTONOSUPPORT, "EPROTONOSUPPORT"},
+    {ENOBUFS, "ENOBUFS"}, {ENETDOWN, "ENETDOWN"},
+    {EADDRINUSE, "EADDRINUSE"}, {EADDRNOTAVAIL, "EADDRNOTAVAIL"},
+    {ECONNREFUSED, "ECONNREFUSED"}, {EINPROGRESS, "EINPROGRESS"},
+    {ENOTSOCK, "ENOTSOCK"}, {EMSGSIZE, "EMSGSIZE"},
+    {EAFNOSUPPORT, "EAFNOSUPPORT"}, {ENETUNREACH, "ENETUNREACH"},
+    {ECONNABORTED, "ECONNABORTED"}, {ECONNRESET, "ECONNRESET"},
+    {ENOTCONN, "ENOTCONN"}, {ETIMEDOUT, "ETIMEDOUT"},
+    {EHOSTUNREACH, "EHOSTUNREACH"}, {ENETRESET, "ENETRESET"},
+    {EFSM, "EFSM"}, {ENOCOMPATPROTO, "ENOCOMPATPROTO"}, {ETERM, "ETERM"},
+    {EMTHREAD, "EMTHREAD"},
+};
+
+enum { MODE_MESSAGE, MODE_CONDITION, MODE_CONDITION_ALL };
+
+/* options(rzmq.errors): read only when something failed, so success costs
+ * nothing. */
+static int errors_mode(void) {
+  SEXP v = Rf_GetOption1(Rf_install("rzmq.errors"));
+  const char *s;
+  if (v == R_NilValue) return MODE_MESSAGE;
+  if (TYPEOF(v) != STRSXP || XLENGTH(v) != 1 || STRING_ELT(v, 0) == NA_STRING)
+    s = "";
+  else
+    s = CHAR(STRING_ELT(v, 0));
+  if (strcmp(s, "message") == 0) return MODE_MESSAGE;
+  if (strcmp(s, "condition") == 0) return MODE_CONDITION;
+  if (strcmp(s, "condition-all") == 0) return MODE_CONDITION_ALL;
+  Rf_error("options(rzmq.errors) must be \"message\", \"condition\" or "
+           "\"condition-all\"");
+  return MODE_MESSAGE;
+}
+
+/* Raise the failure as an R error of class rzmq_<ENAME> (R/errors.R builds
+ * it, with the call of the exported function). Does not return. */
+static void raise_failure(int err, const char *text) {
+  char name[32];
+  size_t i;
+  SEXP ns, call, e, nm, tx;
+  snprintf(name, sizeof name, "E%d", err);
+  for (i = 0; i < sizeof errno_names / sizeof errno_names[0]; i++) {
+    if (errno_names[i].err == err) {
+      snprintf(name, sizeof name, "%s", errno_names[i].name);
+      break;
+    }
+  }
+  ns = PROTECT(R_FindNamespace(PROTECT(Rf_mkString("rzmq"))));
+  e = PROTECT(Rf_ScalarInteger(err));
+  nm = PROTECT(Rf_mkString(name));
+  tx = PROTECT(Rf_mkString(text));
+  call = PROTECT(Rf_lang4(Rf_install("rzmq_raise"), e, nm, tx));
+  Rf_eval(call, ns);
+  UNPROTECT(6);
+}
+
+/* message() rather than REprintf so suppressMessages() and
+ * capture.output(type = "message") see it, as 0.9.16 users rely on. */
+static void report_as(int mode, int err, const char *text) {
   SEXP txt, call;
-  last_errno = err;
-  /* message() rather than REprintf so suppressMessages() and
-   * capture.output(type = "message") see it, as 0.9.16 users rely on. */
+  if (mode != MODE_MESSAGE) raise_failure(err, text);
   txt = PROTECT(Rf_mkString(text));
   call = PROTECT(Rf_lang2(Rf_install("message"), txt));
   Rf_eval(call, R_BaseEnv);
   UNPROTECT(2);
 }
 
-/* Store err and message() its text (unless EAGAIN, silent by contract). */
-static void report(int err) {
+void rzmq_report_text(int err, const char *text) {
   last_errno = err;
-  if (err == EAGAIN) return; /* nothing ready / timed out: silent by contract */
-  rzmq_report_text(err, zmq_strerror(err));
+  report_as(errors_mode(), err, text);
+}
+
+/* Store err and report it; EAGAIN (nothing ready, timed out) is silent by
+ * contract unless options(rzmq.errors = "condition-all"). */
+static void report(int err) {
+  int mode;
+  last_errno = err;
+  mode = errors_mode();
+  if (err == EAGAIN && mode != MODE_CONDITION_ALL) return;
+  report_as(mode, err, zmq_strerror(err));
 }
 
 SEXP rzmq_fail_false(int err) {

@@ -1,6 +1,7 @@
-/* options.c: ONE table of socket options. Every set.* / get.* function and
- * the generic set.sockopt / get.sockopt go through it, so each option's C
- * type (and so its size, which 0.9.16 got wrong) is written down once. */
+/* options.c: ONE table of socket options and, beside it, one of context
+ * options. Every set.* / get.* function, set.sockopt / get.sockopt and
+ * set.ctxopt / get.ctxopt go through them, so each option's C type (and so
+ * its size, which 0.9.16 got wrong) is written down once. */
 #include "rzmq.h"
 #include <errno.h>
 #include <math.h>
@@ -103,20 +104,80 @@ static const opt_def options[] = {
 
 #define N_OPTIONS (sizeof options / sizeof options[0])
 
-static const opt_def *option_find(SEXP name, int access) {
-  const char *s = rzmq_arg_string(name, "option", 0);
+/* Context options (zmq_ctx_set / zmq_ctx_get take and give an int). Those
+ * an older libzmq lacks stay listed, as T_GONE, so their names say so. */
+#define CTX_ABSENT(x) \
+  {x, -1, T_GONE, RW_, "this libzmq (" ZMQ_VERSION_STRING ") lacks ZMQ_" x}
+#define ZMQ_STR_(x) #x
+#define ZMQ_STR(x) ZMQ_STR_(x)
+#define ZMQ_VERSION_STRING \
+  ZMQ_STR(ZMQ_VERSION_MAJOR) "." ZMQ_STR(ZMQ_VERSION_MINOR) "." \
+  ZMQ_STR(ZMQ_VERSION_PATCH)
+
+static const opt_def ctx_options[] = {
+    {"IO_THREADS", ZMQ_IO_THREADS, T_INT, RW_, NULL},
+    {"MAX_SOCKETS", ZMQ_MAX_SOCKETS, T_INT, RW_, NULL},
+    {"SOCKET_LIMIT", ZMQ_SOCKET_LIMIT, T_INT, R_, NULL},
+    {"IPV6", ZMQ_IPV6, T_BOOL, RW_, NULL},
+#ifdef ZMQ_BLOCKY
+    {"BLOCKY", ZMQ_BLOCKY, T_BOOL, RW_, NULL},
+#else
+    CTX_ABSENT("BLOCKY"),
+#endif
+#ifdef ZMQ_MAX_MSGSZ
+    {"MAX_MSGSZ", ZMQ_MAX_MSGSZ, T_INT, RW_, NULL},
+#else
+    CTX_ABSENT("MAX_MSGSZ"),
+#endif
+#ifdef ZMQ_MSG_T_SIZE
+    {"MSG_T_SIZE", ZMQ_MSG_T_SIZE, T_INT, R_, NULL},
+#else
+    CTX_ABSENT("MSG_T_SIZE"),
+#endif
+#ifdef ZMQ_THREAD_PRIORITY
+    /* set only: zmq_ctx_get(ZMQ_THREAD_PRIORITY) reads ZMQ_SOCKET_LIMIT,
+     * which has the same number */
+    {"THREAD_PRIORITY", ZMQ_THREAD_PRIORITY, T_INT, W_, NULL},
+    {"THREAD_SCHED_POLICY", ZMQ_THREAD_SCHED_POLICY, T_INT, RW_, NULL},
+#else
+    CTX_ABSENT("THREAD_PRIORITY"),
+    CTX_ABSENT("THREAD_SCHED_POLICY"),
+#endif
+#ifdef ZMQ_THREAD_NAME_PREFIX
+    /* an int: a string prefix needs the draft zmq_ctx_set_ext */
+    {"THREAD_NAME_PREFIX", ZMQ_THREAD_NAME_PREFIX, T_INT, RW_, NULL},
+#else
+    CTX_ABSENT("THREAD_NAME_PREFIX"),
+#endif
+};
+
+#define N_CTX_OPTIONS (sizeof ctx_options / sizeof ctx_options[0])
+
+typedef struct {
+  const opt_def *defs;
+  size_t n;
+  const char *kind; /* "socket" or "context" */
+} opt_table;
+
+static const opt_table socket_table = {options, N_OPTIONS, "socket"};
+static const opt_table context_table = {ctx_options, N_CTX_OPTIONS, "context"};
+
+/* The option named `name` (argument `arg`) that allows `access`. */
+static const opt_def *option_find(const opt_table *t, SEXP name,
+                                  const char *arg, int access) {
+  const char *s = rzmq_arg_string(name, arg, 0);
   size_t i;
   if (strncasecmp(s, "ZMQ_", 4) == 0) s += 4;
-  for (i = 0; i < N_OPTIONS; i++) {
-    if (strcasecmp(s, options[i].name) != 0) continue;
-    if (options[i].type == T_GONE) Rf_error("%s", options[i].note);
-    if (!(options[i].access & access))
-      Rf_error("socket option ZMQ_%s can only be %s", options[i].name,
-               access == W_ ? "read" : "set");
-    return &options[i];
+  for (i = 0; i < t->n; i++) {
+    if (strcasecmp(s, t->defs[i].name) != 0) continue;
+    if (t->defs[i].type == T_GONE) Rf_error("%s", t->defs[i].note);
+    if (!(t->defs[i].access & access))
+      Rf_error("`%s`: %s option ZMQ_%s can only be %s", arg, t->kind,
+               t->defs[i].name, access == W_ ? "read" : "set");
+    return &t->defs[i];
   }
-  Rf_error("`option` \"%s\" is not a zmq socket option this package knows",
-           s);
+  Rf_error("`%s` \"%s\" is not a zmq %s option this package knows", arg, s,
+           t->kind);
   return NULL;
 }
 
@@ -130,7 +191,7 @@ static double whole_value(SEXP v, const char *arg, double lo, double hi) {
 SEXP rzmq_option_set(SEXP sock, SEXP name, SEXP value, SEXP argname) {
   rzmq_sock *s = rzmq_socket_get(sock, "socket");
   const char *arg = rzmq_arg_string(argname, "argname", 0);
-  const opt_def *o = option_find(name, W_);
+  const opt_def *o = option_find(&socket_table, name, "option", W_);
   int rc = 0, iv;
   int64_t i64;
   uint64_t u64;
@@ -181,7 +242,7 @@ SEXP rzmq_option_set(SEXP sock, SEXP name, SEXP value, SEXP argname) {
 
 SEXP rzmq_option_get(SEXP sock, SEXP name) {
   rzmq_sock *s = rzmq_socket_get(sock, "socket");
-  const opt_def *o = option_find(name, R_);
+  const opt_def *o = option_find(&socket_table, name, "option", R_);
   char buf[1024];
   size_t len = sizeof buf;
   int iv;
@@ -227,16 +288,82 @@ SEXP rzmq_option_get(SEXP sock, SEXP name) {
   return rzmq_fail_null(zmq_errno());
 }
 
-SEXP rzmq_option_names(void) {
+/* An int (or flag) for zmq_ctx_set, checked in R terms. */
+static int int_value(const opt_def *o, SEXP v, const char *arg) {
+  if (o->type == T_BOOL && TYPEOF(v) == LGLSXP) return rzmq_arg_flag(v, arg);
+  if (TYPEOF(v) == STRSXP && strcmp(o->name, "THREAD_NAME_PREFIX") == 0)
+    Rf_error("`%s` must be a whole number: this libzmq names its threads "
+             "after a number (a text prefix needs libzmq's draft API)", arg);
+  return (int)whole_value(v, arg, -2147483647.0, 2147483647.0);
+}
+
+SEXP rzmq_ctxopt_set(SEXP context, SEXP name, SEXP value) {
+  rzmq_ctx *ctx = rzmq_context_get(context, "context");
+  const opt_def *o = option_find(&context_table, name, "name", W_);
+  int v = int_value(o, value, "value");
+  if (zmq_ctx_set(ctx->handle, o->id, v) != 0)
+    return rzmq_fail_false(zmq_errno());
+  return Rf_ScalarLogical(TRUE);
+}
+
+SEXP rzmq_ctxopt_get(SEXP context, SEXP name) {
+  rzmq_ctx *ctx = rzmq_context_get(context, "context");
+  const opt_def *o = option_find(&context_table, name, "name", R_);
+  int v;
+  /* -1 is a value too (ZMQ_THREAD_SCHED_POLICY's default): errno tells */
+  errno = 0;
+  v = zmq_ctx_get(ctx->handle, o->id);
+  if (v == -1 && zmq_errno() != 0) return rzmq_fail_null(zmq_errno());
+  return o->type == T_BOOL ? Rf_ScalarLogical(v != 0) : Rf_ScalarInteger(v);
+}
+
+static const char *type_name(enum opt_type t) {
+  switch (t) {
+  case T_INT: return "int";
+  case T_BOOL: return "bool";
+  case T_INT64: return "int64";
+  case T_UINT64: return "uint64";
+  case T_BYTES: return "bytes";
+  case T_STRING: return "string";
+  case T_KEY: return "key";
+  case T_GONE: break;
+  }
+  return "";
+}
+
+/* The columns name, type, read, write of a table (shaped in R). */
+SEXP rzmq_option_names(SEXP which) {
+  const opt_table *t =
+      strcmp(rzmq_arg_string(which, "which", 0), "context") == 0
+          ? &context_table : &socket_table;
   size_t i, n = 0;
-  SEXP out;
-  for (i = 0; i < N_OPTIONS; i++) n += options[i].type != T_GONE;
-  out = PROTECT(Rf_allocVector(STRSXP, (R_xlen_t)n));
-  for (i = 0, n = 0; i < N_OPTIONS; i++) {
-    char nm[64];
-    if (options[i].type == T_GONE) continue;
-    snprintf(nm, sizeof nm, "ZMQ_%s", options[i].name);
-    SET_STRING_ELT(out, (R_xlen_t)n++, Rf_mkChar(nm));
+  SEXP out, nm, ty, rd, wr, names;
+  for (i = 0; i < t->n; i++) n += t->defs[i].type != T_GONE;
+  out = PROTECT(Rf_allocVector(VECSXP, 4));
+  nm = Rf_allocVector(STRSXP, (R_xlen_t)n);
+  SET_VECTOR_ELT(out, 0, nm);
+  ty = Rf_allocVector(STRSXP, (R_xlen_t)n);
+  SET_VECTOR_ELT(out, 1, ty);
+  rd = Rf_allocVector(LGLSXP, (R_xlen_t)n);
+  SET_VECTOR_ELT(out, 2, rd);
+  wr = Rf_allocVector(LGLSXP, (R_xlen_t)n);
+  SET_VECTOR_ELT(out, 3, wr);
+  names = Rf_allocVector(STRSXP, 4);
+  Rf_setAttrib(out, R_NamesSymbol, names);
+  SET_STRING_ELT(names, 0, Rf_mkChar("name"));
+  SET_STRING_ELT(names, 1, Rf_mkChar("type"));
+  SET_STRING_ELT(names, 2, Rf_mkChar("read"));
+  SET_STRING_ELT(names, 3, Rf_mkChar("write"));
+  for (i = 0, n = 0; i < t->n; i++) {
+    const opt_def *o = &t->defs[i];
+    char buf[64];
+    if (o->type == T_GONE) continue;
+    snprintf(buf, sizeof buf, "ZMQ_%s", o->name);
+    SET_STRING_ELT(nm, (R_xlen_t)n, Rf_mkChar(buf));
+    SET_STRING_ELT(ty, (R_xlen_t)n, Rf_mkChar(type_name(o->type)));
+    LOGICAL(rd)[n] = (o->access & R_) != 0;
+    LOGICAL(wr)[n] = (o->access & W_) != 0;
+    n++;
   }
   UNPROTECT(1);
   return out;

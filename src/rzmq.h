@@ -178,7 +178,9 @@ SEXP rzmq_socket_close(SEXP sock);
 /* ---- options.c ----------------------------------------------------------- */
 SEXP rzmq_option_set(SEXP sock, SEXP name, SEXP value, SEXP argname);
 SEXP rzmq_option_get(SEXP sock, SEXP name);
-SEXP rzmq_option_names(void);
+SEXP rzmq_option_names(SEXP which); /* "socket" or "context" */
+SEXP rzmq_ctxopt_set(SEXP ctx, SEXP name, SEXP value);
+SEXP rzmq_ctxopt_get(SEXP ctx, SEXP name);
 
 /* ---- serialize.c: R objects <-> bytes in message buffers ------------------ */
 /* Serialize `x` into a fresh zmq message (initialised by this call). */

@@ -191,6 +191,29 @@ test_that("the functions without a socket argument reject bad input too", {
     expect_match(error_of_call("destroy.context", list(context = c2, linger = v)), "`linger`",
                  fixed = TRUE, label = sprintf("destroy.context(linger = %s)", deparse1(v)))
   }
+  # set.ctxopt, get.ctxopt: the context, the option's name, the value
+  for (f in c("set.ctxopt", "get.ctxopt")) {
+    extra <- if (f == "set.ctxopt") list(value = 2) else list()
+    for (v in list(NULL, 1, "ctx", sock, msg, restored_from_rds(ctx))) {
+      expect_match(error_of_call(f, c(list(context = v, name = "IO_THREADS"), extra)),
+                   "`context`", fixed = TRUE, label = sprintf("%s(context = <bad>)", f))
+    }
+    expect_match(error_of_call(f, c(list(context = dead, name = "IO_THREADS"), extra)),
+                 "`context` has been destroyed", fixed = TRUE, label = f)
+    for (v in list(NULL, NA_character_, 1, "", c("IO_THREADS", "IPV6"), list("IPV6"), "NOPE",
+                   "ZMQ_LINGER")) {
+      expect_match(error_of_call(f, c(list(context = ctx, name = v), extra)), "`name`",
+                   fixed = TRUE, label = sprintf("%s(name = %s)", f, deparse1(v)))
+    }
+  }
+  for (v in list(NULL, NA, NA_real_, "x", 1.5, c(1, 2), list(1), 2^40)) {
+    expect_match(error_of_call("set.ctxopt", list(context = ctx, name = "MAX_SOCKETS", value = v)),
+                 "`value`", fixed = TRUE, label = sprintf("set.ctxopt(value = %s)", deparse1(v)))
+  }
+  expect_match(error_of_call("set.ctxopt", list(context = ctx, name = "MSG_T_SIZE", value = 1)),
+               "`name`: context option ZMQ_MSG_T_SIZE can only be read", fixed = TRUE)
+  expect_match(error_of_call("get.ctxopt", list(context = ctx, name = "THREAD_PRIORITY")),
+               "`name`: context option ZMQ_THREAD_PRIORITY can only be set", fixed = TRUE)
   # init.message
   for (arg in c("serialize", "xdr")) {
     for (v in list(NULL, NA, "yes", c(TRUE, FALSE))) {
@@ -284,13 +307,14 @@ test_that("the functions without a socket argument reject bad input too", {
   expect_type(zmq.errno(), "integer")
   expect_type(zmq.strerror(), "character")
   expect_type(zmq.version(), "character")
-  expect_type(sockopt.names(), "character")
+  expect_s3_class(sockopt.names(), "data.frame")
+  expect_s3_class(ctxopt.names(), "data.frame")
 })
 
 test_that("every exported function is exercised by this file", {
   no_socket <- c("init.context", "init.socket", "destroy.context", "init.message",
                  "poll.socket", "zmq.errno", "zmq.strerror", "zmq.version",
-                 "sockopt.names", "zmq.has", "curve.keypair", "curve.public",
+                 "sockopt.names", "set.ctxopt", "get.ctxopt", "ctxopt.names", "zmq.has", "curve.keypair", "curve.public",
                  "z85.encode", "z85.decode", "write.curve.keys", "read.curve.keys",
                  "init.authenticator", "configure.authenticator",
                  "destroy.authenticator", "authenticator.log")

@@ -252,24 +252,49 @@ test_that("a CURVE key set with set.sockopt() reads back with get.sockopt()", {
   expect_identical(get.sockopt(s, "CURVE_SERVERKEY"), key)
 })
 
-test_that("sockopt.names() lists every option, and each can be read or says it cannot", {
-  nms <- sockopt.names()
-  expect_type(nms, "character")
+test_that("sockopt.names() is a data frame of every option; each reads or says it cannot", {
+  opts <- sockopt.names()
+  expect_s3_class(opts, "data.frame")
+  expect_identical(names(opts), c("name", "type", "read", "write"))
+  expect_type(opts$name, "character")
+  expect_type(opts$type, "character")
+  expect_type(opts$read, "logical")
+  expect_type(opts$write, "logical")
+  expect_gt(nrow(opts), 50L)
+  nms <- opts$name
   expect_false(anyDuplicated(nms) > 0)
   expect_true(all(grepl("^ZMQ_[A-Z0-9_]+$", nms)))
+  expect_true(all(opts$type %in% c("int", "bool", "int64", "uint64", "bytes", "string", "key")))
+  expect_true(all(opts$read | opts$write))
   expect_true(all(c("ZMQ_SNDHWM", "ZMQ_RCVHWM", "ZMQ_TYPE", "ZMQ_LINGER",
                     "ZMQ_IDENTITY", "ZMQ_SUBSCRIBE", "ZMQ_RCVTIMEO",
                     "ZMQ_SNDTIMEO", "ZMQ_LAST_ENDPOINT", "ZMQ_TCP_KEEPALIVE") %in% nms))
+  row <- function(nm) as.list(opts[opts$name == nm, c("type", "read", "write")])
+  expect_identical(row("ZMQ_LINGER"), list(type = "int", read = TRUE, write = TRUE))
+  expect_identical(row("ZMQ_SUBSCRIBE"), list(type = "bytes", read = FALSE, write = TRUE))
+  expect_identical(row("ZMQ_TYPE"), list(type = "int", read = TRUE, write = FALSE))
+  expect_identical(row("ZMQ_AFFINITY")$type, "uint64")
+  expect_identical(row("ZMQ_MAXMSGSIZE")$type, "int64")
+  expect_identical(row("ZMQ_IMMEDIATE")$type, "bool")
+  expect_identical(row("ZMQ_LAST_ENDPOINT")$type, "string")
+  expect_identical(row("ZMQ_CURVE_SERVERKEY")$type, "key")
   # removed options are not listed
   expect_false(any(c("ZMQ_HWM", "ZMQ_SWAP", "ZMQ_MCAST_LOOP") %in% nms))
   ctx <- init.context()
   s <- init.socket(ctx, "ZMQ_DEALER")
-  for (nm in nms) {
+  for (i in seq_len(nrow(opts))) {
+    nm <- opts$name[i]
     v <- tryCatch(suppressMessages(get.sockopt(s, nm)), error = function(e) e)
-    if (inherits(v, "error")) {
+    if (!opts$read[i]) {
+      expect_s3_class(v, "error")
       expect_match(conditionMessage(v), "can only be set", label = nm)
     } else {
+      expect_false(inherits(v, "error"), label = paste("get.sockopt(s,", nm, ") is an error"))
       expect_false(is.null(v), label = paste("get.sockopt(s,", nm, ") is NULL"))
+    }
+    # the write column says which options set.sockopt() refuses to set
+    if (!opts$write[i]) {
+      expect_error(set.sockopt(s, nm, 1), "can only be read", label = nm)
     }
   }
 })

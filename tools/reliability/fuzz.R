@@ -17,7 +17,7 @@
 #  endpoints (n-args): random and mutated strings for bind / connect /
 #    unbind / disconnect: TRUE / FALSE or an R error.
 #  options (n-args): random values (types, lengths, NA, huge numbers) for
-#    every setter of socket.options and set.sockopt over sockopt.names()
+#    every setter of socket.options and set.sockopt over sockopt.names()$name
 #    (and random names; and the getters): TRUE / FALSE, value / NULL, or an
 #    R error.
 #  poll (n-args / 2): random sockets lists, events and timeouts.
@@ -245,13 +245,13 @@ arg_case <- function(k, phase) {
       if (u < 0.45) {
         as.call(list(as.name(sample(SETTERS, 1)), quote(s), random_value()))
       } else if (u < 0.85) {
-        nm <- if (runif(1) < 0.9) sample(sockopt.names(), 1) else
+        nm <- if (runif(1) < 0.9) sample(sockopt.names()$name, 1) else
           sample(c("ZMQ_", "", "sndhwm", "ZMQ_HWM", "ZMQ_SWAP", "nope", "ZMQ_TYPE", NA, "zmq_linger"), 1)
         if (runif(1) < 0.3) nm <- tolower(sub("^ZMQ_", "", nm))
         if (runif(1) < 0.05) nm <- random_value()
         as.call(list(as.name("set.sockopt"), quote(s), nm, random_value()))
       } else if (u < 0.95) {
-        nm <- if (runif(1) < 0.85) sample(sockopt.names(), 1) else random_value()
+        nm <- if (runif(1) < 0.85) sample(sockopt.names()$name, 1) else random_value()
         as.call(list(as.name("get.sockopt"), quote(s), nm))
       } else {
         as.call(list(as.name(sample(GETTERS, 1)), quote(s)))

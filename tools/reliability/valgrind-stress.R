@@ -12,7 +12,7 @@
 #     frames, multipart messages, message objects; REQ/REP and
 #     DEALER/ROUTER echo every message back. Receivers wait with poll.socket.
 #  2. every setter and getter of socket.options, and set.sockopt /
-#     get.sockopt over sockopt.names(), on a socket of every type;
+#     get.sockopt over sockopt.names()$name, on a socket of every type;
 #  3. poll.socket over several sockets and event sets;
 #  4. init.message / send.message.object, serialize = TRUE / FALSE;
 #  5. `cycles` create / use / close / gc cycles of contexts and sockets,
@@ -267,7 +267,7 @@ candidates <- list(TRUE, FALSE, 1L, 0L, 100, -1L, "name", as.raw(1:32),
 n_opt_calls <- 0L
 for (type in types) {
   s <- init.socket(ctx, type)
-  for (nm in sockopt.names()) {
+  for (nm in sockopt.names()$name) {
     got <- tryCatch(suppressMessages(get.sockopt(s, nm)), error = function(e) e)
     n_opt_calls <- n_opt_calls + 1L
     if (!inherits(got, "error") && !is.null(got) && !nm %in% c("ZMQ_FD", "ZMQ_EVENTS",

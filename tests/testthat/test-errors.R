@@ -1,0 +1,255 @@
+# Failures as classed R errors, opt-in with options(rzmq.errors =
+# "condition"), table-driven: each row makes one exported function fail for
+# real in libzmq. Under "condition" the call raises rzmq_<ENAME> (message:
+# libzmq's text, call: the exported function's call, errno); with the
+# option unset or "message" the same call keeps 0.9.16's contract: FALSE or
+# NULL, the text as a message, zmq.errno() set. EAGAIN (dont.wait, timeouts)
+# is quiet unless "condition-all". A test checks that the table covers every
+# exported function that can return FALSE/NULL on a libzmq failure.
+
+# A REQ socket that has sent its request: sending again is EFSM.
+req_after_send <- function() {
+  p <- socket_pair("ZMQ_REP", "ZMQ_REQ")
+  stopifnot(isTRUE(send.socket(p$b, "first")))
+  p$b
+}
+# A fresh REQ socket, connected: receiving before sending is EFSM.
+req_fresh <- function() socket_pair("ZMQ_REP", "ZMQ_REQ")$b
+# A PAIR socket whose next frame holds `n` bytes.
+pair_with_frame <- function(n) {
+  p <- socket_pair()
+  stopifnot(isTRUE(send.socket(p$b, as.raw(seq_len(n)), serialize = FALSE)))
+  stopifnot(readable(p$a))
+  p$a
+}
+fresh_socket <- function(type = "ZMQ_PAIR") init.socket(init.context(), type)
+# libzmq copies LAST_ENDPOINT into our 1024-byte buffer or fails with EINVAL
+long_endpoint_socket <- function() {
+  s <- fresh_socket()
+  stopifnot(isTRUE(bind.socket(s, paste0("inproc://", strrep("x", 1100)))))
+  s
+}
+bound_elsewhere <- function() {
+  ctx <- init.context()
+  a <- init.socket(ctx, "ZMQ_PULL")
+  ep <- inproc()
+  stopifnot(isTRUE(bind.socket(a, ep)))
+  list(socket = init.socket(ctx, "ZMQ_PULL"), address = ep, keep = a)
+}
+setter_row <- function(fun, value, type = "ZMQ_PAIR") {
+  list(fun = fun, class = "rzmq_EINVAL", value = FALSE,
+       args = function() list(socket = fresh_socket(type), option.value = value))
+}
+
+# fun: the exported function; args: makes the arguments of a failing call
+# (fresh each time); class: what "condition" raises; value: what the default
+# returns.
+failing_calls <- list(
+  list(fun = "bind.socket", class = "rzmq_EADDRINUSE", value = FALSE, args = function() {
+    b <- bound_elsewhere()
+    list(socket = b$socket, address = b$address)
+  }),
+  list(fun = "connect.socket", class = "rzmq_EPROTONOSUPPORT", value = FALSE,
+       args = function() list(socket = fresh_socket(), address = "bogus://x")),
+  list(fun = "unbind.socket", class = "rzmq_ENOENT", value = FALSE,
+       args = function() list(socket = fresh_socket(), address = inproc())),
+  list(fun = "disconnect.socket", class = "rzmq_ENOENT", value = FALSE,
+       args = function() list(socket = fresh_socket(), address = inproc())),
+  list(fun = "send.socket", class = "rzmq_EFSM", value = FALSE,
+       args = function() list(socket = req_after_send(), data = "again")),
+  list(fun = "send.null.msg", class = "rzmq_EFSM", value = FALSE,
+       args = function() list(socket = req_after_send())),
+  list(fun = "send.raw.string", class = "rzmq_EFSM", value = FALSE,
+       args = function() list(socket = req_after_send(), data = "again")),
+  list(fun = "send.message.object", class = "rzmq_EFSM", value = FALSE,
+       args = function() list(socket = req_after_send(), msg = init.message("again"))),
+  list(fun = "send.multipart", class = "rzmq_EFSM", value = FALSE,
+       args = function() list(socket = req_after_send(), parts = list(raw(1), raw(2)))),
+  list(fun = "receive.socket", class = "rzmq_EFSM", value = NULL,
+       args = function() list(socket = req_fresh())),
+  list(fun = "receive.null.msg", class = "rzmq_EFSM", value = NULL,
+       args = function() list(socket = req_fresh())),
+  list(fun = "receive.string", class = "rzmq_EFSM", value = NULL,
+       args = function() list(socket = req_fresh())),
+  list(fun = "receive.int", class = "rzmq_EFSM", value = NULL,
+       args = function() list(socket = req_fresh())),
+  list(fun = "receive.double", class = "rzmq_EFSM", value = NULL,
+       args = function() list(socket = req_fresh())),
+  list(fun = "receive.multipart", class = "rzmq_EFSM", value = NULL,
+       args = function() list(socket = req_fresh())),
+  list(fun = "receive.int", class = "rzmq_EMSGSIZE", value = NULL,
+       args = function() list(socket = pair_with_frame(3))),
+  list(fun = "receive.double", class = "rzmq_EMSGSIZE", value = NULL,
+       args = function() list(socket = pair_with_frame(5))),
+  list(fun = "set.sockopt", class = "rzmq_EINVAL", value = FALSE,
+       args = function() list(socket = fresh_socket("ZMQ_PUSH"), option = "TCP_KEEPALIVE", value = 5)),
+  list(fun = "set.sockopt", class = "rzmq_EINVAL", value = FALSE, # router-only option
+       args = function() list(socket = fresh_socket("ZMQ_REP"), option = "ROUTER_RAW", value = TRUE)),
+  list(fun = "get.sockopt", class = "rzmq_EINVAL", value = NULL,
+       args = function() list(socket = long_endpoint_socket(), option = "LAST_ENDPOINT")),
+  list(fun = "get.last.endpoint", class = "rzmq_EINVAL", value = NULL,
+       args = function() list(socket = long_endpoint_socket())),
+  setter_row("set.hwm", -1), setter_row("set.rate", 0), setter_row("set.recovery.ivl", -1),
+  setter_row("set.recovery.ivl.msec", -1), setter_row("set.sndbuf", -2),
+  setter_row("set.rcvbuf", -2), setter_row("set.linger", -5), setter_row("set.reconnect.ivl", -2),
+  setter_row("set.zmq.backlog", -1), setter_row("set.reconnect.ivl.max", -1),
+  setter_row("set.send.timeout", -2), setter_row("set.rcv.timeout", -2),
+  setter_row("set.identity", raw(0), "ZMQ_DEALER"),
+  setter_row("subscribe", "topic"), setter_row("unsubscribe", "topic"), # not a SUB socket
+  list(fun = "set.ctxopt", class = "rzmq_EINVAL", value = FALSE,
+       args = function() list(context = init.context(), name = "IO_THREADS", value = -1))
+)
+
+# Exported functions that return FALSE/NULL on a libzmq failure, but whose
+# failure no test can provoke, and why.
+unprovokable <- c(
+  set.affinity = "libzmq takes any 64-bit mask",
+  get.rcvmore = "zmq_getsockopt(ZMQ_RCVMORE) fails only on a terminated context, never seen by a live socket",
+  get.send.timeout = "reads rzmq's own copy of the timeout",
+  get.rcv.timeout = "reads rzmq's own copy of the timeout",
+  get.ctxopt = "every option listed reads on a live context",
+  poll.socket = "zmq_poll fails only for ETERM/EFAULT on validated live sockets; EINTR is retried"
+)
+
+# The failure of `row` as `mode` sees it: value, messages, errno, condition.
+run_row <- function(row, mode) {
+  args <- row$args()
+  old <- options(rzmq.errors = mode)
+  on.exit(options(old))
+  msgs <- character(0)
+  cond <- NULL
+  value <- withCallingHandlers(
+    tryCatch(do.call(row$fun, args), rzmq_error = function(e) {
+      cond <<- e
+      "raised"
+    }),
+    message = function(m) {
+      msgs <<- c(msgs, conditionMessage(m))
+      invokeRestart("muffleMessage")
+    })
+  list(value = value, messages = msgs, errno = zmq.errno(), cond = cond)
+}
+
+label_of <- function(row) sprintf("%s -> %s", row$fun, row$class)
+
+test_that("with rzmq.errors unset or \"message\", every failing call keeps 0.9.16's FALSE/NULL and message", {
+  for (row in failing_calls) {
+    for (mode in list(NULL, "message")) {
+      r <- run_row(row, mode)
+      expect_identical(r$value, row$value, label = label_of(row))
+      expect_null(r$cond, label = label_of(row))
+      expect_length(r$messages, 1L)
+      expect_gt(r$errno, 0L)
+    }
+  }
+})
+
+test_that("under rzmq.errors = \"condition\" every failing call raises its documented class", {
+  for (row in failing_calls) {
+    quiet <- run_row(row, NULL)
+    r <- run_row(row, "condition")
+    lab <- label_of(row)
+    expect_identical(r$value, "raised", label = lab)
+    expect_identical(class(r$cond), c(row$class, "rzmq_error", "error", "condition"), label = lab)
+    expect_length(r$messages, 0L)
+    # the same errno and text as the default reports, and zmq.errno() is set
+    expect_identical(r$cond$errno, quiet$errno, label = lab)
+    expect_identical(r$errno, quiet$errno, label = lab)
+    expect_identical(conditionMessage(r$cond), sub("\n$", "", quiet$messages), label = lab)
+    # the call is that of the exported function
+    call <- conditionCall(r$cond)
+    expect_true(is.call(call), label = lab)
+    expect_identical(call[[1]], as.name(row$fun), label = lab)
+    # condition-all raises the same
+    expect_identical(class(run_row(row, "condition-all")$cond)[1], row$class, label = lab)
+  }
+})
+
+test_that("the condition's class names the errno; tryCatch picks one kind of failure", {
+  b <- bound_elsewhere()
+  old <- options(rzmq.errors = "condition")
+  on.exit(options(old))
+  got <- tryCatch(bind.socket(b$socket, b$address),
+                  rzmq_EINVAL = function(e) "wrong handler",
+                  rzmq_EADDRINUSE = function(e) e)
+  expect_s3_class(got, "rzmq_EADDRINUSE")
+  expect_identical(conditionMessage(got), "Address already in use")
+  expect_identical(got$errno, zmq.errno())
+  expect_type(got$errno, "integer")
+  expect_identical(conditionCall(got), quote(bind.socket(b$socket, b$address)))
+  # uncaught, it is an error mentioning the call
+  expect_error(bind.socket(b$socket, b$address), "Address already in use", class = "rzmq_EADDRINUSE")
+  # misuse stays a plain R error naming the argument
+  e <- tryCatch(bind.socket(b$socket, NA_character_), error = function(e) e)
+  expect_false(inherits(e, "rzmq_error"))
+  expect_match(conditionMessage(e), "`address`")
+  # success is unchanged
+  expect_identical(withVisible(bind.socket(b$socket, inproc())), list(value = TRUE, visible = FALSE))
+})
+
+test_that("EAGAIN (dont.wait, timeouts) is a quiet NULL/FALSE under \"condition\", rzmq_EAGAIN under \"condition-all\"", {
+  pull <- fresh_socket("ZMQ_PULL")
+  timed <- fresh_socket("ZMQ_PULL")
+  set.rcv.timeout(timed, 10L)
+  push <- fresh_socket("ZMQ_PUSH") # no peer: a send times out
+  set.send.timeout(push, 0L)
+  eagain <- list(
+    list(fun = "receive.socket", args = function() list(socket = pull, dont.wait = TRUE), value = NULL),
+    list(fun = "receive.string", args = function() list(socket = timed), value = NULL),
+    list(fun = "receive.multipart", args = function() list(socket = timed), value = NULL),
+    list(fun = "send.socket", args = function() list(socket = push, data = 1), value = FALSE),
+    list(fun = "send.raw.string", args = function() list(socket = push, data = "x"), value = FALSE)
+  )
+  for (row in eagain) {
+    for (mode in list(NULL, "message", "condition")) {
+      r <- run_row(row, mode)
+      expect_identical(r$value, row$value, label = row$fun)
+      expect_length(r$messages, 0L)
+      expect_null(r$cond, label = row$fun)
+      expect_identical(r$errno, 11L)
+    }
+    r <- run_row(row, "condition-all")
+    expect_identical(class(r$cond), c("rzmq_EAGAIN", "rzmq_error", "error", "condition"),
+                     label = row$fun)
+    expect_identical(r$cond$errno, 11L)
+    expect_identical(conditionMessage(r$cond), "Resource temporarily unavailable")
+    expect_identical(conditionCall(r$cond)[[1]], as.name(row$fun))
+  }
+})
+
+test_that("an errno without a name in the table gives rzmq_E<number>; a bad option value is an R error", {
+  # all the failures libzmq gives rzmq's calls have names: this one is made up
+  expect_error(rzmq:::rzmq_raise(123456L, "E123456", "made up"), "made up", class = "rzmq_E123456")
+  s <- fresh_socket()
+  old <- options(rzmq.errors = "errors, please")
+  on.exit(options(old))
+  expect_error(set.linger(s, -5), "options\\(rzmq.errors\\) must be")
+  # only a failure reads the option: success is unaffected
+  expect_true(set.linger(s, 0))
+})
+
+test_that("the table covers every exported function that can return FALSE/NULL on a libzmq failure", {
+  covered <- unique(vapply(failing_calls, `[[`, "", "fun"))
+  # exports whose failures are R errors or that have no libzmq failure
+  never_quiet <- c("init.context", "init.socket", "destroy.context", "destroy.socket",
+                   "init.message", "zmq.errno", "zmq.strerror", "zmq.version",
+                   "sockopt.names", "ctxopt.names", "zmq.has", "curve.keypair",
+                   "curve.public", "z85.encode", "z85.decode", "write.curve.keys",
+                   "read.curve.keys", "init.authenticator", "configure.authenticator",
+                   "destroy.authenticator", "authenticator.log", "set.curve.server",
+                   "set.curve.client", "set.plain.server", "set.plain.client",
+                   "set.swap", "set.mcast.loop")
+  expect_length(intersect(covered, names(unprovokable)), 0L)
+  expect_length(intersect(c(covered, names(unprovokable)), never_quiet), 0L)
+  # every export is in exactly one of the three
+  expect_setequal(c(covered, names(unprovokable), never_quiet), getNamespaceExports("rzmq"))
+  # the functions documented to return FALSE/NULL on failure are the covered
+  # ones and those whose failure cannot be provoked
+  can_fail <- c("bind.socket", "connect.socket", "unbind.socket", "disconnect.socket",
+                grep("^(send|receive)\\.", getNamespaceExports("rzmq"), value = TRUE),
+                grep("^(set|get)\\.", getNamespaceExports("rzmq"), value = TRUE),
+                "subscribe", "unsubscribe", "poll.socket")
+  can_fail <- setdiff(can_fail, c("set.curve.server", "set.curve.client", "set.plain.server",
+                                  "set.plain.client", "set.swap", "set.mcast.loop"))
+  expect_setequal(c(covered, names(unprovokable)), can_fail)
+})
