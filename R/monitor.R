@@ -15,14 +15,20 @@
 #' without waiting.
 #'
 #' Events are reported from the moment `monitor.socket()` returns, not for
-#' what happened before: make the monitor before binding or connecting. libzmq
-#' drops events while the monitor's queue is full (1,000 events, the receive
-#' high-water mark), so read them as they come. A socket has at most one
-#' monitor: calling `monitor.socket()` again on the same socket replaces the
-#' earlier monitor, which then receives `"MONITOR_STOPPED"` and nothing more.
-#' Closing the monitored socket (or its context) ends with
-#' `"MONITOR_STOPPED"` as well. Closing the monitor does not change the
-#' monitored socket; its events are then discarded.
+#' what happened before: make the monitor before binding or connecting. The
+#' monitor queues events without limit until they are read (libzmq would
+#' otherwise stall the socket once the queue is full), so read them as they
+#' come, or close the monitor. A socket has at most one monitor: calling
+#' `monitor.socket()` again on the same socket replaces the earlier monitor,
+#' which then receives `"MONITOR_STOPPED"` (if it asked for it) and nothing
+#' more. Closing the monitored socket stops its monitor the same way (the
+#' events of the closing itself are not reported), and closing the monitor
+#' (or letting the garbage collector take it) stops libzmq reporting the
+#' socket's events.
+#'
+#' A message on the monitor that is not an event (only something other than
+#' libzmq could send one) is an R error; it is read to its end, so the next
+#' event reads normally.
 #'
 #' The events, with what `value` holds:
 #' * `"CONNECTED"` (the connection's file descriptor), `"CONNECT_DELAYED"`

@@ -72,11 +72,13 @@ static int events_mask(SEXP events) {
   int mask = 0;
   if (TYPEOF(events) != STRSXP || XLENGTH(events) == 0)
     Rf_error("`events` must be \"all\" or a character vector of event names");
+  for (i = 0; i < XLENGTH(events); i++)
+    if (STRING_ELT(events, i) == NA_STRING)
+      Rf_error("`events` must not hold NA");
   for (i = 0; i < XLENGTH(events); i++) {
     SEXP e = STRING_ELT(events, i);
     const char *name;
     int j;
-    if (e == NA_STRING) Rf_error("`events` must not hold NA");
     name = Rf_translateCharUTF8(e);
     if (strcasecmp(name, "all") == 0) return ZMQ_EVENT_ALL;
     j = event_from_name(name);
@@ -106,7 +108,7 @@ static rzmq_sock *monitor_get(SEXP x) {
 SEXP rzmq_monitor_new(SEXP sock, SEXP events) {
   static unsigned long made = 0;
   rzmq_sock *s = rzmq_socket_get(sock, "socket"), *m;
-  int mask = events_mask(events), err;
+  int mask = events_mask(events), err, unlimited = 0;
   char endpoint[96];
   SEXP type, mon;
   /* inproc names are per context; the pid keeps a forked child's apart */
@@ -117,15 +119,29 @@ SEXP rzmq_monitor_new(SEXP sock, SEXP events) {
   mon = PROTECT(rzmq_socket_new(R_ExternalPtrProtected(sock), type));
   m = rzmq_socket_get(mon, "monitor");
   m->monitor = 1;
-  /* connect before libzmq binds: inproc allows it, and libzmq drops every
-   * event sent while no reader is connected, so none is lost in between */
-  if (zmq_connect(m->handle, endpoint) != 0 ||
+  /* no high-water mark: libzmq would block the thread reporting an event
+   * while the queue is full; unread events take memory instead */
+  if (zmq_setsockopt(m->handle, ZMQ_RCVHWM, &unlimited, sizeof unlimited) != 0 ||
+      zmq_setsockopt(m->handle, ZMQ_SNDHWM, &unlimited, sizeof unlimited) != 0 ||
+      /* connect before libzmq binds: inproc allows it, and the reader is
+       * there before libzmq's first event */
+      zmq_connect(m->handle, endpoint) != 0 ||
       zmq_socket_monitor(s->handle, endpoint, mask) != 0) {
     err = zmq_errno();
+    /* libzmq may have stopped an earlier monitor already: then none runs */
+    if (s->watcher != NULL) {
+      zmq_socket_monitor(s->handle, NULL, 0);
+      s->watcher->watched = NULL;
+      s->watcher = NULL;
+    }
     rzmq_socket_release(m);
     UNPROTECT(2);
     return rzmq_fail_null(err);
   }
+  /* libzmq has replaced an earlier monitor (it got MONITOR_STOPPED) */
+  if (s->watcher != NULL) s->watcher->watched = NULL;
+  s->watcher = m;
+  m->watched = s;
   m->attached = 1;
   UNPROTECT(2);
   return mon;

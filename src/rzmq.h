@@ -50,6 +50,8 @@ struct rzmq_sock {
   int type;
   int attached; /* has bound or connected: too late for security options */
   int monitor;  /* made by monitor.socket(): reads event messages (monitor.c) */
+  rzmq_sock *watched, *watcher; /* monitor <-> monitored socket, while both
+                                   are open (socket.c ends the link) */
   int rcvtimeo, sndtimeo; /* the user's timeouts, in ms (-1 forever) */
   int applied_rcvtimeo, applied_sndtimeo; /* what libzmq holds (message.c) */
   rzmq_sock *prev, *next; /* siblings in ctx->sockets while open */
