@@ -6,8 +6,9 @@
 #' per event. It is an ordinary rzmq socket: wait for events with
 #' [poll.socket()] (it is readable when an event is queued), bound a blocking
 #' [receive.event()] with [set.rcv.timeout()], and close it with
-#' [destroy.socket()]. Reading it any other way (as [receive.socket()] does)
-#' takes the event messages apart; use `receive.event()` or `read.events()`.
+#' [destroy.socket()]. Read it with `receive.event()` or `read.events()`:
+#' each event is a message of two frames, of which [receive.socket()] would
+#' read only one.
 #'
 #' `receive.event()` reads one event, waiting for it like
 #' [receive.socket()] (for at most the monitor's receive timeout, and Ctrl-C
@@ -24,7 +25,9 @@
 #' more. Closing the monitored socket stops its monitor the same way (the
 #' events of the closing itself are not reported), and closing the monitor
 #' (or letting the garbage collector take it) stops libzmq reporting the
-#' socket's events.
+#' socket's events. libzmq carries out some requests (a [disconnect.socket()],
+#' say) only when the socket is next used (polled, sent to, received from),
+#' so their events may wait until then.
 #'
 #' A message on the monitor that is not an event (only something other than
 #' libzmq could send one) is an R error; it is read to its end, so the next
@@ -49,7 +52,8 @@
 #' (`"0x8000"`).
 #'
 #' @param socket the zmq socket to watch.
-#' @param events `"all"`, or a character vector of the event names above;
+#' @param events `"all"`, or a character vector of the event names listed
+#'   in Details;
 #'   the `ZMQ_EVENT_` prefix may be given (`"ZMQ_EVENT_CONNECTED"`) and case
 #'   does not matter.
 #' @param monitor a socket made by `monitor.socket()`.
