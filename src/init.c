@@ -53,6 +53,9 @@ static const R_CallMethodDef call_methods[] = {
     ENTRY(rzmq_auth_configure, 6),
     ENTRY(rzmq_auth_destroy, 1),
     ENTRY(rzmq_auth_log, 1),
+    ENTRY(rzmq_monitor_new, 2),
+    ENTRY(rzmq_monitor_receive, 2),
+    ENTRY(rzmq_monitor_read_all, 1),
     {NULL, NULL, 0}};
 
 void R_unload_rzmq(DllInfo *dll);

@@ -81,6 +81,10 @@ static int recv_msg(rzmq_sock *s, zmq_msg_t *msg, int dontwait) {
   return err;
 }
 
+int rzmq_recv_frame(rzmq_sock *s, zmq_msg_t *msg, int dontwait) {
+  return recv_msg(s, msg, dontwait);
+}
+
 static void msg_from_bytes(zmq_msg_t *msg, const void *p, size_t n) {
   if (zmq_msg_init_size(msg, n) != 0)
     Rf_error("cannot allocate a message of %.0f bytes", (double)n);
@@ -354,7 +358,7 @@ SEXP rzmq_receive_null(SEXP sock) {
 }
 
 /* Is p[0..n) valid UTF-8? (Invalid text is returned marked as bytes.) */
-static int valid_utf8(const unsigned char *p, size_t n) {
+int rzmq_valid_utf8(const unsigned char *p, size_t n) {
   size_t i = 0;
   while (i < n) {
     unsigned char c = p[i];
@@ -385,7 +389,7 @@ static SEXP msg_to_string(const unsigned char *bytes, size_t n, void *unused) {
   if (n > 2147483647u) Rf_error("the received frame is too long for a string");
   return Rf_ScalarString(Rf_mkCharLenCE(
       p, (int)n,
-      valid_utf8((const unsigned char *)p, n) ? CE_UTF8 : CE_BYTES));
+      rzmq_valid_utf8((const unsigned char *)p, n) ? CE_UTF8 : CE_BYTES));
 }
 
 SEXP rzmq_receive_string(SEXP sock) {

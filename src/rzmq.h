@@ -49,6 +49,9 @@ struct rzmq_sock {
   rzmq_ctx *ctx;
   int type;
   int attached; /* has bound or connected: too late for security options */
+  int monitor;  /* made by monitor.socket(): reads event messages (monitor.c) */
+  rzmq_sock *watched, *watcher; /* monitor <-> monitored socket, while both
+                                   are open (socket.c ends the link) */
   int rcvtimeo, sndtimeo; /* the user's timeouts, in ms (-1 forever) */
   int applied_rcvtimeo, applied_sndtimeo; /* what libzmq holds (message.c) */
   rzmq_sock *prev, *next; /* siblings in ctx->sockets while open */
@@ -197,6 +200,11 @@ SEXP rzmq_send(SEXP sock, SEXP data, SEXP more, SEXP serialize, SEXP xdr);
 SEXP rzmq_send_null(SEXP sock, SEXP more);
 SEXP rzmq_send_string(SEXP sock, SEXP data, SEXP more);
 SEXP rzmq_send_multipart(SEXP sock, SEXP parts);
+/* Receive one frame as receive.socket() does (dont.wait, the socket's
+ * timeout, interruptible slices); 0, or an errno value. `msg` is initialised
+ * here and left open only on success. */
+int rzmq_recv_frame(rzmq_sock *s, zmq_msg_t *msg, int dontwait);
+int rzmq_valid_utf8(const unsigned char *p, size_t n);
 SEXP rzmq_receive(SEXP sock, SEXP unserialize, SEXP dontwait);
 SEXP rzmq_receive_null(SEXP sock);
 SEXP rzmq_receive_string(SEXP sock);
@@ -209,6 +217,11 @@ SEXP rzmq_message_send(SEXP sock, SEXP msg, SEXP more);
 /* ---- poll.c -------------------------------------------------------------- */
 SEXP rzmq_poll(SEXP sockets, SEXP events, SEXP timeout);
 void rzmq_poll_unload(void);
+
+/* ---- monitor.c: a socket's events, read from a PAIR socket --------------- */
+SEXP rzmq_monitor_new(SEXP sock, SEXP events);
+SEXP rzmq_monitor_receive(SEXP monitor, SEXP dontwait);
+SEXP rzmq_monitor_read_all(SEXP monitor);
 
 /* ---- init.c: registration, start and end of the library ------------------ */
 SEXP rzmq_exit_cleanup(SEXP timeout);

@@ -26,9 +26,21 @@ static int socket_type_from_name(const char *name) {
   return -1;
 }
 
+/* libzmq reports events with blocking sends, so once a monitor (monitor.c)
+ * is closed, the next event of its socket would block the thread reporting
+ * it for good. A link ends, while both sockets are still open, with libzmq
+ * stopping the monitor (MONITOR_STOPPED is the last event its reader gets). */
+static void stop_watching(rzmq_sock *w) {
+  zmq_socket_monitor(w->handle, NULL, 0);
+  w->watcher->watched = NULL;
+  w->watcher = NULL;
+}
+
 void rzmq_socket_release(rzmq_sock *s) {
   void *h = s->handle;
   if (h == NULL) return;
+  if (s->watcher != NULL) stop_watching(s);
+  if (s->watched != NULL) stop_watching(s->watched);
   s->handle = NULL;
   s->head.closed = 1;
   zmq_close(h); /* returns at once; pending messages linger in libzmq */

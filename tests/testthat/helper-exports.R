@@ -43,7 +43,8 @@ socket_fun_args <- function(msg) {
     set.curve.server = list(secret = test_keys$secret),
     set.curve.client = list(server.public = test_keys$public, keys = test_keys),
     set.plain.server = list(),
-    set.plain.client = list(username = "u", password = "p")
+    set.plain.client = list(username = "u", password = "p"),
+    monitor.socket = list(events = "all")
   )
 }
 

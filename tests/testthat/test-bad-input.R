@@ -121,7 +121,8 @@ arg_kinds <- list(
   set.send.timeout = c(option.value = "number"), set.sndbuf = c(option.value = "number"),
   set.zmq.backlog = c(option.value = "number"),
   set.identity = c(option.value = "bytes"), subscribe = c(option.value = "bytes"),
-  unsubscribe = c(option.value = "bytes")
+  unsubscribe = c(option.value = "bytes"),
+  monitor.socket = c(events = "string")
 )
 
 test_that("bad values in the other arguments are R errors naming the argument", {
@@ -303,6 +304,22 @@ test_that("the functions without a socket argument reject bad input too", {
   destroy.authenticator(auth)
   expect_match(error_of_call("configure.authenticator", list(auth = auth, curve = TRUE)),
                "`auth` has been destroyed", fixed = TRUE)
+  # monitors: `monitor` must be an open socket made by monitor.socket()
+  mon <- monitor.socket(sock)
+  closed_mon <- monitor.socket(init.socket(ctx, "ZMQ_PAIR"))
+  destroy.socket(closed_mon)
+  for (f in c("receive.event", "read.events")) {
+    for (v in list(NULL, 1, "m", ctx, msg, sock, closed_mon, restored_from_rds(mon))) {
+      expect_match(error_of_call(f, list(monitor = v)), "`monitor`", fixed = TRUE,
+                   label = sprintf("%s(<bad monitor>)", f))
+    }
+  }
+  for (v in list(NULL, NA, "yes", c(TRUE, FALSE), list(TRUE))) {
+    expect_match(error_of_call("receive.event", list(monitor = mon, dont.wait = v)), "`dont.wait`",
+                 fixed = TRUE, label = sprintf("receive.event(dont.wait = %s)", deparse1(v)))
+  }
+  expect_null(receive.event(mon, dont.wait = TRUE))
+  expect_identical(nrow(read.events(mon)), 0L)
   # the functions without arguments
   expect_type(zmq.errno(), "integer")
   expect_type(zmq.strerror(), "character")
@@ -317,7 +334,8 @@ test_that("every exported function is exercised by this file", {
                  "sockopt.names", "set.ctxopt", "get.ctxopt", "ctxopt.names", "zmq.has", "curve.keypair", "curve.public",
                  "z85.encode", "z85.decode", "write.curve.keys", "read.curve.keys",
                  "init.authenticator", "configure.authenticator",
-                 "destroy.authenticator", "authenticator.log")
+                 "destroy.authenticator", "authenticator.log",
+                 "receive.event", "read.events")
   expect_setequal(c(names(socket_fun_args(NULL)), no_socket), exported_functions)
 })
 

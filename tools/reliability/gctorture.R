@@ -14,7 +14,8 @@
 # init.message / send.message.object, options, errors raised mid-receive
 # (malformed frames), sockets / contexts created, closed and collected, and
 # security (keys, Z85, CURVE and PLAIN through an authenticator, its log,
-# certificate files).
+# certificate files), and monitors (events read one by one and all at once,
+# a monitor collected, replaced and stopped by closing its socket).
 
 local({ # common.R sits beside this script (run as Rscript FILE or R -f FILE)
   a <- commandArgs(FALSE)
@@ -198,6 +199,44 @@ torture_body <- function(reps) {
         rm(cx, auth, srv, cl, psrv, pcl)
         invisible(gc())
       }
+    })
+    step("monitor events", {
+      srv <- init.socket(ctx, "ZMQ_PULL")
+      ms <- monitor.socket(srv)
+      bind.socket(srv, "tcp://127.0.0.1:*")
+      ep <- get.last.endpoint(srv)
+      set.rcv.timeout(ms, 10000L)
+      ev <- receive.event(ms)
+      ok("receive.event: LISTENING", identical(ev, list(event = "LISTENING", value = ev$value, endpoint = ep)))
+      cl <- init.socket(ctx, "ZMQ_PUSH")
+      mc <- monitor.socket(cl, c("connected", "ZMQ_EVENT_HANDSHAKE_SUCCEEDED"))
+      connect.socket(cl, ep)
+      send.socket(cl, "monitored")
+      ok("the monitored pair works", identical(receive.socket(srv), "monitored"))
+      got <- read.events(ms)
+      while (!("HANDSHAKE_SUCCEEDED" %in% got$event) && isTRUE(poll.socket(list(ms), "read", timeout = 5)[[1]]$read))
+        got <- rbind(got, read.events(ms))
+      ok("read.events: ACCEPTED, HANDSHAKE_SUCCEEDED", identical(got$event, c("ACCEPTED", "HANDSHAKE_SUCCEEDED")) &&
+           identical(got$endpoint, c(ep, ep)))
+      got <- read.events(mc)
+      while (!("HANDSHAKE_SUCCEEDED" %in% got$event) && isTRUE(poll.socket(list(mc), "read", timeout = 5)[[1]]$read))
+        got <- rbind(got, read.events(mc))
+      ok("only the events asked for", identical(got$event, c("CONNECTED", "HANDSHAKE_SUCCEEDED")))
+      ok("nothing queued: NULL", is.null(receive.event(mc, dont.wait = TRUE)) && zmq.errno() == 11L)
+      e <- tryCatch(monitor.socket(srv, "NOPE"), error = function(e) "error")
+      ok("an unknown event is an R error", identical(e, "error"))
+      e <- tryCatch(receive.event(srv), error = function(e) "error")
+      ok("an ordinary socket is not a monitor", identical(e, "error"))
+      destroy.socket(cl)
+      rm(mc) # collected with its link to the closed client
+      invisible(gc())
+      local(monitor.socket(srv)) # replaces ms, then dropped
+      invisible(gc())
+      ok("the replaced monitor ends with MONITOR_STOPPED", identical(tail(read.events(ms)$event, 1), "MONITOR_STOPPED"))
+      m2 <- monitor.socket(srv)
+      destroy.socket(srv)
+      ok("closing the socket ends its monitor", identical(read.events(m2)$event, "MONITOR_STOPPED"))
+      destroy.socket(ms); destroy.socket(m2)
     })
     step("sockets and contexts created, closed and collected", {
       for (k in 1:3) {
