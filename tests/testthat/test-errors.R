@@ -108,7 +108,8 @@ unprovokable <- c(
   get.send.timeout = "reads rzmq's own copy of the timeout",
   get.rcv.timeout = "reads rzmq's own copy of the timeout",
   get.ctxopt = "every option listed reads on a live context",
-  poll.socket = "zmq_poll fails only for ETERM/EFAULT on validated live sockets; EINTR is retried"
+  poll.socket = "zmq_poll fails only for ETERM/EFAULT on validated live sockets; EINTR is retried",
+  receive.event = "a monitor's only libzmq failure is EAGAIN (in the EAGAIN test below)"
 )
 
 # The failure of `row` as `mode` sees it: value, messages, errno, condition.
@@ -198,7 +199,9 @@ test_that("EAGAIN (dont.wait, timeouts) is a quiet NULL/FALSE under \"condition\
     list(fun = "receive.string", args = function() list(socket = timed), value = NULL),
     list(fun = "receive.multipart", args = function() list(socket = timed), value = NULL),
     list(fun = "send.socket", args = function() list(socket = push, data = 1), value = FALSE),
-    list(fun = "send.raw.string", args = function() list(socket = push, data = "x"), value = FALSE)
+    list(fun = "send.raw.string", args = function() list(socket = push, data = "x"), value = FALSE),
+    list(fun = "receive.event", value = NULL,
+         args = function() list(monitor = monitor.socket(fresh_socket(), "CONNECTED"), dont.wait = TRUE))
   )
   for (row in eagain) {
     for (mode in list(NULL, "message", "condition")) {
@@ -238,7 +241,7 @@ test_that("the table covers every exported function that can return FALSE/NULL o
                    "read.curve.keys", "init.authenticator", "configure.authenticator",
                    "destroy.authenticator", "authenticator.log", "set.curve.server",
                    "set.curve.client", "set.plain.server", "set.plain.client",
-                   "set.swap", "set.mcast.loop")
+                   "set.swap", "set.mcast.loop", "monitor.socket", "read.events")
   expect_length(intersect(covered, names(unprovokable)), 0L)
   expect_length(intersect(c(covered, names(unprovokable)), never_quiet), 0L)
   # every export is in exactly one of the three
