@@ -51,6 +51,11 @@ static const R_CallMethodDef call_methods[] = {
     ENTRY(rzmq_auth_configure, 6),
     ENTRY(rzmq_auth_destroy, 1),
     ENTRY(rzmq_auth_log, 1),
+    ENTRY(rzmq_proxy_run, 3),
+    ENTRY(rzmq_proxy_new, 3),
+    ENTRY(rzmq_proxy_pause, 2),
+    ENTRY(rzmq_proxy_stats, 1),
+    ENTRY(rzmq_proxy_halt, 1),
     {NULL, NULL, 0}};
 
 void R_unload_rzmq(DllInfo *dll);

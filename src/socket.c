@@ -27,7 +27,10 @@ static int socket_type_from_name(const char *name) {
 }
 
 void rzmq_socket_release(rzmq_sock *s) {
-  void *h = s->handle;
+  void *h;
+  /* a proxy's thread may be using it: stop that first */
+  if (s->proxy != NULL) rzmq_proxy_stop(s->proxy);
+  h = s->handle;
   if (h == NULL) return;
   s->handle = NULL;
   s->head.closed = 1;
