@@ -17,8 +17,8 @@
 #' returns at once with its handle. `pause.proxy()` holds the messages
 #' where they are (they queue, up to the sockets' high-water marks) until
 #' `resume.proxy()`; both return once the proxy has applied them.
-#' `proxy.stats()` counts the frames and bytes each socket has received (in)
-#' and sent (out). `stop.proxy()` stops it; stopping twice is harmless, and
+#' `proxy.stats()` counts the messages and bytes each socket has received
+#' (in) and sent (out). `stop.proxy()` stops it; stopping twice is harmless, and
 #' the garbage collector, exit and unloading stop one that is still running.
 #'
 #' While a proxy runs, its sockets are its own (libzmq sockets may not be
@@ -36,8 +36,8 @@
 #'   `pause.proxy()`, `resume.proxy()`, `stop.proxy()`: `TRUE`, invisibly
 #'   (`FALSE` if the proxy failed). `proxy.stats()`: a named numeric vector:
 #'   `frontend.messages.in`, `frontend.bytes.in`, `frontend.messages.out`,
-#'   `frontend.bytes.out`, and the same for `backend` (libzmq counts each
-#'   frame of a multipart message as a message).
+#'   `frontend.bytes.out`, and the same for `backend` (libzmq counts a
+#'   multipart message once, and the bytes of all its frames).
 #' @examples
 #' ctx <- init.context()
 #' front <- init.socket(ctx, "ZMQ_PULL")
