@@ -132,6 +132,48 @@ test_that("SIGINT stops a blocking zmq.proxy within 0.3 s; its sockets work afte
   expect_gt(proc$get_result(), 0.25)
 })
 
+test_that("a storm of SIGINTs: each stops zmq.proxy, and the next one on the same sockets forwards again", {
+  skip_on_cran()
+  ctl <- control_socket()
+  proc <- child_r(function(endpoint, rounds) {
+    library(rzmq)
+    ctx <- init.context()
+    s <- init.socket(ctx, "ZMQ_PAIR")
+    set.send.timeout(s, 10000L)
+    connect.socket(s, endpoint)
+    front <- init.socket(ctx, "ZMQ_PULL")
+    back <- init.socket(ctx, "ZMQ_PUSH")
+    bind.socket(front, "tcp://127.0.0.1:*")
+    bind.socket(back, "tcp://127.0.0.1:*")
+    send.socket(s, c(get.last.endpoint(front), get.last.endpoint(back)))
+    caught <- 0L
+    for (k in seq_len(rounds)) {
+      caught <- caught + tryCatch({
+        zmq.proxy(front, back)
+        0L
+      }, interrupt = function(e) 1L)
+      send.socket(s, k)
+    }
+    caught
+  }, args = list(endpoint = ctl$endpoint, rounds = 20L))
+  s <- ctl$socket
+  eps <- recv_within(s, 20, proc)
+  push <- init.socket(ctl$ctx, "ZMQ_PUSH")
+  pull <- init.socket(ctl$ctx, "ZMQ_PULL")
+  set.send.timeout(push, 10000L)
+  connect.socket(push, eps[1])
+  connect.socket(pull, eps[2])
+  for (k in 1:20) {
+    # forwarded: the child is inside zmq.proxy
+    expect_true(send.socket(push, k))
+    expect_identical(recv_within(pull, 10, proc), k)
+    proc$interrupt()
+    expect_identical(recv_within(s, 10, proc), k)
+  }
+  child_wait(proc, 10)
+  expect_identical(proc$get_result(), 20L)
+})
+
 test_that("init.proxy with capture: the capture socket sees every frame", {
   l <- proxy_line()
   cap <- init.socket(l$ctx, "ZMQ_PUSH")
