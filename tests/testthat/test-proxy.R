@@ -330,3 +330,34 @@ test_that("gc() and exit with a running background proxy neither hang nor crash"
   expect_identical(proc$get_result(), "done")
   expect_identical(proc$get_exit_status(), 0L)
 })
+
+test_that("a running proxy used in a forked child is an R error there and keeps running here", {
+  skip_on_os("windows")
+  l <- proxy_line()
+  p <- init.proxy(l$front, l$back)
+  job <- parallel::mcparallel({
+    c(stats = tryCatch({proxy.stats(p); NA_character_}, error = conditionMessage),
+      stop = tryCatch({stop.proxy(p); NA_character_}, error = conditionMessage),
+      pause = tryCatch({pause.proxy(p); NA_character_}, error = conditionMessage),
+      send = tryCatch({send.socket(l$back, 1); NA_character_}, error = conditionMessage),
+      gc = {invisible(gc()); "gc"})
+  }, silent = TRUE)
+  res <- parallel::mccollect(job, wait = FALSE, timeout = 30)
+  if (is.null(res)) {
+    tools::pskill(job$pid)
+    parallel::mccollect(job, wait = FALSE)
+    fail("forked child did not finish within 30 s")
+  } else {
+    res <- res[[1]]
+    for (f in c("stats", "stop", "pause")) {
+      expect_match(res[[f]], "`p` was created in another process", fixed = TRUE, label = f)
+    }
+    expect_match(res[["send"]], "`socket` was created in another process", fixed = TRUE)
+    expect_identical(res[["gc"]], "gc")
+  }
+  expect_true(send.socket(l$sender, "still forwarding"))
+  expect_identical(recv_within(l$receiver, 10), "still forwarding")
+  expect_identical(proxy.stats(p)[["frontend.messages.in"]], 1)
+  stop.proxy(p)
+  destroy.context(l$ctx, linger = 0)
+})
