@@ -5,9 +5,12 @@
 #' `zmq_proxy()` does: a ROUTER frontend and a DEALER backend make a broker
 #' between clients and workers, an XSUB and an XPUB a forwarder for
 #' publishers and subscribers, a PULL and a PUSH a streamer. If `capture` is
-#' given, a copy of every frame either way is sent on it too; it must be a
-#' socket whose sends do not block (a PUB, or a PUSH or PAIR whose peer
-#' reads), or the proxy waits for it.
+#' given, a copy of every frame either way is sent on it too: a PUB drops
+#' copies no one subscribes to, a PUSH, DEALER or PAIR waits for its reader.
+#' A copy that cannot be sent within 1 second (no reader, or one that
+#' fell behind by a high-water mark) ends the proxy with an error (EAGAIN),
+#' because libzmq's proxy cannot be stopped while it waits; the capture
+#' socket's own send timeout applies instead if it is shorter.
 #'
 #' The proxy always runs on a C thread of its own. `zmq.proxy()` waits for
 #' it, in slices of 200 ms that check for a user interrupt: Ctrl-C (or
@@ -33,8 +36,10 @@
 #' @return `zmq.proxy()`: only if the proxy fails (a libzmq error), `FALSE`
 #'   with a message ([zmq.errno()] tells which); after an interrupt it does
 #'   not return. `init.proxy()`: a proxy, an external pointer.
-#'   `pause.proxy()`, `resume.proxy()`, `stop.proxy()`: `TRUE`, invisibly
-#'   (`FALSE` if the proxy failed). `proxy.stats()`: a named numeric vector:
+#'   `pause.proxy()`, `resume.proxy()`, `stop.proxy()`: `TRUE`, invisibly.
+#'   A proxy that failed by itself keeps its sockets until `stop.proxy()`;
+#'   `pause.proxy()`, `resume.proxy()` and `proxy.stats()` on it are R
+#'   errors that say why it failed. `proxy.stats()`: a named numeric vector:
 #'   `frontend.messages.in`, `frontend.bytes.in`, `frontend.messages.out`,
 #'   `frontend.bytes.out`, and the same for `backend` (libzmq counts a
 #'   multipart message once, and the bytes of all its frames).

@@ -8,6 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* libzmq's proxy sends to the capture socket without polling it first: a
+ * capture no one reads would hold the thread in that send for good, deaf
+ * to TERMINATE. So while it runs, such a send gives up after this long and
+ * the proxy ends with EAGAIN. */
+#define CAPTURE_SNDTIMEO_MS 1000
+
 struct rzmq_proxy {
   rzmq_head head;     /* closed: stopped, its sockets given back */
   rzmq_sock *sock[3]; /* frontend, backend, capture (NULL) while running */
@@ -52,6 +58,9 @@ void rzmq_proxy_stop(rzmq_proxy *p) {
   /* unread if the thread already ended on its own (a failure) */
   zmq_send(p->ctl_main, "TERMINATE", 9, ZMQ_DONTWAIT);
   pthread_join(p->tid, NULL);
+  if (p->sock[2] != NULL) /* what R's sends expect libzmq to hold */
+    zmq_setsockopt(p->zsock[2], ZMQ_SNDTIMEO, &p->sock[2]->applied_sndtimeo,
+                   sizeof(int));
   zmq_setsockopt(p->ctl_main, ZMQ_LINGER, &linger, sizeof linger);
   zmq_close(p->ctl_main);
   p->ctl_main = NULL;
@@ -117,11 +126,20 @@ static SEXP proxy_start(SEXP frontend, SEXP backend, SEXP capture) {
   if (err == 0 && zmq_bind(p->ctl_thread, ep) != 0) err = zmq_errno();
   if (err == 0 && zmq_connect(p->ctl_main, ep) != 0) err = zmq_errno();
   for (i = 0; i < 3; i++) p->zsock[i] = s[i] != NULL ? s[i]->handle : NULL;
+  if (err == 0 && s[2] != NULL) {
+    int ms = s[2]->sndtimeo >= 0 && s[2]->sndtimeo < CAPTURE_SNDTIMEO_MS
+                 ? s[2]->sndtimeo : CAPTURE_SNDTIMEO_MS;
+    if (zmq_setsockopt(p->zsock[2], ZMQ_SNDTIMEO, &ms, sizeof ms) != 0)
+      err = zmq_errno();
+  }
   /* the thread takes the sockets from here: pthread_create is the full
    * memory barrier libzmq asks of a socket moving between threads */
   if (err == 0 && pthread_create(&p->tid, NULL, proxy_thread, p) != 0)
     err = EAGAIN;
   if (err != 0) {
+    if (s[2] != NULL)
+      zmq_setsockopt(p->zsock[2], ZMQ_SNDTIMEO, &s[2]->applied_sndtimeo,
+                     sizeof(int));
     ctl_close(&p->ctl_thread);
     ctl_close(&p->ctl_main);
     rzmq_set_errno(err);

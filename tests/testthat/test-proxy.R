@@ -361,3 +361,47 @@ test_that("a running proxy used in a forked child is an R error there and keeps 
   stop.proxy(p)
   destroy.context(l$ctx, linger = 0)
 })
+
+test_that("a capture socket no one reads ends the proxy with an error instead of wedging it", {
+  skip_on_cran()
+  proc <- child_r(function() {
+    library(rzmq)
+    ctx <- init.context()
+    front <- init.socket(ctx, "ZMQ_PULL")
+    back <- init.socket(ctx, "ZMQ_PUSH")
+    cap <- init.socket(ctx, "ZMQ_PUSH") # bound, never connected: sends wait
+    sender <- init.socket(ctx, "ZMQ_PUSH")
+    receiver <- init.socket(ctx, "ZMQ_PULL")
+    bind.socket(front, "inproc://in"); bind.socket(back, "inproc://out")
+    bind.socket(cap, "inproc://cap")
+    connect.socket(sender, "inproc://in"); connect.socket(receiver, "inproc://out")
+    p <- init.proxy(front, back, cap)
+    send.socket(sender, "copied to nobody")
+    t0 <- proc.time()[["elapsed"]]
+    failed <- NA_character_
+    while (proc.time()[["elapsed"]] - t0 < 10) {
+      failed <- tryCatch({proxy.stats(p); NA_character_}, error = conditionMessage)
+      if (!is.na(failed)) break
+      Sys.sleep(0.05)
+    }
+    ended <- proc.time()[["elapsed"]] - t0
+    stopped <- stop.proxy(p)
+    # the capture socket's send timeout is R's again (-1: forever)
+    timeo <- get.send.timeout(cap)
+    # zmq.proxy returns FALSE the same way
+    send.socket(sender, "again")
+    t1 <- proc.time()[["elapsed"]]
+    blocking <- suppressWarnings(zmq.proxy(front, back, cap))
+    list(failed = failed, ended = ended, stopped = stopped, timeo = timeo,
+         blocking = blocking, blocking_secs = proc.time()[["elapsed"]] - t1)
+  })
+  child_wait(proc, 30)
+  r <- proc$get_result()
+  expect_match(r$failed, "`p` is no longer running (its proxy failed: Resource temporarily unavailable)",
+               fixed = TRUE)
+  expect_lt(r$ended, 5)
+  expect_true(r$stopped)
+  expect_identical(r$timeo, -1L)
+  expect_false(r$blocking)
+  expect_lt(r$blocking_secs, 5)
+})
