@@ -59,6 +59,11 @@
 #' @param monitor a socket made by `monitor.socket()`.
 #' @param dont.wait `TRUE` to return `NULL` at once (and set [zmq.errno()]
 #'   to 11) if no event is queued.
+#' A monitor may be made before its socket is given to [init.proxy()] and
+#' read while the proxy runs; closing the monitor then (with
+#' [destroy.socket()], or its context) stops that proxy first, since the
+#' monitor can only be detached from a socket no thread is using.
+#'
 #' @return `monitor.socket()`: a zmq socket, the monitor (`NULL` with a
 #'   message if libzmq fails). `receive.event()`: a list with `event` (the
 #'   name, as above), `value` (a number) and `endpoint` (the endpoint the event

@@ -1,7 +1,8 @@
 /* handle.c: the handles R holds. External pointers tagged by kind (context,
- * socket, message object), one getter that validates any kind and names the
- * argument in its errors, and the count of handles whose finalizers have not
- * run yet (their code must stay loaded, see init.c's unload). */
+ * socket, message object, authenticator, proxy), one getter that validates
+ * any kind (open, not lent to a proxy) and names the argument in its errors,
+ * and the count of handles whose finalizers have not run yet (their code
+ * must stay loaded, see init.c's unload). */
 #include "rzmq.h"
 
 SEXP rzmq_tag[RZMQ_KINDS];
@@ -15,6 +16,7 @@ static const struct {
     {"rzmq_message", "zmq message", "init.message()", NULL},
     {"rzmq_authenticator", "zmq authenticator", "init.authenticator()",
      "has been destroyed"},
+    {"rzmq_proxy", "zmq proxy", "init.proxy()", "has been stopped"},
 };
 
 void rzmq_handle_init(void) {
@@ -74,6 +76,9 @@ static void handle_error(SEXP x, rzmq_kind kind, const char *name) {
 void *rzmq_handle_get(SEXP x, rzmq_kind kind, const char *name) {
   rzmq_head *h = rzmq_handle_peek(x, kind);
   if (h == NULL || h->closed) handle_error(x, kind, name);
+  /* its libzmq socket belongs to a proxy's thread now */
+  if (h->busy)
+    Rf_error("`%s` is in use by a running proxy: stop.proxy() it first", name);
   return h;
 }
 

@@ -56,6 +56,11 @@ static const R_CallMethodDef call_methods[] = {
     ENTRY(rzmq_monitor_new, 2),
     ENTRY(rzmq_monitor_receive, 2),
     ENTRY(rzmq_monitor_read_all, 1),
+    ENTRY(rzmq_proxy_run, 3),
+    ENTRY(rzmq_proxy_new, 3),
+    ENTRY(rzmq_proxy_pause, 2),
+    ENTRY(rzmq_proxy_stats, 1),
+    ENTRY(rzmq_proxy_halt, 1),
     {NULL, NULL, 0}};
 
 void R_unload_rzmq(DllInfo *dll);

@@ -97,7 +97,7 @@ static SEXP poll_result(zmq_pollitem_t *items, R_xlen_t n) {
 static void *poll_socket_handle(SEXP x, R_xlen_t i) {
   char what[32];
   rzmq_sock *s = rzmq_handle_peek(x, RZMQ_SOCKET);
-  if (s != NULL && !s->head.closed) return s->handle;
+  if (s != NULL && !s->head.closed && !s->head.busy) return s->handle;
   snprintf(what, sizeof what, "sockets[[%d]]", (int)i + 1);
   return rzmq_socket_get(x, what)->handle;
 }

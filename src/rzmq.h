@@ -20,16 +20,18 @@
  * libzmq handle), tagged by its kind. Each struct starts with rzmq_head. */
 
 typedef enum {
-  RZMQ_CONTEXT, RZMQ_SOCKET, RZMQ_MESSAGE, RZMQ_AUTH, RZMQ_KINDS
+  RZMQ_CONTEXT, RZMQ_SOCKET, RZMQ_MESSAGE, RZMQ_AUTH, RZMQ_PROXY, RZMQ_KINDS
 } rzmq_kind;
 
 typedef struct {
   unsigned gen; /* fork generation it was made in (lifetime.c) */
   int closed;   /* closed or destroyed: the handle may no longer be used */
+  int busy;     /* lent to a running proxy: R may not use it (proxy.c) */
 } rzmq_head;
 
 typedef struct rzmq_sock rzmq_sock;
 typedef struct rzmq_auth rzmq_auth; /* authenticator.c */
+typedef struct rzmq_proxy rzmq_proxy; /* proxy.c */
 
 /* A context lives until its R handle is gone (or it is destroyed) AND every
  * socket made on it is closed; `holders` counts the structs pointing here.
@@ -55,6 +57,7 @@ struct rzmq_sock {
   int rcvtimeo, sndtimeo; /* the user's timeouts, in ms (-1 forever) */
   int applied_rcvtimeo, applied_sndtimeo; /* what libzmq holds (message.c) */
   rzmq_sock *prev, *next; /* siblings in ctx->sockets while open */
+  rzmq_proxy *proxy; /* the running proxy it is lent to, if any */
 };
 
 /* A message built once by init.message() and sent any number of times. */
@@ -157,6 +160,17 @@ SEXP rzmq_auth_configure(SEXP auth, SEXP set, SEXP curve, SEXP plain,
                          SEXP allow, SEXP deny);
 SEXP rzmq_auth_destroy(SEXP auth);
 SEXP rzmq_auth_log(SEXP auth);
+
+/* ---- proxy.c: libzmq's steerable proxy on a thread of its own ------------ */
+/* Stop it (the TERMINATE command, then join its thread) and give its sockets
+ * back to R; harmless once stopped. socket.c calls it before it closes a
+ * socket lent to a proxy. */
+void rzmq_proxy_stop(rzmq_proxy *p);
+SEXP rzmq_proxy_run(SEXP frontend, SEXP backend, SEXP capture);
+SEXP rzmq_proxy_new(SEXP frontend, SEXP backend, SEXP capture);
+SEXP rzmq_proxy_pause(SEXP p, SEXP pause);
+SEXP rzmq_proxy_stats(SEXP p);
+SEXP rzmq_proxy_halt(SEXP p);
 
 /* ---- context.c (with socket.c: a context closes its own sockets) ---------- */
 void rzmq_context_link(rzmq_ctx *ctx, rzmq_sock *s);

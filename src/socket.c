@@ -37,7 +37,13 @@ static void stop_watching(rzmq_sock *w) {
 }
 
 void rzmq_socket_release(rzmq_sock *s) {
-  void *h = s->handle;
+  void *h;
+  /* a proxy's thread may be using it, or the socket it monitors (whose
+   * monitor must be detached from here): stop that proxy first */
+  if (s->proxy != NULL) rzmq_proxy_stop(s->proxy);
+  if (s->watched != NULL && s->watched->proxy != NULL)
+    rzmq_proxy_stop(s->watched->proxy);
+  h = s->handle;
   if (h == NULL) return;
   if (s->watcher != NULL) stop_watching(s);
   if (s->watched != NULL) stop_watching(s->watched);

@@ -320,6 +320,40 @@ test_that("the functions without a socket argument reject bad input too", {
   }
   expect_null(receive.event(mon, dont.wait = TRUE))
   expect_identical(nrow(read.events(mon)), 0L)
+  # the proxy
+  sock2 <- init.socket(ctx, "ZMQ_PAIR")
+  sock3 <- init.socket(ctx, "ZMQ_PAIR")
+  dead_sock <- init.socket(ctx, "ZMQ_PAIR")
+  destroy.socket(dead_sock)
+  for (f in c("zmq.proxy", "init.proxy")) {
+    for (arg in c("frontend", "backend", "capture")) {
+      for (v in list(NULL, 1, "x", ctx, msg, dead_sock, restored_from_rds(sock))) {
+        if (arg == "capture" && is.null(v)) next
+        args <- list(frontend = sock, backend = sock2)
+        args[arg] <- list(v)
+        expect_match(error_of_call(f, args), sprintf("`%s`", arg), fixed = TRUE,
+                     label = sprintf("%s(%s = <bad>)", f, arg))
+      }
+    }
+    expect_match(error_of_call(f, list(frontend = sock, backend = sock2, capture = sock)),
+                 "`capture` must be another socket", fixed = TRUE)
+  }
+  proxy <- init.proxy(sock, sock2)
+  for (f in c("zmq.proxy", "init.proxy")) {
+    expect_match(error_of_call(f, list(frontend = sock, backend = sock3)),
+                 "`frontend` is in use by a running proxy", fixed = TRUE)
+  }
+  stop.proxy(proxy)
+  for (f in c("pause.proxy", "resume.proxy", "proxy.stats", "stop.proxy")) {
+    for (v in list(NULL, 1, "x", sock, ctx, msg, restored_from_rds(proxy))) {
+      expect_match(error_of_call(f, list(p = v)), "`p`", fixed = TRUE,
+                   label = sprintf("%s(<bad>)", f))
+    }
+  }
+  for (f in c("pause.proxy", "resume.proxy", "proxy.stats")) {
+    expect_match(error_of_call(f, list(p = proxy)), "`p` has been stopped", fixed = TRUE)
+  }
+  expect_true(stop.proxy(proxy))
   # the functions without arguments
   expect_type(zmq.errno(), "integer")
   expect_type(zmq.strerror(), "character")
@@ -335,7 +369,9 @@ test_that("every exported function is exercised by this file", {
                  "z85.encode", "z85.decode", "write.curve.keys", "read.curve.keys",
                  "init.authenticator", "configure.authenticator",
                  "destroy.authenticator", "authenticator.log",
-                 "receive.event", "read.events")
+                 "receive.event", "read.events",
+                 "zmq.proxy", "init.proxy", "pause.proxy", "resume.proxy",
+                 "proxy.stats", "stop.proxy")
   expect_setequal(c(names(socket_fun_args(NULL)), no_socket), exported_functions)
 })
 

@@ -84,3 +84,8 @@ test_that("a running authenticator is stopped by the unload", {
   r <- unload_case("authenticator")
   expect_survives(r, "authenticator")
 })
+
+test_that("a running proxy is stopped by the unload", {
+  r <- unload_case("proxy")
+  expect_survives(r, "proxy")
+})

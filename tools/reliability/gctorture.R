@@ -15,7 +15,9 @@
 # (malformed frames), sockets / contexts created, closed and collected, and
 # security (keys, Z85, CURVE and PLAIN through an authenticator, its log,
 # certificate files), and monitors (events read one by one and all at once,
-# a monitor collected, replaced and stopped by closing its socket).
+# a monitor collected, replaced and stopped by closing its socket), and
+# proxies (capture, pause/resume, statistics, a busy socket, stopped,
+# destroyed and collected while running).
 
 local({ # common.R sits beside this script (run as Rscript FILE or R -f FILE)
   a <- commandArgs(FALSE)
@@ -237,6 +239,38 @@ torture_body <- function(reps) {
       destroy.socket(srv)
       ok("closing the socket ends its monitor", identical(read.events(m2)$event, "MONITOR_STOPPED"))
       destroy.socket(ms); destroy.socket(m2)
+    step("proxies", {
+      cx <- init.context()
+      fr <- init.socket(cx, "ZMQ_PULL"); bk <- init.socket(cx, "ZMQ_PUSH")
+      cap <- init.socket(cx, "ZMQ_PUSH")
+      snd <- init.socket(cx, "ZMQ_PUSH"); rcv <- init.socket(cx, "ZMQ_PULL")
+      tap <- init.socket(cx, "ZMQ_PULL")
+      ep <- sprintf("inproc://proxy-%d-", r)
+      bind.socket(fr, paste0(ep, "in")); bind.socket(bk, paste0(ep, "out"))
+      bind.socket(cap, paste0(ep, "cap"))
+      connect.socket(snd, paste0(ep, "in")); connect.socket(rcv, paste0(ep, "out"))
+      connect.socket(tap, paste0(ep, "cap"))
+      set.rcv.timeout(rcv, 10000L); set.rcv.timeout(tap, 10000L)
+      p <- init.proxy(fr, bk, cap)
+      send.socket(snd, big_list)
+      ok("proxy round trip", identical(receive.socket(rcv), big_list))
+      ok("proxy capture", identical(receive.socket(tap), big_list))
+      pause.proxy(p)
+      send.socket(snd, "held")
+      resume.proxy(p)
+      ok("proxy after resume", identical(receive.socket(rcv), "held"))
+      st <- proxy.stats(p)
+      ok("proxy stats", identical(unname(st[c(1, 7)]), c(2, 2)) &&
+           identical(names(st)[8], "backend.bytes.out"))
+      e <- tryCatch(send.socket(bk, 1), error = function(e) conditionMessage(e))
+      ok("a busy socket is an R error", grepl("running proxy", e, fixed = TRUE))
+      stop.proxy(p)
+      ok("socket usable after stop.proxy", isTRUE(send.socket(snd, "direct")) &&
+           identical(receive.socket(fr), "direct"))
+      p <- init.proxy(fr, bk)
+      if (r %% 2 == 0) destroy.context(cx, linger = 0) # else only dropped
+      rm(cx, fr, bk, cap, snd, rcv, tap, p)
+      invisible(gc())
     })
     step("sockets and contexts created, closed and collected", {
       for (k in 1:3) {

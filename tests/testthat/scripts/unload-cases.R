@@ -71,6 +71,19 @@ setup <- list(
     set.curve.server(s, curve.keypair()$secret)
     bind.socket(s, "tcp://127.0.0.1:*")
     list(auth = auth)
+  },
+  # a proxy's thread forwarding at unload, its handle and sockets kept
+  proxy = function() {
+    ctx <- init.context()
+    front <- init.socket(ctx, "ZMQ_PULL")
+    back <- init.socket(ctx, "ZMQ_PUSH")
+    bind.socket(front, "tcp://127.0.0.1:*")
+    bind.socket(back, "tcp://127.0.0.1:*")
+    snd <- init.socket(ctx, "ZMQ_PUSH")
+    connect.socket(snd, get.last.endpoint(front))
+    p <- init.proxy(front, back)
+    for (i in 1:100) send.socket(snd, i)
+    list(p = p, front = front)
   }
 )
 
@@ -86,6 +99,12 @@ after <- list(
   authenticator = function(keep) {
     msg <- tryCatch(configure.authenticator(keep$auth, curve = NULL), error = conditionMessage)
     stopifnot(grepl("has been destroyed", msg))
+  },
+  proxy = function(keep) {
+    msg <- tryCatch(proxy.stats(keep$p), error = conditionMessage)
+    stopifnot(grepl("has been stopped", msg))
+    msg <- tryCatch(send.socket(keep$front, 1), error = conditionMessage)
+    stopifnot(grepl("has been closed", msg))
   },
   lent = function(keep) {
     stopifnot(identical(keep$big[[5]][1:3], as.raw(0:2)))

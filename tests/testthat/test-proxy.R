@@ -1,0 +1,413 @@
+# The proxy: zmq.proxy() as a ROUTER/DEALER broker between processes and
+# stopped by SIGINT; init.proxy() with capture, pause/resume and statistics;
+# sockets lent to a running proxy; gc, destroy.context and exit with a
+# proxy still running. What could hang runs in a child R process with a
+# deadline.
+
+# A PULL -> proxy -> PUSH line on inproc: `sender` pushes into `front`,
+# `receiver` pulls from `back`.
+proxy_line <- function(ctx = init.context()) {
+  front <- init.socket(ctx, "ZMQ_PULL")
+  back <- init.socket(ctx, "ZMQ_PUSH")
+  sender <- init.socket(ctx, "ZMQ_PUSH")
+  receiver <- init.socket(ctx, "ZMQ_PULL")
+  a <- inproc("proxy-in")
+  b <- inproc("proxy-out")
+  stopifnot(isTRUE(bind.socket(front, a)), isTRUE(bind.socket(back, b)),
+            isTRUE(connect.socket(sender, a)), isTRUE(connect.socket(receiver, b)))
+  list(ctx = ctx, front = front, back = back, sender = sender,
+       receiver = receiver)
+}
+
+test_that("zmq.proxy brokers 1,000 requests from an R client to two R workers in other processes", {
+  skip_on_cran()
+  ctl <- control_socket()
+  broker <- child_r(function(endpoint) {
+    library(rzmq)
+    ctx <- init.context()
+    s <- init.socket(ctx, "ZMQ_PAIR")
+    connect.socket(s, endpoint)
+    front <- init.socket(ctx, "ZMQ_ROUTER")
+    back <- init.socket(ctx, "ZMQ_DEALER")
+    bind.socket(front, "tcp://127.0.0.1:*")
+    bind.socket(back, "tcp://127.0.0.1:*")
+    send.socket(s, c(get.last.endpoint(front), get.last.endpoint(back)))
+    tryCatch(zmq.proxy(front, back), interrupt = function(e) "interrupted")
+  }, args = list(endpoint = ctl$endpoint))
+  eps <- recv_within(ctl$socket, 20, broker)
+  ready <- init.socket(ctl$ctx, "ZMQ_PULL")
+  ready_ep <- bind_tcp(ready)
+  worker <- function(backend, ready) {
+    library(rzmq)
+    ctx <- init.context()
+    rep <- init.socket(ctx, "ZMQ_REP")
+    connect.socket(rep, backend)
+    r <- init.socket(ctx, "ZMQ_PUSH")
+    connect.socket(r, ready)
+    send.socket(r, Sys.getpid())
+    served <- 0L
+    # until no request comes for 5 s
+    while (isTRUE(poll.socket(list(rep), list("read"), timeout = 5)[[1]]$read)) {
+      req <- receive.socket(rep)
+      send.socket(rep, list(req, Sys.getpid()))
+      served <- served + 1L
+    }
+    served
+  }
+  workers <- lapply(1:2, function(i) {
+    child_r(worker, args = list(backend = eps[2], ready = ready_ep))
+  })
+  pids <- c(recv_within(ready, 20, workers[[1]]), recv_within(ready, 20, workers[[2]]))
+  expect_setequal(pids, c(workers[[1]]$get_pid(), workers[[2]]$get_pid()))
+
+  client <- init.socket(ctl$ctx, "ZMQ_REQ")
+  expect_true(connect.socket(client, eps[1]))
+  replies <- vector("list", 1000)
+  for (i in 1:1000) {
+    expect_true(send.socket(client, i))
+    replies[[i]] <- recv_within(client, 10, broker)
+  }
+  expect_identical(vapply(replies, `[[`, integer(1), 1), 1:1000)
+  by_pid <- table(vapply(replies, `[[`, integer(1), 2))
+  expect_setequal(names(by_pid), as.character(pids))
+
+  broker$interrupt()
+  child_wait(broker, 10)
+  expect_identical(broker$get_result(), "interrupted")
+  served <- vapply(workers, function(w) child_wait(w, 20)$get_result(), integer(1))
+  expect_identical(sum(served), 1000L)
+  expect_true(all(served > 0L))
+})
+
+test_that("SIGINT stops a blocking zmq.proxy within 0.3 s; its sockets work afterwards", {
+  skip_on_cran()
+  ctl <- control_socket()
+  proc <- child_r(function(endpoint) {
+    library(rzmq)
+    ctx <- init.context()
+    s <- init.socket(ctx, "ZMQ_PAIR")
+    set.send.timeout(s, 10000L)
+    connect.socket(s, endpoint)
+    front <- init.socket(ctx, "ZMQ_PULL")
+    back <- init.socket(ctx, "ZMQ_PUSH")
+    bind.socket(front, "tcp://127.0.0.1:*")
+    bind.socket(back, "tcp://127.0.0.1:*")
+    send.socket(s, c(get.last.endpoint(front), get.last.endpoint(back)))
+    t0 <- proc.time()[["elapsed"]]
+    out <- tryCatch({
+      zmq.proxy(front, back)
+      "returned"
+    }, interrupt = function(e) "interrupted")
+    blocked <- proc.time()[["elapsed"]] - t0
+    send.socket(s, out)
+    # the sockets are R's again
+    set.rcv.timeout(front, 10000L)
+    set.send.timeout(back, 10000L)
+    got <- receive.socket(front)
+    sent <- send.socket(back, paste("direct:", got))
+    send.socket(s, sent)
+    receive.socket(s)
+    blocked
+  }, args = list(endpoint = ctl$endpoint))
+  s <- ctl$socket
+  eps <- recv_within(s, 20, proc)
+  push <- init.socket(ctl$ctx, "ZMQ_PUSH")
+  pull <- init.socket(ctl$ctx, "ZMQ_PULL")
+  set.send.timeout(push, 10000L)
+  expect_true(connect.socket(push, eps[1]))
+  expect_true(connect.socket(pull, eps[2]))
+  # the proxy forwards, so it is running and blocking the child
+  expect_true(send.socket(push, "through"))
+  expect_identical(recv_within(pull, 10, proc), "through")
+  Sys.sleep(0.3)
+  t0 <- proc.time()[["elapsed"]]
+  proc$interrupt()
+  expect_identical(recv_within(s, 10, proc), "interrupted")
+  expect_lt(proc.time()[["elapsed"]] - t0, 0.3)
+  expect_true(send.socket(push, "after"))
+  expect_true(recv_within(s, 10, proc))
+  expect_identical(recv_within(pull, 10, proc), "direct: after")
+  send.socket(s, "done")
+  child_wait(proc, 10)
+  expect_gt(proc$get_result(), 0.25)
+})
+
+test_that("a storm of SIGINTs: each stops zmq.proxy, and the next one on the same sockets forwards again", {
+  skip_on_cran()
+  ctl <- control_socket()
+  proc <- child_r(function(endpoint, rounds) {
+    library(rzmq)
+    ctx <- init.context()
+    s <- init.socket(ctx, "ZMQ_PAIR")
+    set.send.timeout(s, 10000L)
+    connect.socket(s, endpoint)
+    front <- init.socket(ctx, "ZMQ_PULL")
+    back <- init.socket(ctx, "ZMQ_PUSH")
+    bind.socket(front, "tcp://127.0.0.1:*")
+    bind.socket(back, "tcp://127.0.0.1:*")
+    send.socket(s, c(get.last.endpoint(front), get.last.endpoint(back)))
+    caught <- 0L
+    for (k in seq_len(rounds)) {
+      caught <- caught + tryCatch({
+        zmq.proxy(front, back)
+        0L
+      }, interrupt = function(e) 1L)
+      send.socket(s, k)
+    }
+    caught
+  }, args = list(endpoint = ctl$endpoint, rounds = 20L))
+  s <- ctl$socket
+  eps <- recv_within(s, 20, proc)
+  push <- init.socket(ctl$ctx, "ZMQ_PUSH")
+  pull <- init.socket(ctl$ctx, "ZMQ_PULL")
+  set.send.timeout(push, 10000L)
+  connect.socket(push, eps[1])
+  connect.socket(pull, eps[2])
+  for (k in 1:20) {
+    # forwarded: the child is inside zmq.proxy
+    expect_true(send.socket(push, k))
+    expect_identical(recv_within(pull, 10, proc), k)
+    proc$interrupt()
+    expect_identical(recv_within(s, 10, proc), k)
+  }
+  child_wait(proc, 10)
+  expect_identical(proc$get_result(), 20L)
+})
+
+test_that("init.proxy with capture: the capture socket sees every frame", {
+  l <- proxy_line()
+  cap <- init.socket(l$ctx, "ZMQ_PUSH")
+  tap <- init.socket(l$ctx, "ZMQ_PULL")
+  ep <- inproc("proxy-capture")
+  expect_true(bind.socket(cap, ep))
+  expect_true(connect.socket(tap, ep))
+  p <- init.proxy(l$front, l$back, cap)
+  expect_identical(typeof(p), "externalptr")
+  sent <- lapply(1:50, function(i) list(charToRaw(paste0("head", i)), raw(0), as.raw(seq_len(i) %% 256)))
+  for (parts in sent) expect_true(send.multipart(l$sender, parts))
+  for (parts in sent) {
+    expect_true(readable(l$receiver, 10))
+    expect_identical(receive.multipart(l$receiver), parts)
+    expect_true(readable(tap, 10))
+    expect_identical(receive.multipart(tap), parts)
+  }
+  expect_false(readable(tap, 0))
+  st <- proxy.stats(p)
+  # libzmq counts a multipart message once, and the bytes of all its frames
+  expect_identical(st[["frontend.messages.in"]], 50)
+  expect_identical(st[["frontend.bytes.in"]],
+                   sum(vapply(sent, function(x) sum(lengths(x)), numeric(1))))
+  expect_true(stop.proxy(p))
+  destroy.context(l$ctx, linger = 0)
+})
+
+test_that("pause.proxy holds the traffic, resume.proxy lets it through with nothing lost", {
+  l <- proxy_line()
+  p <- init.proxy(l$front, l$back)
+  expect_true(send.socket(l$sender, 0L))
+  expect_identical(recv_within(l$receiver, 10), 0L)
+  expect_identical(withVisible(pause.proxy(p)), list(value = TRUE, visible = FALSE))
+  for (i in 1:100) expect_true(send.socket(l$sender, i))
+  expect_false(readable(l$receiver, 0.3))
+  expect_true(resume.proxy(p))
+  got <- vapply(1:100, function(i) recv_within(l$receiver, 10), integer(1))
+  expect_identical(got, 1:100)
+  expect_false(readable(l$receiver, 0))
+  # pausing twice, resuming a running proxy: harmless
+  expect_true(pause.proxy(p))
+  expect_true(pause.proxy(p))
+  expect_true(resume.proxy(p))
+  expect_true(resume.proxy(p))
+  expect_true(send.socket(l$sender, 101L))
+  expect_identical(recv_within(l$receiver, 10), 101L)
+  stop.proxy(p)
+  destroy.context(l$ctx, linger = 0)
+})
+
+test_that("proxy.stats counts the messages and bytes each way", {
+  ctx <- init.context()
+  f <- socket_pair(ctx = ctx)
+  b <- socket_pair(ctx = ctx)
+  p <- init.proxy(f$a, b$a)
+  st <- proxy.stats(p)
+  expect_type(st, "double")
+  expect_named(st, c("frontend.messages.in", "frontend.bytes.in",
+                     "frontend.messages.out", "frontend.bytes.out",
+                     "backend.messages.in", "backend.bytes.in",
+                     "backend.messages.out", "backend.bytes.out"))
+  expect_true(all(st == 0))
+  up <- strrep("u", 1:30)   # 30 messages, 465 bytes, frontend -> backend
+  down <- strrep("d", 1:12) # 12 messages, 78 bytes, backend -> frontend
+  for (x in up) expect_true(send.raw.string(f$b, x))
+  for (x in down) expect_true(send.raw.string(b$b, x))
+  for (x in up) expect_identical(recv_within(b$b, 10, unserialize = FALSE), charToRaw(x))
+  for (x in down) expect_identical(recv_within(f$b, 10, unserialize = FALSE), charToRaw(x))
+  st <- proxy.stats(p)
+  expect_identical(unname(st), c(30, 465, 12, 78, 12, 78, 30, 465))
+  stop.proxy(p)
+  destroy.context(ctx, linger = 0)
+})
+
+test_that("a socket lent to a running proxy is an R error naming the proxy until stop.proxy", {
+  l <- proxy_line()
+  spare <- init.socket(l$ctx, "ZMQ_PUSH")
+  p <- init.proxy(l$front, l$back)
+  busy <- "`socket` is in use by a running proxy: stop.proxy() it first"
+  expect_error(send.socket(l$back, 1), busy, fixed = TRUE)
+  expect_error(receive.socket(l$front, dont.wait = TRUE), busy, fixed = TRUE)
+  expect_error(set.linger(l$front, 0L), busy, fixed = TRUE)
+  expect_error(get.last.endpoint(l$back), busy, fixed = TRUE)
+  expect_error(destroy.socket(l$front), busy, fixed = TRUE)
+  expect_error(bind.socket(l$front, inproc()), busy, fixed = TRUE)
+  expect_error(poll.socket(list(l$receiver, l$front), list("read", "read"), 0),
+               "`sockets[[2]]` is in use by a running proxy", fixed = TRUE)
+  expect_error(init.proxy(spare, l$back),
+               "`backend` is in use by a running proxy", fixed = TRUE)
+  expect_error(zmq.proxy(l$front, spare),
+               "`frontend` is in use by a running proxy", fixed = TRUE)
+  # a failed start lends nothing
+  expect_true(set.linger(spare, 0L))
+  expect_true(stop.proxy(p))
+  expect_identical(withVisible(stop.proxy(p)), list(value = TRUE, visible = FALSE))
+  expect_error(pause.proxy(p), "`p` has been stopped", fixed = TRUE)
+  expect_error(proxy.stats(p), "`p` has been stopped", fixed = TRUE)
+  # the sockets are R's again
+  expect_true(send.socket(l$sender, "x"))
+  expect_identical(recv_within(l$front, 10), "x")
+  expect_true(send.socket(l$back, "y"))
+  expect_identical(recv_within(l$receiver, 10), "y")
+  # and can be lent again
+  p2 <- init.proxy(l$front, l$back)
+  expect_true(send.socket(l$sender, "z"))
+  expect_identical(recv_within(l$receiver, 10), "z")
+  stop.proxy(p2)
+  destroy.context(l$ctx, linger = 0)
+})
+
+test_that("destroying the context or collecting the proxy stops it; the sockets come back", {
+  l <- proxy_line()
+  p <- init.proxy(l$front, l$back)
+  expect_true(destroy.context(l$ctx, linger = 0))
+  expect_error(proxy.stats(p), "`p` has been stopped", fixed = TRUE)
+  expect_error(send.socket(l$back, 1), "`socket` has been closed", fixed = TRUE)
+  expect_true(stop.proxy(p))
+
+  l <- proxy_line()
+  p <- init.proxy(l$front, l$back)
+  rm(p)
+  gc()
+  expect_true(send.socket(l$sender, "after gc"))
+  expect_identical(recv_within(l$front, 10), "after gc")
+  destroy.context(l$ctx, linger = 0)
+})
+
+test_that("gc() and exit with a running background proxy neither hang nor crash", {
+  skip_on_cran()
+  proc <- child_r(function() {
+    library(rzmq)
+    line <- function() {
+      ctx <- init.context()
+      front <- init.socket(ctx, "ZMQ_PULL")
+      back <- init.socket(ctx, "ZMQ_PUSH")
+      bind.socket(front, "tcp://127.0.0.1:*")
+      bind.socket(back, "tcp://127.0.0.1:*")
+      sender <- init.socket(ctx, "ZMQ_PUSH")
+      connect.socket(sender, get.last.endpoint(front))
+      for (i in 1:100) send.socket(sender, i)
+      list(ctx = ctx, p = init.proxy(front, back))
+    }
+    # the proxy, its sockets and their context, all garbage in one gc
+    for (i in 1:5) {
+      x <- line()
+      rm(x)
+      gc()
+    }
+    # one still running at exit, with messages queued for nobody
+    assign("kept", line(), globalenv())
+    "done"
+  })
+  child_wait(proc, 30)
+  expect_identical(proc$get_result(), "done")
+  expect_identical(proc$get_exit_status(), 0L)
+})
+
+test_that("a running proxy used in a forked child is an R error there and keeps running here", {
+  skip_on_os("windows")
+  # the fork is made in a callr child, so that nothing is left to the test
+  # process's parallel package; the deadline covers a fork that hangs
+  proc <- child_r(function() {
+    library(rzmq)
+    ctx <- init.context()
+    front <- init.socket(ctx, "ZMQ_PULL"); back <- init.socket(ctx, "ZMQ_PUSH")
+    sender <- init.socket(ctx, "ZMQ_PUSH"); receiver <- init.socket(ctx, "ZMQ_PULL")
+    bind.socket(front, "inproc://in"); bind.socket(back, "inproc://out")
+    connect.socket(sender, "inproc://in"); connect.socket(receiver, "inproc://out")
+    set.rcv.timeout(receiver, 10000L)
+    p <- init.proxy(front, back)
+    job <- parallel::mcparallel({
+      c(stats = tryCatch({proxy.stats(p); NA_character_}, error = conditionMessage),
+        stop = tryCatch({stop.proxy(p); NA_character_}, error = conditionMessage),
+        pause = tryCatch({pause.proxy(p); NA_character_}, error = conditionMessage),
+        send = tryCatch({send.socket(back, 1); NA_character_}, error = conditionMessage),
+        gc = {invisible(gc()); "gc"})
+    }, silent = TRUE)
+    res <- parallel::mccollect(job)[[1]]
+    send.socket(sender, "still forwarding")
+    list(fork = res, received = receive.socket(receiver),
+         n = proxy.stats(p)[["frontend.messages.in"]], stopped = stop.proxy(p))
+  })
+  child_wait(proc, 30)
+  r <- proc$get_result()
+  for (f in c("stats", "stop", "pause")) {
+    expect_match(r$fork[[f]], "`p` was created in another process", fixed = TRUE, label = f)
+  }
+  expect_match(r$fork[["send"]], "`socket` was created in another process", fixed = TRUE)
+  expect_identical(r$fork[["gc"]], "gc")
+  expect_identical(r$received, "still forwarding")
+  expect_identical(r$n, 1)
+  expect_true(r$stopped)
+})
+
+test_that("a capture socket no one reads ends the proxy with an error instead of wedging it", {
+  skip_on_cran()
+  proc <- child_r(function() {
+    library(rzmq)
+    ctx <- init.context()
+    front <- init.socket(ctx, "ZMQ_PULL")
+    back <- init.socket(ctx, "ZMQ_PUSH")
+    cap <- init.socket(ctx, "ZMQ_PUSH") # bound, never connected: sends wait
+    sender <- init.socket(ctx, "ZMQ_PUSH")
+    receiver <- init.socket(ctx, "ZMQ_PULL")
+    bind.socket(front, "inproc://in"); bind.socket(back, "inproc://out")
+    bind.socket(cap, "inproc://cap")
+    connect.socket(sender, "inproc://in"); connect.socket(receiver, "inproc://out")
+    p <- init.proxy(front, back, cap)
+    send.socket(sender, "copied to nobody")
+    t0 <- proc.time()[["elapsed"]]
+    failed <- NA_character_
+    while (proc.time()[["elapsed"]] - t0 < 10) {
+      failed <- tryCatch({proxy.stats(p); NA_character_}, error = conditionMessage)
+      if (!is.na(failed)) break
+      Sys.sleep(0.05)
+    }
+    ended <- proc.time()[["elapsed"]] - t0
+    stopped <- stop.proxy(p)
+    # the capture socket's send timeout is R's again (-1: forever)
+    timeo <- get.send.timeout(cap)
+    # zmq.proxy returns FALSE the same way
+    send.socket(sender, "again")
+    t1 <- proc.time()[["elapsed"]]
+    blocking <- suppressWarnings(zmq.proxy(front, back, cap))
+    list(failed = failed, ended = ended, stopped = stopped, timeo = timeo,
+         blocking = blocking, blocking_secs = proc.time()[["elapsed"]] - t1)
+  })
+  child_wait(proc, 30)
+  r <- proc$get_result()
+  expect_match(r$failed, "`p` is no longer running (its proxy failed: Resource temporarily unavailable)",
+               fixed = TRUE)
+  expect_lt(r$ended, 5)
+  expect_true(r$stopped)
+  expect_identical(r$timeo, -1L)
+  expect_false(r$blocking)
+  expect_lt(r$blocking_secs, 5)
+})
