@@ -47,7 +47,7 @@ watch(2)
 # the client: a DEALER, so that it can have many requests in flight; each
 # request is an empty delimiter frame and the task, as a REQ socket would send
 client <- init.socket(ctx, "ZMQ_DEALER")
-set.rcv.timeout(client, timeout * 1000L)
+invisible(set.rcv.timeout(client, timeout * 1000L))
 connect.socket(client, front_ep)
 ask <- function(task) send.multipart(client, list(raw(0), serialize(task, NULL)))
 answer <- function() {
