@@ -109,7 +109,11 @@ unprovokable <- c(
   get.rcv.timeout = "reads rzmq's own copy of the timeout",
   get.ctxopt = "every option listed reads on a live context",
   poll.socket = "zmq_poll fails only for ETERM/EFAULT on validated live sockets; EINTR is retried",
-  receive.event = "a monitor's only libzmq failure is EAGAIN (in the EAGAIN test below)"
+  receive.event = "a monitor's only libzmq failure is EAGAIN (in the EAGAIN test below)",
+  zmq.proxy = "libzmq's proxy fails only when a socket does (a capture socket nobody reads: EAGAIN after 1 s, see test-proxy.R)",
+  pause.proxy = "the inproc control socket of a running proxy does not fail",
+  resume.proxy = "the inproc control socket of a running proxy does not fail",
+  proxy.stats = "the inproc control socket of a running proxy does not fail"
 )
 
 # The failure of `row` as `mode` sees it: value, messages, errno, condition.
@@ -241,7 +245,8 @@ test_that("the table covers every exported function that can return FALSE/NULL o
                    "read.curve.keys", "init.authenticator", "configure.authenticator",
                    "destroy.authenticator", "authenticator.log", "set.curve.server",
                    "set.curve.client", "set.plain.server", "set.plain.client",
-                   "set.swap", "set.mcast.loop", "monitor.socket", "read.events")
+                   "set.swap", "set.mcast.loop", "monitor.socket", "read.events",
+                   "init.proxy", "stop.proxy")
   expect_length(intersect(covered, names(unprovokable)), 0L)
   expect_length(intersect(c(covered, names(unprovokable)), never_quiet), 0L)
   # every export is in exactly one of the three
@@ -251,7 +256,8 @@ test_that("the table covers every exported function that can return FALSE/NULL o
   can_fail <- c("bind.socket", "connect.socket", "unbind.socket", "disconnect.socket",
                 grep("^(send|receive)\\.", getNamespaceExports("rzmq"), value = TRUE),
                 grep("^(set|get)\\.", getNamespaceExports("rzmq"), value = TRUE),
-                "subscribe", "unsubscribe", "poll.socket")
+                "subscribe", "unsubscribe", "poll.socket",
+                "zmq.proxy", "pause.proxy", "resume.proxy", "proxy.stats")
   can_fail <- setdiff(can_fail, c("set.curve.server", "set.curve.client", "set.plain.server",
                                   "set.plain.client", "set.swap", "set.mcast.loop"))
   expect_setequal(c(covered, names(unprovokable)), can_fail)
