@@ -463,6 +463,40 @@ if (zmq.has("curve")) {
   say(sprintf("security: %d round trips through 40 authenticators", n_sec))
 }
 
+# ---- 7. monitors and proxies -------------------------------------------------------
+
+say("monitors and proxies")
+n_px <- 0L
+for (r in 1:20) {
+  cx <- init.context()
+  front <- init.socket(cx, "ZMQ_PULL"); back <- init.socket(cx, "ZMQ_PUSH")
+  bind.socket(front, "tcp://127.0.0.1:*"); bind.socket(back, sprintf("inproc://px-back-%d", r))
+  mon <- monitor.socket(front)
+  src <- init.socket(cx, "ZMQ_PUSH"); connect.socket(src, get.last.endpoint(front))
+  dst <- init.socket(cx, "ZMQ_PULL"); connect.socket(dst, sprintf("inproc://px-back-%d", r))
+  set.rcv.timeout(dst, 20000L)
+  p <- init.proxy(front, back)
+  objs <- lapply(1:20, function(k) list(k, make_object(r * 100 + k, max(8L, draw_size()), k)))
+  for (o in objs) send.socket(src, o)
+  got <- 0L
+  for (o in objs) got <- got + identical(receive.socket(dst), o)
+  n_px <- n_px + check(got == 20L, "20 messages through a background proxy")
+  if (r %% 2) { pause.proxy(p); resume.proxy(p) }
+  st <- proxy.stats(p)
+  check(st[[1]] == 20, "proxy.stats counts the frontend's messages", st)
+  ev <- read.events(mon)
+  check(nrow(ev) >= 1L, "the monitor saw the connection")
+  switch(r %% 3 + 1,
+         { stop.proxy(p); destroy.context(cx, linger = 0) },
+         destroy.context(cx, linger = 0),   # stops the proxy first
+         { rm(p); invisible(gc()); destroy.context(cx, linger = 0) }) # its finalizer stops it
+  rm(cx, front, back, mon, src, dst, objs)
+  if (exists("p")) rm(p)
+  if (r %% 5 == 0) invisible(gc())
+}
+invisible(gc())
+say(sprintf("monitors and proxies: %d of 20 proxies delivered everything", n_px))
+
 # ---- after everything -------------------------------------------------------------
 
 invisible(gc())
