@@ -239,6 +239,7 @@ torture_body <- function(reps) {
       destroy.socket(srv)
       ok("closing the socket ends its monitor", identical(read.events(m2)$event, "MONITOR_STOPPED"))
       destroy.socket(ms); destroy.socket(m2)
+    })
     step("proxies", {
       cx <- init.context()
       fr <- init.socket(cx, "ZMQ_PULL"); bk <- init.socket(cx, "ZMQ_PUSH")
