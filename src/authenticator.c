@@ -497,7 +497,7 @@ SEXP rzmq_auth_configure(SEXP auth, SEXP set, SEXP curve, SEXP plain,
   if (TYPEOF(set) != LGLSXP || XLENGTH(set) != 4)
     Rf_error("internal: `set` must be 4 logicals");
   for (i = 0; i < 4; i++) keep[i] = !LOGICAL(set)[i];
-  /* read under the lock: the thread never writes cfg, R alone replaces it */
+  /* R alone replaces cfg (the thread only reads it): no lock to read it here */
   fresh = config_make(a->cfg, keep, curve, plain, allow, deny, NULL);
   pthread_mutex_lock(&a->mu);
   old = a->cfg;
