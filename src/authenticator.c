@@ -120,11 +120,15 @@ static void check_plain(SEXP plain) {
   if (TYPEOF(plain) != STRSXP || TYPEOF(nm) != STRSXP)
     Rf_error("`plain` must be NULL or a named character vector: "
              "c(user = \"password\")");
-  for (i = 0; i < XLENGTH(plain); i++)
+  for (i = 0; i < XLENGTH(plain); i++) {
     if (STRING_ELT(plain, i) == NA_STRING || STRING_ELT(nm, i) == NA_STRING ||
         CHAR(STRING_ELT(nm, i))[0] == '\0')
       Rf_error("`plain[%d]` must have a user name and a password, not NA or "
                "empty", (int)i + 1);
+    /* any error translating them comes now, before strv_copy holds memory */
+    Rf_translateCharUTF8(STRING_ELT(plain, i));
+    Rf_translateCharUTF8(STRING_ELT(nm, i));
+  }
 }
 
 static void check_addresses(SEXP x, const char *name) {
