@@ -119,7 +119,7 @@ void rzmq_report_text(int err, const char *text) {
 
 /* Store err and report it; EAGAIN (nothing ready, timed out) is silent by
  * contract unless options(rzmq.errors = "condition-all"). */
-static void report(int err) {
+void rzmq_report(int err) {
   int mode;
   last_errno = err;
   mode = errors_mode();
@@ -128,12 +128,12 @@ static void report(int err) {
 }
 
 SEXP rzmq_fail_false(int err) {
-  report(err);
+  rzmq_report(err);
   return Rf_ScalarLogical(FALSE);
 }
 
 SEXP rzmq_fail_null(int err) {
-  report(err);
+  rzmq_report(err);
   return R_NilValue;
 }
 

@@ -37,6 +37,9 @@ static const R_CallMethodDef call_methods[] = {
     ENTRY(rzmq_receive_int, 1),
     ENTRY(rzmq_receive_double, 1),
     ENTRY(rzmq_receive_multipart, 1),
+    ENTRY(rzmq_send_messages, 5),
+    ENTRY(rzmq_receive_messages, 4),
+    ENTRY(rzmq_frame_state, 1),
     ENTRY(rzmq_message_new, 3),
     ENTRY(rzmq_message_send, 3),
     ENTRY(rzmq_lent_count, 0),
@@ -76,6 +79,7 @@ void R_init_rzmq(DllInfo *dll) {
   R_useDynamicSymbols(dll, FALSE);
   R_forceSymbols(dll, TRUE);
   rzmq_handle_init();
+  rzmq_zerocopy_init(dll);
   rzmq_errors_init();
   rzmq_lifetime_init();
 }

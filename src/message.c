@@ -85,6 +85,10 @@ int rzmq_recv_frame(rzmq_sock *s, zmq_msg_t *msg, int dontwait) {
   return recv_msg(s, msg, dontwait);
 }
 
+int rzmq_send_msg(rzmq_sock *s, zmq_msg_t *msg, int more, int interruptible) {
+  return send_frame(s, msg, more, interruptible);
+}
+
 static void msg_from_bytes(zmq_msg_t *msg, const void *p, size_t n) {
   if (zmq_msg_init_size(msg, n) != 0)
     Rf_error("cannot allocate a message of %.0f bytes", (double)n);
@@ -170,9 +174,11 @@ static void lent_grow(void) {
 }
 
 /* A message for the bytes of a raw vector: large ones are lent, not copied. */
-static void msg_from_raw(zmq_msg_t *msg, SEXP data) {
+void rzmq_msg_from_raw(zmq_msg_t *msg, SEXP data) {
   size_t n = (size_t)XLENGTH(data);
   lent *l;
+  /* a frame received without a copy goes out again sharing its message */
+  if (n >= LEND_MIN && rzmq_frame_share(data, msg)) return;
   if (n < LEND_MIN) {
     msg_from_bytes(msg, RAW(data), n);
     return;
@@ -214,7 +220,7 @@ SEXP rzmq_send(SEXP sock, SEXP data, SEXP more, SEXP serialize, SEXP xdr) {
     if (TYPEOF(data) != RAWSXP)
       Rf_error("`data` must be a raw vector when serialize = FALSE (got %s)",
                Rf_type2char(TYPEOF(data)));
-    msg_from_raw(&msg, data);
+    rzmq_msg_from_raw(&msg, data);
   }
   return sent(send_frame(s, &msg, m, 1));
 }
@@ -267,12 +273,14 @@ SEXP rzmq_send_multipart(SEXP sock, SEXP parts) {
   if (n == 0) Rf_error("`parts` must hold at least one part");
   /* check every part before sending any, so misuse never leaves half a
    * message on the socket */
-  for (i = 0; i < n; i++) part_bytes(VECTOR_ELT(parts, i), i, &p, &len);
+  for (i = 0; i < n; i++)
+    if (TYPEOF(VECTOR_ELT(parts, i)) != RAWSXP)
+      part_bytes(VECTOR_ELT(parts, i), i, &p, &len);
   for (i = 0; i < n; i++) {
     int err, more = i < n - 1;
     SEXP part = VECTOR_ELT(parts, i);
     if (TYPEOF(part) == RAWSXP) {
-      msg_from_raw(&msg, part);
+      rzmq_msg_from_raw(&msg, part);
     } else {
       part_bytes(part, i, &p, &len);
       msg_from_bytes(&msg, p, len);
@@ -335,15 +343,26 @@ static SEXP msg_to_raw(const unsigned char *p, size_t n, void *unused) {
   return out;
 }
 
+/* A received frame as a raw vector: large ones are not copied (zerocopy.c).
+ * The message is consumed either way. */
+SEXP rzmq_frame_to_raw(zmq_msg_t *msg) {
+  if (zmq_msg_size(msg) >= RZMQ_ZEROCOPY_MIN) return rzmq_frame_raw(msg);
+  return read_and_close(msg, msg_to_raw, NULL);
+}
+
+SEXP rzmq_frame_to_value(zmq_msg_t *msg) {
+  return read_and_close(msg, rzmq_unserialize_bytes, NULL);
+}
+
 SEXP rzmq_receive(SEXP sock, SEXP unserialize, SEXP dontwait) {
   rzmq_sock *s = rzmq_socket_get(sock, "socket");
-  rzmq_reclaim();
   int u = rzmq_arg_flag(unserialize, "unserialize");
   int err;
   zmq_msg_t msg;
+  rzmq_reclaim();
   err = recv_msg(s, &msg, rzmq_arg_flag(dontwait, "dont.wait"));
   if (err != 0) return rzmq_fail_null(err);
-  return read_and_close(&msg, u ? rzmq_unserialize_bytes : msg_to_raw, NULL);
+  return u ? rzmq_frame_to_value(&msg) : rzmq_frame_to_raw(&msg);
 }
 
 SEXP rzmq_receive_null(SEXP sock) {
@@ -435,24 +454,46 @@ static SEXP receive_number(SEXP sock, size_t size, SEXPTYPE type) {
 SEXP rzmq_receive_int(SEXP sock) { return receive_number(sock, 4, INTSXP); }
 SEXP rzmq_receive_double(SEXP sock) { return receive_number(sock, 8, REALSXP); }
 
-SEXP rzmq_receive_multipart(SEXP sock) {
-  rzmq_sock *s = rzmq_socket_get(sock, "socket");
-  rzmq_reclaim();
+typedef struct {
+  R_xlen_t n;
+  zmq_msg_t *msg;
+} list_job;
+
+static SEXP list_body(void *d) {
+  return Rf_allocVector(VECSXP, ((list_job *)d)->n);
+}
+
+static void list_cleanup(void *d, Rboolean jump) {
+  if (jump) zmq_msg_close(((list_job *)d)->msg);
+}
+
+SEXP rzmq_alloc_list_or_close(R_xlen_t n, zmq_msg_t *msg) {
+  list_job job;
+  job.n = n;
+  job.msg = msg;
+  return rzmq_protect(list_body, &job, list_cleanup, &job, 1);
+}
+
+/* The frames of a message whose first frame is `first` (consumed), as a
+ * list of raw vectors. The rest of a multipart message is already here: no
+ * wait, and no interrupt can leave it half read. On a libzmq failure sets
+ * *err and returns NULL (the frames read so far are dropped). */
+SEXP rzmq_read_multipart(rzmq_sock *s, zmq_msg_t *first, int *err) {
   zmq_msg_t msg;
   R_xlen_t n = 0, cap = 4;
-  int more, err;
+  int more;
   PROTECT_INDEX ipx;
-  SEXP out = Rf_allocVector(VECSXP, cap);
+  SEXP out;
+  *err = 0;
+  /* the first frame is still ours while R allocates: close it if R cannot */
+  out = rzmq_alloc_list_or_close(cap, first);
   PROTECT_WITH_INDEX(out, &ipx);
-  err = recv_msg(s, &msg, 0);
-  if (err != 0) {
-    UNPROTECT(1);
-    return rzmq_fail_null(err);
-  }
+  zmq_msg_init(&msg);
+  zmq_msg_move(&msg, first);
   for (;;) {
     SEXP part;
     more = zmq_msg_more(&msg);
-    part = read_and_close(&msg, msg_to_raw, NULL);
+    part = rzmq_frame_to_raw(&msg);
     if (n == cap) {
       SEXP bigger;
       R_xlen_t i;
@@ -465,19 +506,29 @@ SEXP rzmq_receive_multipart(SEXP sock) {
     }
     SET_VECTOR_ELT(out, n++, part);
     if (!more) break;
-    /* the rest of a multipart message is already here: no wait, and no
-     * interrupt can leave it half read */
     zmq_msg_init(&msg);
     if (zmq_msg_recv(&msg, s->handle, 0) < 0) {
-      err = zmq_errno();
+      *err = zmq_errno();
       zmq_msg_close(&msg);
       UNPROTECT(1);
-      return rzmq_fail_null(err);
+      return NULL;
     }
   }
-  out = Rf_lengthgets(out, n);
+  out = Rf_xlengthgets(out, n);
   UNPROTECT(1);
   return out;
+}
+
+SEXP rzmq_receive_multipart(SEXP sock) {
+  rzmq_sock *s = rzmq_socket_get(sock, "socket");
+  zmq_msg_t msg;
+  int err;
+  SEXP out;
+  rzmq_reclaim();
+  err = recv_msg(s, &msg, 0);
+  if (err != 0) return rzmq_fail_null(err);
+  out = rzmq_read_multipart(s, &msg, &err);
+  return out == NULL ? rzmq_fail_null(err) : out;
 }
 
 /* ---- message objects -------------------------------------------------------- */

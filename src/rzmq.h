@@ -70,6 +70,7 @@ typedef struct rzmq_msgobj {
 void rzmq_errors_init(void);
 void rzmq_errors_unload(void);
 void rzmq_set_errno(int err);
+void rzmq_report(int err);     /* store, report (unless EAGAIN) */
 SEXP rzmq_fail_false(int err); /* store, report (unless EAGAIN), FALSE */
 SEXP rzmq_fail_null(int err);  /* store, report (unless EAGAIN), NULL */
 void rzmq_report_text(int err, const char *text);
@@ -199,6 +200,18 @@ SEXP rzmq_option_names(SEXP which); /* "socket" or "context" */
 SEXP rzmq_ctxopt_set(SEXP ctx, SEXP name, SEXP value);
 SEXP rzmq_ctxopt_get(SEXP ctx, SEXP name);
 
+/* ---- zerocopy.c: large received frames as ALTREP raw vectors ------------- */
+#define RZMQ_ZEROCOPY_MIN 65536 /* smaller frames are copied: cheaper */
+void rzmq_zerocopy_init(DllInfo *dll);
+/* A raw vector reading the bytes of `msg` in place; takes the message (it is
+ * closed if R cannot make the vector). */
+SEXP rzmq_frame_raw(zmq_msg_t *msg);
+int rzmq_is_frame(SEXP x);
+/* If x is such a vector still over its message, initialise `out` as a
+ * message sharing it and return 1; else 0. */
+int rzmq_frame_share(SEXP x, zmq_msg_t *out);
+SEXP rzmq_frame_state(SEXP x); /* "message", "copied" or "ordinary" (tests) */
+
 /* ---- serialize.c: R objects <-> bytes in message buffers ------------------ */
 /* Serialize `x` into a fresh zmq message (initialised by this call). */
 void rzmq_serialize_to_msg(SEXP x, int xdr, zmq_msg_t *msg);
@@ -218,6 +231,19 @@ SEXP rzmq_send_multipart(SEXP sock, SEXP parts);
  * timeout, interruptible slices); 0, or an errno value. `msg` is initialised
  * here and left open only on success. */
 int rzmq_recv_frame(rzmq_sock *s, zmq_msg_t *msg, int dontwait);
+/* Send an initialised message (consumed either way); 0 or an errno value. */
+int rzmq_send_msg(rzmq_sock *s, zmq_msg_t *msg, int more, int interruptible);
+/* A message for a raw vector's bytes: large ones lent or shared, not copied. */
+void rzmq_msg_from_raw(zmq_msg_t *msg, SEXP data);
+/* A received frame as R sees it (the message is consumed either way): its
+ * bytes, or the object serialized in it. */
+SEXP rzmq_frame_to_raw(zmq_msg_t *msg);
+SEXP rzmq_frame_to_value(zmq_msg_t *msg);
+/* The whole message starting with frame `first` (consumed) as a list of raw
+ * vectors; NULL with *err set if libzmq fails. */
+SEXP rzmq_read_multipart(rzmq_sock *s, zmq_msg_t *first, int *err);
+/* A list of n elements; `msg` is closed if R cannot allocate it. */
+SEXP rzmq_alloc_list_or_close(R_xlen_t n, zmq_msg_t *msg);
 int rzmq_valid_utf8(const unsigned char *p, size_t n);
 SEXP rzmq_receive(SEXP sock, SEXP unserialize, SEXP dontwait);
 SEXP rzmq_receive_null(SEXP sock);
@@ -227,6 +253,11 @@ SEXP rzmq_receive_double(SEXP sock);
 SEXP rzmq_receive_multipart(SEXP sock);
 SEXP rzmq_message_new(SEXP data, SEXP serialize, SEXP xdr);
 SEXP rzmq_message_send(SEXP sock, SEXP msg, SEXP more);
+
+/* ---- batch.c: many messages in one call ----------------------------------- */
+SEXP rzmq_send_messages(SEXP sock, SEXP data, SEXP serialize, SEXP xdr,
+                        SEXP progress);
+SEXP rzmq_receive_messages(SEXP sock, SEXP n, SEXP unserialize, SEXP dontwait);
 
 /* ---- poll.c -------------------------------------------------------------- */
 SEXP rzmq_poll(SEXP sockets, SEXP events, SEXP timeout);

@@ -223,7 +223,8 @@ static void *vec_ptr(SEXP x) {
   case INTSXP: return INTEGER(x);
   case REALSXP: return REAL(x);
   case CPLXSXP: return COMPLEX(x);
-  default: return RAW(x);
+  /* a received frame is read where it is (zerocopy.c), never copied out */
+  default: return ALTREP(x) ? (void *)DATAPTR_RO(x) : RAW(x);
   }
 }
 
@@ -256,7 +257,8 @@ static int has_attributes(SEXP x) {
  * attributes, not an object, not S4 (the one flag besides those that R
  * writes for an atomic vector). */
 static int plain_vector(SEXP x) {
-  return elt_size(TYPEOF(x)) > 0 && !ALTREP(x) && !has_attributes(x) &&
+  return elt_size(TYPEOF(x)) > 0 && (!ALTREP(x) || rzmq_is_frame(x)) &&
+         !has_attributes(x) &&
          !Rf_isObject(x) && !Rf_isS4(x);
 }
 

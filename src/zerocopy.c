@@ -1,0 +1,172 @@
+/* zerocopy.c: large received frames handed to R without a copy. An ALTREP
+ * raw vector reads its bytes in place from the libzmq message it owns;
+ * the first request for write access copies them into an ordinary raw
+ * vector (and lets the message go), so nothing R does can change the
+ * message, which other sockets or the sender's own vector may share. */
+#include "rzmq.h"
+#include <R_ext/Altrep.h>
+#include <stdlib.h>
+#include <string.h>
+
+static R_altrep_class_t frame_class;
+static SEXP frame_tag = NULL;
+
+/* data1: an external pointer to the zmq_msg_t (NULL once let go);
+ * data2: R_NilValue, or the ordinary raw vector holding the copy. */
+
+static zmq_msg_t *frame_msg(SEXP x) {
+  SEXP p = R_altrep_data1(x);
+  return (zmq_msg_t *)R_ExternalPtrAddr(p);
+}
+
+static void frame_release(SEXP p) {
+  zmq_msg_t *m = R_ExternalPtrAddr(p);
+  if (m == NULL) return;
+  R_ClearExternalPtr(p);
+  /* a received message: closing it frees memory (or drops a reference,
+   * or queues a lent vector for release) and never blocks */
+  zmq_msg_close(m);
+  free(m);
+  rzmq_live_handles--;
+}
+
+static void frame_finalize(SEXP p) { frame_release(p); }
+
+static R_xlen_t frame_length(SEXP x) {
+  SEXP copy = R_altrep_data2(x);
+  zmq_msg_t *m;
+  if (copy != R_NilValue) return XLENGTH(copy);
+  m = frame_msg(x);
+  return m == NULL ? 0 : (R_xlen_t)zmq_msg_size(m);
+}
+
+/* The bytes, read-only. */
+static const void *frame_bytes(SEXP x) {
+  SEXP copy = R_altrep_data2(x);
+  if (copy != R_NilValue) return RAW(copy);
+  return zmq_msg_data(frame_msg(x));
+}
+
+/* Copy out: from now on x is an ordinary vector behind an ALTREP face. */
+static SEXP frame_materialize(SEXP x) {
+  SEXP copy = R_altrep_data2(x);
+  R_xlen_t n;
+  if (copy != R_NilValue) return copy;
+  n = frame_length(x);
+  copy = PROTECT(Rf_allocVector(RAWSXP, n));
+  if (n > 0) memcpy(RAW(copy), zmq_msg_data(frame_msg(x)), (size_t)n);
+  R_set_altrep_data2(x, copy);
+  frame_release(R_altrep_data1(x));
+  UNPROTECT(1);
+  return copy;
+}
+
+static void *frame_dataptr(SEXP x, Rboolean writeable) {
+  if (writeable) return RAW(frame_materialize(x));
+  return (void *)frame_bytes(x);
+}
+
+static const void *frame_dataptr_or_null(SEXP x) { return frame_bytes(x); }
+
+static Rbyte frame_elt(SEXP x, R_xlen_t i) {
+  return ((const Rbyte *)frame_bytes(x))[i];
+}
+
+static R_xlen_t frame_region(SEXP x, R_xlen_t i, R_xlen_t n, Rbyte *buf) {
+  R_xlen_t len = frame_length(x);
+  R_xlen_t k = len - i < n ? len - i : n;
+  if (k > 0) memcpy(buf, (const Rbyte *)frame_bytes(x) + i, (size_t)k);
+  return k > 0 ? k : 0;
+}
+
+/* A duplicate is an ordinary raw vector: the message stays as it is. */
+static SEXP frame_duplicate(SEXP x, Rboolean deep) {
+  R_xlen_t n = frame_length(x);
+  SEXP out = PROTECT(Rf_allocVector(RAWSXP, n));
+  (void)deep;
+  if (n > 0) memcpy(RAW(out), frame_bytes(x), (size_t)n);
+  UNPROTECT(1);
+  return out;
+}
+
+static Rboolean frame_inspect(SEXP x, int pre, int deep, int pvec,
+                              void (*inspect_subtree)(SEXP, int, int, int)) {
+  (void)pre; (void)deep; (void)pvec; (void)inspect_subtree;
+  Rprintf(" rzmq frame of %.0f bytes (%s)\n", (double)frame_length(x),
+          R_altrep_data2(x) == R_NilValue ? "in the message" : "copied");
+  return TRUE;
+}
+
+void rzmq_zerocopy_init(DllInfo *dll) {
+  frame_class = R_make_altraw_class("rzmq_frame", "rzmq", dll);
+  R_set_altrep_Length_method(frame_class, frame_length);
+  R_set_altrep_Duplicate_method(frame_class, frame_duplicate);
+  R_set_altrep_Inspect_method(frame_class, frame_inspect);
+  R_set_altvec_Dataptr_method(frame_class, frame_dataptr);
+  R_set_altvec_Dataptr_or_null_method(frame_class, frame_dataptr_or_null);
+  R_set_altraw_Elt_method(frame_class, frame_elt);
+  R_set_altraw_Get_region_method(frame_class, frame_region);
+  if (frame_tag == NULL) {
+    frame_tag = Rf_install("rzmq_frame");
+  }
+}
+
+/* ---- making one --------------------------------------------------------------- */
+
+typedef struct {
+  zmq_msg_t *msg; /* the caller's; moved out once owned by the R object */
+  int moved;
+} frame_job;
+
+static SEXP frame_body(void *d) {
+  frame_job *job = d;
+  SEXP p, out;
+  zmq_msg_t *m;
+  p = PROTECT(R_MakeExternalPtr(NULL, frame_tag, R_NilValue));
+  R_RegisterCFinalizerEx(p, frame_finalize, FALSE);
+  m = malloc(sizeof *m);
+  if (m == NULL) Rf_error("cannot allocate memory for a received frame");
+  zmq_msg_init(m);
+  zmq_msg_move(m, job->msg);
+  job->moved = 1;
+  R_SetExternalPtrAddr(p, m);
+  rzmq_live_handles++; /* its finalizer is our code: unloading must wait */
+  out = R_new_altrep(frame_class, p, R_NilValue);
+  UNPROTECT(1);
+  return out;
+}
+
+static void frame_cleanup(void *d, Rboolean jump) {
+  frame_job *job = d;
+  if (jump && !job->moved) zmq_msg_close(job->msg);
+}
+
+SEXP rzmq_frame_raw(zmq_msg_t *msg) {
+  frame_job job;
+  job.msg = msg;
+  job.moved = 0;
+  /* the message is closed if R cannot make the vector */
+  return rzmq_protect(frame_body, &job, frame_cleanup, &job, 1);
+}
+
+int rzmq_is_frame(SEXP x) {
+  return ALTREP(x) && R_altrep_inherits(x, frame_class);
+}
+
+int rzmq_frame_share(SEXP x, zmq_msg_t *out) {
+  zmq_msg_t *m;
+  if (!rzmq_is_frame(x) || R_altrep_data2(x) != R_NilValue) return 0;
+  m = frame_msg(x);
+  if (m == NULL) return 0;
+  zmq_msg_init(out);
+  if (zmq_msg_copy(out, m) != 0) {
+    zmq_msg_close(out);
+    return 0;
+  }
+  return 1;
+}
+
+SEXP rzmq_frame_state(SEXP x) {
+  if (!rzmq_is_frame(x)) return Rf_mkString("ordinary");
+  return Rf_mkString(R_altrep_data2(x) == R_NilValue ? "message" : "copied");
+}
