@@ -107,11 +107,65 @@ static void ser_cleanup(void *d, Rboolean jump) {
 /* ---- the large-buffer cache ------------------------------------------------
  * Filling fresh memory costs a page fault per page, as much again as the
  * copy itself; so the last large buffer libzmq releases is cached for the
- * next large message instead of going back to the system. */
+ * next large message instead of going back to the system. Not for long: a
+ * cached buffer nobody takes within CACHE_IDLE_MS is freed by a small thread
+ * of ours (it only ever frees memory), so a session that is done with large
+ * messages gets the memory back. */
 #define CACHE_MIN (1u << 20)
 #define CACHE_MAX ((size_t)256 << 20) /* never hold on to more than this */
-static void *cached = NULL;
+#define CACHE_IDLE_MS 1000
+static void *cached = NULL;   /* all of these under rzmq_io_mu */
 static size_t cached_cap = 0;
+static unsigned cached_seq = 0; /* changes whenever `cached` does */
+
+static pthread_cond_t janitor_cv;
+static pthread_t janitor_tid;
+static int janitor_on = 0;      /* started, in fork generation janitor_gen */
+static unsigned janitor_gen = 0;
+static int janitor_stop = 0;
+
+static void *janitor(void *unused) {
+  (void)unused;
+  pthread_mutex_lock(&rzmq_io_mu);
+  while (!janitor_stop) {
+    unsigned seen;
+    struct timespec ts;
+    if (cached == NULL) {
+      pthread_cond_wait(&janitor_cv, &rzmq_io_mu);
+      continue;
+    }
+    seen = cached_seq;
+    rzmq_abstime_in(&ts, CACHE_IDLE_MS);
+    while (!janitor_stop && cached_seq == seen &&
+           pthread_cond_timedwait(&janitor_cv, &rzmq_io_mu, &ts) == 0) {
+    }
+    if (!janitor_stop && cached != NULL && cached_seq == seen) {
+      void *p = cached; /* untouched for the whole wait: give it back */
+      cached = NULL;
+      cached_cap = 0;
+      cached_seq++;
+      pthread_mutex_unlock(&rzmq_io_mu);
+      free(p);
+      pthread_mutex_lock(&rzmq_io_mu);
+    }
+  }
+  pthread_mutex_unlock(&rzmq_io_mu);
+  return NULL;
+}
+
+/* Main thread, before a large buffer can reach the cache. In a forked child
+ * the parent's janitor did not come along: start one of its own. */
+static void janitor_ensure(void) {
+  if (janitor_on && janitor_gen == rzmq_fork_gen) return;
+  pthread_cond_init(&janitor_cv, NULL);
+  janitor_stop = 0;
+  if (pthread_create(&janitor_tid, NULL, janitor, NULL) == 0) {
+    janitor_on = 1;
+    janitor_gen = rzmq_fork_gen;
+  } else {
+    janitor_on = 0; /* no cache without it: free_buffer frees at once */
+  }
+}
 
 /* Runs on whichever thread libzmq releases the message from: no R here.
  * The hint carries the buffer's capacity. */
@@ -119,10 +173,12 @@ static void free_buffer(void *data, void *hint) {
   size_t cap = (size_t)(uintptr_t)hint;
   if (cap >= CACHE_MIN && cap <= CACHE_MAX) {
     pthread_mutex_lock(&rzmq_io_mu);
-    if (cached == NULL) {
+    if (cached == NULL && janitor_on && janitor_gen == rzmq_fork_gen) {
       cached = data;
       cached_cap = cap;
+      cached_seq++;
       data = NULL;
+      pthread_cond_signal(&janitor_cv);
     }
     pthread_mutex_unlock(&rzmq_io_mu);
   }
@@ -134,11 +190,13 @@ static void free_buffer(void *data, void *hint) {
 static void *big_buffer(size_t n, size_t *cap) {
   void *p;
   size_t c;
+  if (n >= CACHE_MIN) janitor_ensure();
   pthread_mutex_lock(&rzmq_io_mu);
   p = cached;
   c = cached_cap;
   cached = NULL;
   cached_cap = 0;
+  if (p != NULL) cached_seq++;
   pthread_mutex_unlock(&rzmq_io_mu);
   if (p != NULL && (c < n || c / 2 > n)) {
     free(p);
@@ -150,6 +208,15 @@ static void *big_buffer(size_t n, size_t *cap) {
   }
   *cap = c;
   return p;
+}
+
+/* How many bytes the cache holds (for tests). */
+SEXP rzmq_cache_size(void) {
+  size_t c;
+  pthread_mutex_lock(&rzmq_io_mu);
+  c = cached == NULL ? 0 : cached_cap;
+  pthread_mutex_unlock(&rzmq_io_mu);
+  return Rf_ScalarReal((double)c);
 }
 
 /* Hand a buffer of `cap` bytes holding `len` to a new message. */
@@ -194,6 +261,7 @@ static void serialize_general(SEXP x, int xdr, zmq_msg_t *msg) {
       job.b.cap = job.b.len;
     }
   }
+  if (job.b.cap >= CACHE_MIN) janitor_ensure();
   if (msg_take(msg, job.b.buf, job.b.len, job.b.cap) != 0) {
     free(job.b.buf);
     Rf_error("cannot create a message of %.0f bytes", (double)job.b.len);
@@ -408,7 +476,15 @@ void rzmq_serialize_unload(void) {
   free(scratch);
   scratch = NULL;
   scratch_cap = 0;
+  if (janitor_on && janitor_gen == rzmq_fork_gen) {
+    pthread_mutex_lock(&rzmq_io_mu);
+    janitor_stop = 1;
+    pthread_cond_signal(&janitor_cv);
+    pthread_mutex_unlock(&rzmq_io_mu);
+    pthread_join(janitor_tid, NULL);
+  }
   pthread_mutex_lock(&rzmq_io_mu);
+  janitor_on = 0;
   free(cached);
   cached = NULL;
   cached_cap = 0;

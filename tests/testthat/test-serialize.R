@@ -211,3 +211,24 @@ test_that("a cut or extended plain vector is read as base unserialize() reads it
   expect_true(send.socket(p$b, good, serialize = FALSE))
   expect_identical(receive.socket(p$a), unserialize(good))
 })
+
+test_that("the buffer kept after a large transfer is given back when idle", {
+  cache <- function() .Call(rzmq:::c_rzmq_cache_size)
+  p <- socket_pair()
+  x <- runif(2e6) # 16 MB
+  send.socket(p$b, x)
+  expect_identical(receive.socket(p$a), x)
+  # the buffer was kept for the next large message, and is reused by it
+  expect_gte(cache(), 16e6)
+  send.socket(p$b, x)
+  expect_identical(receive.socket(p$a), x)
+  expect_gte(cache(), 16e6)
+  # nothing else large comes: about a second later it is freed
+  deadline <- Sys.time() + 10
+  while (cache() > 0 && Sys.time() < deadline) Sys.sleep(0.05)
+  expect_identical(cache(), 0)
+  # and caching goes on working afterwards
+  send.socket(p$b, x)
+  expect_identical(receive.socket(p$a), x)
+  expect_gte(cache(), 16e6)
+})
