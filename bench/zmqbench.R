@@ -526,6 +526,9 @@ mode_remote <- function(nw, n_small, n_mb, warm) {
   }
   m$stop()
   if (nw == 1) serialize_cost(kinds$mb$x, max(10L, n_mb %/% 5L))
+  # m's closures hold the socket too: rzmq 0.9.16 closes it (and then can
+  # terminate the context) only when nothing refers to it any more
+  rm(m)
   flush_close(environment())
 }
 
