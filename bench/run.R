@@ -1,5 +1,7 @@
 # The benchmark suite of rzmq: the same work through raw libzmq (C), pyzmq,
-# pbdZMQ, optionally rzmq 0.9.16 from CRAN, and this package.
+# pbdZMQ, optionally rzmq 0.9.16 from CRAN, and this package; for remote
+# execution (workload 8) also mirai from CRAN, installed into
+# ~/.cache/rzmq-bench/mirai-lib (once).
 #
 #   Rscript bench/run.R [--runs=3] [--quick] [--with-rzmq-0.9.16]
 #                       [--only=1,3,...]
