@@ -601,7 +601,7 @@ notes <- c(
                           paste(w8_frames, collapse = "/"), " bytes). 1 worker: REQ master, REP worker, one task at a time; ",
                           "2 workers: ROUTER master, REQ workers that ask for work",
                           if ("mirai" %in% names(B)) "; mirai: daemons(n) with its dispatcher, tasks/s from mirai_map(), latency from one mirai() and [] at a time",
-                          if (8 %in% only && !("mirai" %in% names(B))) "; mirai could not be installed: no mirai column, so no '2 x mirai' verdict",
+                          if (!("mirai" %in% names(B))) "; mirai could not be installed: no mirai column, so no '2 x mirai' verdict",
                           ". Ratios in the targets: this package's figure / the reference."),
   "Times: lower is better; msg/s and tasks/s: higher is better.",
   if (4 %in% only) "Baseline for peak RSS: RSS after x is made, one warm-up round and gc(); the next row counts from RSS before the first send, so it includes buffers a binding keeps from the warm-up.",
