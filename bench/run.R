@@ -1,5 +1,7 @@
 # The benchmark suite of rzmq: the same work through raw libzmq (C), pyzmq,
-# pbdZMQ, optionally rzmq 0.9.16 from CRAN, and this package.
+# pbdZMQ, optionally rzmq 0.9.16 from CRAN, and this package; for remote
+# execution (workload 8) also mirai from CRAN, installed into
+# ~/.cache/rzmq-bench/mirai-lib (once).
 #
 #   Rscript bench/run.R [--runs=3] [--quick] [--with-rzmq-0.9.16]
 #                       [--only=1,3,...]
@@ -9,7 +11,7 @@
 # --quick               a smoke run: short budgets (still 3 runs unless --runs).
 # --with-rzmq-0.9.16    also measure rzmq 0.9.16, installed from CRAN into
 #                       ~/.cache/rzmq-bench/rzmq-0.9.16-lib (once).
-# --only=LIST           only these workloads (1..7 and 9), for development.
+# --only=LIST           only these workloads (1 to 9), for development.
 #
 # Writes bench/out/results.csv (medians), bench/out/runs.csv (every run),
 # bench/out/table.md, bench/out/table.txt and bench/out/cost-per-message.png.
@@ -37,11 +39,11 @@ if (length(bad) || flag("help")) {
 quick <- flag("quick")
 runs <- as.integer(opt("runs", 3))
 with_old <- flag("with-rzmq-0.9.16")
-workloads <- c(1:7, 9)
+workloads <- 1:9
 only <- as.integer(strsplit(opt("only", paste(workloads, collapse = ",")), ",")[[1]])
 if (is.na(runs) || runs < 1) stop("--runs must be a positive whole number")
 if (anyNA(only) || !all(only %in% workloads))
-  stop("--only takes workload numbers 1 to 7 and 9, e.g. --only=1,4")
+  stop("--only takes workload numbers 1 to 9, e.g. --only=1,4")
 
 # ---- where things are ------------------------------------------------------------
 script <- normalizePath(sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE)[1]))
@@ -56,6 +58,7 @@ if (!file.exists(file.path(root, "DESCRIPTION")) ||
 rscript <- file.path(R.home("bin"), "Rscript")
 python <- "/usr/bin/python3"
 old_lib <- path.expand("~/.cache/rzmq-bench/rzmq-0.9.16-lib")
+mirai_lib <- path.expand("~/.cache/rzmq-bench/mirai-lib")
 
 say <- function(...) { cat(sprintf(...), "\n", sep = ""); flush(stdout()) }
 elapsed <- function() as.numeric(difftime(Sys.time(), t_start, units = "secs"))
@@ -67,12 +70,12 @@ size_label <- function(s) ifelse(s >= 2^20, paste0(s / 2^20, " MB"),
 S <- if (quick) {
   list(b1 = 0.1, b2 = 0.1, b3 = 0.02, min3 = 1, big_rounds = 1, memcpy_reps = 5,
        rr_n = 1000, rr_warm = 100, pp_n = 10000, pp_n_c = 100000, b7 = 0.05,
-       b9 = 0.05, min9 = 3,
+       b9 = 0.05, min9 = 3, w8_small = 500, w8_mb = 40, w8_warm = 40,
        tmo_small = 60, tmo_sweep = 120, tmo_big = 120, tmo_pair = 60)
 } else {
   list(b1 = 1.0, b2 = 1.0, b3 = 0.4, min3 = 3, big_rounds = 5, memcpy_reps = 15,
        rr_n = 10000, rr_warm = 1000, pp_n = 200000, pp_n_c = 1000000, b7 = 1.0,
-       b9 = 0.5, min9 = 20,
+       b9 = 0.5, min9 = 20, w8_small = 5000, w8_mb = 400, w8_warm = 400,
        tmo_small = 60, tmo_sweep = 300, tmo_big = 300, tmo_pair = 120)
 }
 HWM <- 1000000
@@ -167,40 +170,58 @@ have_pbd <- nzchar(system.file(package = "pbdZMQ"))
 pbd_version <- if (have_pbd) as.character(packageVersion("pbdZMQ")) else NA
 if (have_pbd) say("[setup] pbdZMQ %s", pbd_version) else say("[setup] pbdZMQ not installed: no pbdZMQ column")
 
-old_version <- NA
-if (with_old) {
-  installed_old <- function() {
-    d <- file.path(old_lib, "rzmq", "DESCRIPTION")
+# A CRAN package at an exact version in a library of the benchmark's own
+# (~/.cache/rzmq-bench/...), installed with install.packages() once and reused:
+# CRAN's current release, or when that is another version, the archived one
+# (its dependencies from CRAN first). Returns the version installed, or NA
+# after saying why there is none.
+cran_lib <- function(pkg, version, lib, deps = character()) {
+  installed <- function() {
+    d <- file.path(lib, pkg, "DESCRIPTION")
     if (file.exists(d)) unname(read.dcf(d, "Version")[1, 1]) else NA
   }
-  old_version <- installed_old()
-  if (!identical(old_version, "0.9.16")) {
-    say("[setup] installing rzmq 0.9.16 from CRAN into %s", old_lib)
-    dir.create(old_lib, recursive = TRUE, showWarnings = FALSE)
-    code <- sprintf(paste0(
-      "lib <- '%s'; repos <- getOption('repos'); ",
-      "if (is.null(repos) || identical(unname(repos['CRAN']), '@CRAN@')) repos <- c(CRAN = 'https://cloud.r-project.org'); ",
-      "install.packages('rzmq', lib = lib, repos = repos); ",
-      "d <- file.path(lib, 'rzmq', 'DESCRIPTION'); ",
-      "v <- if (file.exists(d)) unname(read.dcf(d, 'Version')[1, 1]) else NA; ",
-      "if (!identical(v, '0.9.16')) { ",
-      "  cat('CRAN gave rzmq', v, '- trying the archived 0.9.16\\n'); ",
-      "  install.packages(paste0(sub('/$', '', repos[['CRAN']]), '/src/contrib/Archive/rzmq/rzmq_0.9.16.tar.gz'), ",
-      "                   lib = lib, repos = NULL, type = 'source') }"), old_lib)
-    inst <- run_cmd(rscript, list("-e", code), 900)
-    st <- attr(inst, "status")
-    old_version <- installed_old()
-    if (!identical(old_version, "0.9.16")) {
-      cat(tail(inst, 25), sep = "\n")
-      say("[setup] rzmq 0.9.16 could not be installed (%s; see the lines above): no rzmq 0.9.16 column",
-          if (!is.null(st) && st %in% c(124, 137)) "timed out after 900 s"
-          else if (!is.null(st)) sprintf("install exited with status %s", st)
-          else if (is.na(old_version)) "nothing was installed"
-          else sprintf("CRAN's version is %s", old_version))
-      old_version <- NA
-    }
+  v <- installed()
+  if (identical(v, version)) return(v)
+  say("[setup] installing %s %s from CRAN into %s", pkg, version, lib)
+  dir.create(lib, recursive = TRUE, showWarnings = FALSE)
+  code <- sprintf(paste0(
+    "lib <- '%s'; pkg <- '%s'; version <- '%s'; deps <- c(%s); ",
+    ".libPaths(c(lib, .libPaths())); repos <- getOption('repos'); ",
+    "if (is.null(repos) || identical(unname(repos['CRAN']), '@CRAN@')) repos <- c(CRAN = 'https://cloud.r-project.org'); ",
+    "install.packages(pkg, lib = lib, repos = repos); ",
+    "d <- file.path(lib, pkg, 'DESCRIPTION'); ",
+    "v <- if (file.exists(d)) unname(read.dcf(d, 'Version')[1, 1]) else NA; ",
+    "if (!identical(v, version)) { ",
+    "  cat('CRAN gave', pkg, v, '- trying the archived', version, '\\n'); ",
+    "  if (length(deps)) install.packages(deps, lib = lib, repos = repos); ",
+    "  install.packages(sprintf('%%s/src/contrib/Archive/%%s/%%s_%%s.tar.gz', sub('/$', '', repos[['CRAN']]), pkg, pkg, version), ",
+    "                   lib = lib, repos = NULL, type = 'source') }"),
+    lib, pkg, version, paste(sprintf("'%s'", deps), collapse = ", "))
+  inst <- run_cmd(rscript, list("-e", code), 1200)
+  st <- attr(inst, "status")
+  v <- installed()
+  if (!identical(v, version)) {
+    cat(tail(inst, 25), sep = "\n")
+    say("[setup] %s %s could not be installed (%s; see the lines above): no %s column",
+        pkg, version,
+        if (!is.null(st) && st %in% c(124, 137)) "timed out after 1200 s"
+        else if (!is.null(st)) sprintf("install exited with status %s", st)
+        else if (is.na(v)) "nothing was installed"
+        else sprintf("got version %s", v), pkg)
+    return(NA)
   }
+  v
+}
+
+old_version <- NA
+if (with_old) {
+  old_version <- cran_lib("rzmq", "0.9.16", old_lib)
   if (!is.na(old_version)) say("[setup] rzmq %s in %s", old_version, old_lib)
+}
+mirai_version <- NA
+if (8 %in% only) {
+  mirai_version <- cran_lib("mirai", "2.7.3", mirai_lib, deps = "nanonext")
+  if (!is.na(mirai_version)) say("[setup] mirai %s in %s (workload 8 only)", mirai_version, mirai_lib)
 }
 
 # ---- bindings ----------------------------------------------------------------------------
@@ -209,6 +230,9 @@ if (have_c) B$C <- list(label = "raw C", kind = "c")
 if (have_py) B$pyzmq <- list(label = paste("pyzmq", pyv[1]), kind = "py")
 if (have_pbd) B$pbdZMQ <- list(label = paste("pbdZMQ", pbd_version), kind = "r", lib = "", name = "pbdZMQ")
 if (!is.na(old_version)) B$old <- list(label = "rzmq 0.9.16", kind = "r", lib = old_lib, name = "rzmq-0.9.16")
+if (!is.na(mirai_version))  # workload 8 only: mirai is not a ZeroMQ binding
+  B$mirai <- list(label = paste("mirai", mirai_version), kind = "r", lib = mirai_lib, name = "mirai",
+                  only = 8)
 B$this <- list(label = paste0("rzmq (this, ", this_version, ")"), kind = "r", lib = lib_this, name = "this")
 r_bindings <- names(B)[vapply(B, function(b) b$kind == "r", NA)]
 
@@ -230,6 +254,8 @@ add_row <- function(id, workload, what, unit) {
   rows[nrow(rows) + 1, ] <<- list(id, workload, what, unit)
 }
 add_row("w1", 1, "1 B raw frame, inproc, send+recv", "us/msg")
+add_row("w1_floor", 1, "R's floor: two empty closures called the same way", "us/pair")
+add_row("w1_over", 1, "1 B raw frame: overhead above R's floor", "us/msg")
 add_row("w2", 2, "one double, serialize=TRUE, inproc", "us/msg")
 for (tr in c("inproc", "tcp")) for (s in sizes)
   add_row(sprintf("w3_%s_%.0f", tr, s), 3, sprintf("raw %s frame, %s", size_label(s), tr), "us/msg")
@@ -239,7 +265,16 @@ add_row("w4_peak0", 4, "80 MB doubles: peak RSS above RSS before 1st send", "x o
 add_row("w4_kept", 4, "80 MB doubles: RSS kept after warm-up + gc()", "MB")
 add_row("w5", 5, "REQ/REP round trip, tcp, 2 processes", "us")
 add_row("w6", 6, "PUSH/PULL 64 B, tcp, 2 processes", "msg/s")
+add_row("w6_batch", 6, "PUSH/PULL 64 B, batch API: send.messages/receive.messages", "msg/s")
 add_row("w7", 7, "poll 10 sockets, none ready, timeout 0", "us/call")
+for (k in c("small", "mb")) {
+  what <- if (k == "small") "task x + 1" else "task with 1 MB argument"
+  add_row(sprintf("w8_%s_1_tps", k), 8, sprintf("remote %s, tcp, 1 worker", what), "tasks/s")
+  add_row(sprintf("w8_%s_2_tps", k), 8, sprintf("remote %s, tcp, 2 workers", what), "tasks/s")
+  add_row(sprintf("w8_%s_lat", k), 8, sprintf("remote %s: median round trip, 1 worker", what), "us")
+}
+add_row("w8_ref_rr", 8, "reference: REQ/REP round trip of 1 B (as workload 5)", "us")
+add_row("w8_ref_ser", 8, "reference: R serialize + unserialize of the 1 MB argument", "us")
 add_row("w9_rr_plain", 9, "REQ/REP round trip, tcp, 2 processes, no CURVE", "us")
 add_row("w9_rr_curve", 9, "REQ/REP round trip, tcp, 2 processes, CURVE", "us")
 add_row("w9_rr_x", 9, "REQ/REP round trip: CURVE cost (d)", "x")
@@ -273,8 +308,10 @@ W[[1]] <- function(run, b) {
   if (b == "this") {  # R's own floor for the same calls, for the notes
     f <- bench(b, "floor", list(S$b1 / 2), S$tmo_small)
     if (f$ok) {
-      record(run, "floor", b, num(f$results[[1]], "us"))
-      msg <- sprintf("%s; R floor (two empty closures) %.3f us", msg, num(f$results[[1]], "us"))
+      fl <- num(f$results[[1]], "us")
+      record(run, "w1_floor", b, fl)
+      record(run, "w1_over", b, v - fl)  # per run: floor and figure from the same minute
+      msg <- sprintf("%s; R floor (two empty closures) %.3f us, overhead %.3f us", msg, fl, v - fl)
     }
   }
   msg
@@ -330,8 +367,22 @@ W[[6]] <- function(run, b) {
   r <- bench(b, "pushpull", list(n, 64, HWM), S$tmo_pair)
   if (!r$ok) return(fail(sprintf("6 %s", b), r))
   v <- num(r$results[[1]], "msgs_per_s"); record(run, "w6", b, v)
-  sprintf("%.0f msg/s (n=%s)", v, format(n, big.mark = ",", scientific = FALSE))
+  msg <- sprintf("%.0f msg/s (n=%s)", v, format(n, big.mark = ",", scientific = FALSE))
+  if (b == "this") {  # the batch API, once it is in the package
+    r <- bench(b, "pushpull-batch", list(n, 64, HWM), S$tmo_pair)
+    if (r$ok && "unavailable" %in% names(r$results[[1]])) {
+      no_batch <<- TRUE
+      msg <- paste0(msg, "; batch API: not in this build")
+    } else if (!r$ok) {
+      fail(sprintf("6 batch %s", b), r)
+    } else {
+      v <- num(r$results[[1]], "msgs_per_s"); record(run, "w6_batch", b, v)
+      msg <- sprintf("%s; batch API %.0f msg/s", msg, v)
+    }
+  }
+  msg
 }
+no_batch <- FALSE
 W[[7]] <- function(run, b) {
   r <- bench(b, "poll", list(S$b7, 10), S$tmo_small)
   if (!r$ok) return(fail(sprintf("7 %s", b), r))
@@ -366,9 +417,45 @@ W[[9]] <- function(run, b) {
   mb <- curve_cost(run, b, "w9_mb", "pair", function(tr) list(tr, S$b9, S$min9, 1048576), S$tmo_sweep)
   sprintf("plain/CURVE: REQ/REP %s; 1 MB %s", rr, mb)
 }
+# Workload 8: remote execution. Each binding's master and 1 or 2 worker
+# processes; raw C sends frames of the sizes that R's serialized tasks take.
+task_small_fun <- function(x) x + 1  # as in zmqbench.R, for the frame sizes
+task_mb_fun <- function(x) length(x)
+w8_frames <- c(length(serialize(list(fun = task_small_fun, args = list(1)), NULL, xdr = FALSE)),
+               length(serialize(2, NULL, xdr = FALSE)),
+               length(serialize(list(fun = task_mb_fun, args = list(runif(131072))), NULL, xdr = FALSE)),
+               length(serialize(131072L, NULL, xdr = FALSE)))
+W[[8]] <- function(run, b) {
+  msgs <- character()
+  for (nw in 1:2) {
+    args <- list(nw, S$w8_small, S$w8_mb, S$w8_warm)
+    if (b == "C") args <- c(args, as.list(w8_frames))
+    r <- bench(b, "remote", args, S$tmo_pair)
+    if (!r$ok) { fail(sprintf("8 %s %d worker(s)", b, nw), r); next }
+    for (x in r$results) {
+      if (x[["kind"]] == "serialize") {
+        if (b == "this") record(run, "w8_ref_ser", b, num(x, "us"))
+        next
+      }
+      record(run, sprintf("w8_%s_%d_tps", x[["kind"]], nw), b, num(x, "tasks_per_s"))
+      if (nw == 1) record(run, sprintf("w8_%s_lat", x[["kind"]]), b, num(x, "lat_us"))
+      msgs <- c(msgs, sprintf("%s/%d: %.0f tasks/s%s", x[["kind"]], nw, num(x, "tasks_per_s"),
+                              if (nw == 1) sprintf(" %.0f us", num(x, "lat_us")) else ""))
+    }
+  }
+  if (b == "C") {  # the reference round trip for the latency target
+    r <- bench(b, "reqrep", list(S$rr_n, S$rr_warm), S$tmo_pair)
+    if (r$ok) {
+      record(run, "w8_ref_rr", b, num(r$results[[1]], "us"))
+      msgs <- c(msgs, sprintf("REQ/REP 1 B %.1f us", num(r$results[[1]], "us")))
+    } else fail("8 C reqrep", r)
+  }
+  paste(msgs, collapse = "; ")
+}
 wname <- c("1: 1 B frame inproc", "2: one double serialized", "3: size sweep inproc+tcp",
            "4: 80 MB object", "5: REQ/REP 2 processes", "6: PUSH/PULL 2 processes",
            "7: poll 10 sockets")
+wname[8] <- "8: remote execution"
 wname[9] <- "9: CURVE over tcp"
 
 # ---- run ---------------------------------------------------------------------------------
@@ -377,6 +464,7 @@ for (run in seq_len(runs)) {
   order_b <- if (run %% 2 == 1) names(B) else rev(names(B))
   for (w in only) {
     for (b in order_b) {
+      if (!is.null(B[[b]]$only) && !(w %in% B[[b]]$only)) next
       t0 <- elapsed()
       msg <- W[[w]](run, b)
       if (is.character(msg))
@@ -404,6 +492,12 @@ ratio_py[rows$id %in% c("w4_time", "w4_peak", "w4_peak0", "w4_kept")] <- NA
 ratio_c[rows$id %in% c("w4_peak", "w4_peak0", "w4_kept")] <- NA
 ratio_py[rows$id %in% c("w9_rr_x", "w9_mb_x")] <- NA
 ratio_c[rows$id %in% c("w9_rr_x", "w9_mb_x")] <- NA
+# the batch API against the other bindings' one-message-at-a-time figure
+ratio_py[rows$id == "w6_batch"] <- get("w6_batch", "this") / get("w6", "pyzmq")
+ratio_c[rows$id == "w6_batch"] <- get("w6_batch", "this") / get("w6", "C")
+no_ratio <- c("w1_floor", "w1_over", "w8_ref_rr", "w8_ref_ser")
+ratio_py[rows$id %in% no_ratio] <- NA
+ratio_c[rows$id %in% no_ratio] <- NA
 
 target <- met <- rep("", nrow(rows))
 set_target <- function(id, text, ok) {
@@ -412,11 +506,30 @@ set_target <- function(id, text, ok) {
   met[i] <<- if (is.na(ok)) "?" else if (ok) "yes" else "NO"
 }
 set_target("w1", "<= pyzmq", get("w1", "this") <= get("w1", "pyzmq"))
+set_target("w1_over", "<= 0.6 us", get("w1_over", "this") <= 0.6)
+for (tr in c("inproc", "tcp")) for (sz in c(65536, 1048576)) {
+  id <- sprintf("w3_%s_%.0f", tr, sz)
+  set_target(id, "<= 1.3 x pyzmq", get(id, "this") <= 1.3 * get(id, "pyzmq"))
+}
 set_target("w2", "<= 4 us", get("w2", "this") <= 4)
 set_target("w4_time", "<= 5 x memcpy", get("w4_time", "this") / get("w4_time", "C") <= 5)
 set_target("w4_peak", "<= 3 x", get("w4_peak", "this") <= 3)
+set_target("w4_peak0", "<= 2 x", get("w4_peak0", "this") <= 2)
 set_target("w5", "<= 1.5 x pyzmq", get("w5", "this") <= 1.5 * get("w5", "pyzmq"))
 set_target("w6", ">= pyzmq", get("w6", "this") >= get("w6", "pyzmq"))
+set_target("w6_batch", ">= pyzmq (its w6 row)", get("w6_batch", "this") >= get("w6", "pyzmq"))
+# workload 8: the figure the target compares with, in the target's text
+is_x <- function(v) if (is.na(v)) "" else sprintf(" (is %.2f x)", v)
+for (id in c("w8_small_1_tps", "w8_small_2_tps")) {
+  x <- get(id, "this") / get(id, "mirai")
+  set_target(id, paste0(">= 2 x mirai", is_x(x)), x >= 2)
+}
+ref_rr <- get("w8_ref_rr", "C")
+if (is.na(ref_rr)) ref_rr <- get("w5", "C")
+x <- get("w8_small_lat", "this") / ref_rr
+set_target("w8_small_lat", paste0("<= 1.5 x raw C REQ/REP 1 B", is_x(x)), x <= 1.5)
+x <- get("w8_mb_lat", "this") / (get("w8_mb_lat", "C") + get("w8_ref_ser", "this"))
+set_target("w8_mb_lat", paste0("<= 1.2 x (raw C 1 MB task + R ser/unser)", is_x(x)), x <= 1.2)
 
 fmt <- function(v) {
   if (is.na(v)) return("n/a")
@@ -428,16 +541,21 @@ fmt_ratio <- function(v) if (is.na(v)) "" else sprintf("%.2f x", v)
 not_applicable <- function(id, b) {
   (b == "C" && id %in% c("w2", "w4_peak", "w4_peak0", "w4_kept")) ||
   (b == "pyzmq" && grepl("^w4", id)) ||
-  (b %in% c("pbdZMQ", "old") && grepl("^w9", id))
+  (b %in% c("pbdZMQ", "old") && grepl("^w9", id)) ||
+  (b == "mirai" && !grepl("^w8_(small|mb)_", id)) ||
+  (id %in% c("w1_floor", "w1_over", "w6_batch", "w8_ref_ser") && b != "this") ||
+  (id == "w8_ref_rr" && b != "C")
 }
 cell <- function(id, b) {
   if (not_applicable(id, b)) return("-")
   if (b %in% no_curve && id %in% curve_rows) return("- (e)")
+  if (no_batch && id == "w6_batch" && is.na(get(id, b))) return("- (f)")
   v <- get(id, b)
   s <- fmt(v)
   if (!is.na(v) && b == "pyzmq" && id == "w2") s <- paste0(s, " (a)")
   if (!is.na(v) && b == "C" && id == "w4_time") s <- paste0(s, " (b)")
   if (!is.na(v) && b == "old" && id == "w6") s <- paste0(s, " (c)")
+  if (!is.na(v) && b %in% c("pyzmq", "C") && grepl("^w8_(small|mb)_", id)) s <- paste0(s, " (g)")
   s
 }
 tab <- data.frame(workload = paste0(rows$workload, ". ", rows$what), unit = rows$unit,
@@ -463,7 +581,7 @@ zmq_version <- local({
   v <- run_cmd("pkg-config", list("--modversion", "libzmq"), 30)
   if (is.null(attr(v, "status")) && length(v) == 1) v else "?"
 })
-floor_v <- med("floor", "this")
+floor_v <- med("w1_floor", "this")
 notes <- c(
   if (2 %in% only) "(a) pyzmq: send_pyobj/recv_pyobj of a float (pickle), the closest analogue of serialize = TRUE.",
   if (4 %in% only) "(b) raw C, workload 4: one memcpy of 80 MB between two pre-touched buffers (median); 'this / C' is the ratio to it.",
@@ -477,7 +595,15 @@ notes <- c(
                           "."),
   if (length(no_curve)) sprintf("(e) %s: no CURVE (zmq.has(\"curve\") is FALSE for that binding or its libzmq): CURVE rows left out.",
                                 paste(vapply(B[no_curve], `[[`, "", "label"), collapse = ", ")),
-  "Times: lower is better; msg/s: higher is better.",
+  if (no_batch && 6 %in% only) "(f) send.messages()/receive.messages() are not in this build of the package yet: no batch row.",
+  if (8 %in% only) paste0("(g) workload 8, pyzmq: a pickled dict {fun, args} with module-level functions (pickled by name), ",
+                          "the 1 MB argument an array('d'); raw C: frames of the sizes R's serialized tasks and results take (",
+                          paste(w8_frames, collapse = "/"), " bytes). 1 worker: REQ master, REP worker, one task at a time; ",
+                          "2 workers: ROUTER master, REQ workers that ask for work",
+                          if ("mirai" %in% names(B)) "; mirai: daemons(n) with its dispatcher, tasks/s from mirai_map(), latency from one mirai() and [] at a time",
+                          if (!("mirai" %in% names(B))) "; mirai could not be installed: no mirai column, so no '2 x mirai' verdict",
+                          ". Ratios in the targets: this package's figure / the reference."),
+  "Times: lower is better; msg/s and tasks/s: higher is better.",
   if (4 %in% only) "Baseline for peak RSS: RSS after x is made, one warm-up round and gc(); the next row counts from RSS before the first send, so it includes buffers a binding keeps from the warm-up.",
   if (!is.na(floor_v)) sprintf(paste0("R's own floor for workload 1 on this machine: two empty R closures shaped like send.socket()/receive.socket() ",
                                       "cost %s us per pair (median); pyzmq does the whole send+recv in %s us."),

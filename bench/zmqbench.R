@@ -10,6 +10,12 @@
 #                                unserialized; time per object and peak RSS
 #   floor BUDGET_S               R's own floor for workload 1: two empty
 #                                closures shaped like send/receive.socket
+#   pushpull-batch N SIZE HWM    workload 6 through send.messages() and
+#                                receive.messages() (this package only; until
+#                                they exist: "RESULT unavailable=batch")
+#   remote NW N_SMALL N_MB WARM  workload 8: remote execution, a master and NW
+#                                worker processes; BINDING "mirai" runs it
+#                                with mirai's daemons (R_LIBS holds mirai)
 # TRANSPORT "tcp+curve" (pair, reqrep) is tcp with CURVE, as in zmqbench.c:
 # this package only (set.curve.server/set.curve.client); where it or its
 # libzmq lacks CURVE the mode prints "RESULT unavailable=curve".
@@ -25,7 +31,8 @@ script <- normalizePath(sub("^--file=", "",
 CHILD_TIMEOUT_S <- as.numeric(Sys.getenv("BENCH_CHILD_TIMEOUT", "120"))
 
 is_pbd <- binding == "pbdZMQ"
-pkg <- if (is_pbd) "pbdZMQ" else "rzmq"
+is_mirai <- binding == "mirai"
+pkg <- if (is_pbd) "pbdZMQ" else if (is_mirai) "mirai" else "rzmq"
 suppressMessages(library(pkg, character.only = TRUE))
 pkg_path <- find.package(pkg)
 cat(sprintf("INFO binding=%s package=%s version=%s path=%s\n", binding, pkg,
@@ -333,9 +340,242 @@ mode_poll <- function(budget, nsock) {
   cat(sprintf("RESULT n=%.0f us=%.6f\n", nt[["n"]], nt[["t"]] / nt[["n"]] * 1e6))
 }
 
+# ---- workload 6 through the batch API (this package) ----------------------------
+has_batch <- function() {
+  ok <- !is_pbd && !is_mirai && exists("receive.messages", asNamespace("rzmq")) &&
+    exists("send.messages", asNamespace("rzmq"))
+  if (!ok) cat("RESULT unavailable=batch\n")
+  ok
+}
+
+mode_push_client_batch <- function(ep, n, sz, hwm) {
+  n <- as.numeric(n)
+  ctx <- init.context()
+  s <- init.socket(ctx, "ZMQ_PUSH")
+  set_hwm(s, as.numeric(hwm))
+  connect.socket(s, ep)
+  batch <- rep(list(as.raw(rep(7L, as.numeric(sz)))), 1000)
+  left <- n
+  while (left > 0) {
+    k <- min(left, length(batch))
+    sent <- rzmq::send.messages(s, if (k == length(batch)) batch else batch[seq_len(k)],
+                                serialize = FALSE)
+    if (!identical(as.integer(sent), as.integer(k))) stop("send.messages sent ", sent, " of ", k)
+    left <- left - k
+  }
+  flush_close(environment())  # every message delivered before exit
+}
+
+mode_pushpull_batch <- function(n, sz, hwm) {
+  if (!has_batch()) return()
+  n <- as.numeric(n); szn <- as.numeric(sz)
+  ctx <- init.context()
+  s <- init.socket(ctx, "ZMQ_PULL")
+  set_hwm(s, as.numeric(hwm))
+  ep <- bind_any(s, "tcp", "")
+  start_child("push-client-batch", ep, format(n, scientific = FALSE), sz, hwm)
+  first <- rzmq::receive.messages(s, n = 1L, unserialize = FALSE)
+  if (length(first) != 1 || length(first[[1]]) != szn) stop("bad frame")
+  got <- 1
+  t0 <- now()
+  while (got < n) {
+    r <- rzmq::receive.messages(s, n = as.integer(min(1000, n - got)), unserialize = FALSE)
+    got <- got + length(r)
+  }
+  t <- now() - t0
+  if (got != n || length(r[[length(r)]]) != szn) stop("bad frame or count")
+  cat(sprintf("RESULT n=%.0f msgs_per_s=%.1f\n", n, (n - 1) / t))
+}
+
+# ---- workload 8: remote execution ----------------------------------------------
+# A task is list(fun =, args =), serialized by the binding; the worker returns
+# do.call(task$fun, task$args). Both functions live in the global environment,
+# so serializing them carries no enclosing frame (and, under Rscript, no source
+# references). run.R computes the raw C column's frame sizes from the same code.
+task_small_fun <- function(x) x + 1
+task_mb_fun <- function(x) length(x)
+MB_DOUBLES <- 131072  # 1 MB argument
+
+# 1 worker: this process REQ (bound) <-> worker REP.
+# 2 workers: this process ROUTER (bound) <-> workers REQ; a worker's first
+# message says it is ready, each result asks for the next task, so every
+# worker holds one task while any are left (the load-balancing pattern).
+mode_remote_worker <- function(ep, type) {
+  ctx <- init.context()
+  s <- init.socket(ctx, if (type == "rep") "ZMQ_REP" else "ZMQ_REQ")
+  connect.socket(s, ep)
+  if (type == "req") send.socket(s, NULL)  # ready
+  repeat {
+    task <- receive.socket(s)
+    if (is.null(task)) break
+    send.socket(s, do.call(task$fun, task$args))
+  }
+  flush_close(environment())
+}
+
+# Runs n tasks made by make_task(i) through the workers; check(i, result)
+# stops on a wrong result. Returns the wall time and, with one worker, each
+# task's round trip.
+remote_master <- function(nw, ep_socket) {
+  s <- ep_socket
+  idle <- list()  # ROUTER: identities of the workers waiting for a task
+  send_task <- function(id, task) {
+    send.socket(s, id, send.more = TRUE, serialize = FALSE)
+    send.socket(s, raw(0), send.more = TRUE, serialize = FALSE)
+    send.socket(s, task)
+  }
+  receive_reply <- function() {
+    id <- receive.socket(s, unserialize = FALSE)
+    receive.socket(s, unserialize = FALSE)  # the REQ envelope's empty frame
+    list(id = id, value = receive.socket(s))
+  }
+  if (nw > 1) for (k in seq_len(nw)) {
+    r <- receive_reply()
+    if (!is.null(r$value)) stop("worker's first message is not 'ready'")
+    idle[[length(idle) + 1]] <- r$id
+  }
+  run <- function(n, make_task, check) {
+    if (nw == 1) {
+      lat <- numeric(n)
+      t_all <- now()
+      for (i in seq_len(n)) {
+        t0 <- now()
+        send.socket(s, make_task(i))
+        r <- receive.socket(s)
+        lat[i] <- now() - t0
+        check(i, r)
+      }
+      return(list(t = now() - t_all, lat = lat))
+    }
+    t_all <- now()
+    sent <- 0
+    while (sent < n && length(idle)) {  # one task to each waiting worker
+      sent <- sent + 1
+      send_task(idle[[1]], make_task(sent))
+      idle <<- idle[-1]
+    }
+    done <- 0
+    while (done < n) {
+      r <- receive_reply()
+      done <- done + 1
+      if (is.null(r$value)) stop("a worker lost its task")
+      if (sent < n) {
+        sent <- sent + 1
+        send_task(r$id, make_task(sent))
+      } else {
+        idle[[length(idle) + 1]] <<- r$id
+      }
+      check(NA, r$value)
+    }
+    list(t = now() - t_all, lat = NULL)
+  }
+  stop_workers <- function() {
+    if (nw == 1) send.socket(s, NULL) else for (id in idle) send_task(id, NULL)
+  }
+  list(run = run, stop = stop_workers)
+}
+
+# The two kinds of task, each: make_task(i), check(i, result), what the
+# mirai side maps over.
+remote_kinds <- function() {
+  x <- runif(MB_DOUBLES)
+  list(
+    small = list(fun = task_small_fun,
+                 make = function(i) list(fun = task_small_fun, args = list(as.numeric(i))),
+                 arg = function(i) as.numeric(i),
+                 check = function(i, r) if (!is.numeric(r) || length(r) != 1 ||
+                                           (!is.na(i) && r != i + 1)) stop("wrong result ", format(r))),
+    mb = list(fun = task_mb_fun, x = x,
+              make = function(i) list(fun = task_mb_fun, args = list(x)),
+              arg = function(i) x,
+              check = function(i, r) if (!identical(r, as.integer(MB_DOUBLES)))
+                stop("wrong result ", format(r))))
+}
+
+report_remote <- function(kind, nw, n, res) {
+  cat(sprintf("RESULT kind=%s workers=%d n=%d tasks_per_s=%.2f lat_us=%s\n", kind, nw, n,
+              n / res$t, if (is.null(res$lat)) "NA" else sprintf("%.3f", median(res$lat) * 1e6)))
+}
+
+# R's own cost of the 1 MB argument: serialize + unserialize (base R, the
+# native format that send.socket() writes by default on little-endian machines)
+serialize_cost <- function(x, reps) {
+  t <- vapply(seq_len(reps), function(i) {
+    t0 <- now()
+    y <- unserialize(serialize(x, NULL, xdr = FALSE))
+    now() - t0
+  }, 0)
+  cat(sprintf("RESULT kind=serialize n=%d us=%.3f\n", reps, median(t) * 1e6))
+}
+
+mode_remote <- function(nw, n_small, n_mb, warm) {
+  nw <- as.integer(nw); n_small <- as.integer(n_small); n_mb <- as.integer(n_mb)
+  warm <- as.integer(warm)
+  kinds <- remote_kinds()
+  counts <- c(small = n_small, mb = n_mb)
+  if (is_mirai) return(mode_remote_mirai(nw, kinds, counts, warm))
+  ctx <- init.context()
+  s <- init.socket(ctx, if (nw == 1) "ZMQ_REQ" else "ZMQ_ROUTER")
+  ep <- bind_any(s, "tcp", "")
+  for (k in seq_len(nw)) start_child("remote-worker", ep, if (nw == 1) "rep" else "req")
+  m <- remote_master(nw, s)
+  for (kind in names(kinds)) {
+    kd <- kinds[[kind]]
+    m$run(max(1L, if (kind == "mb") warm %/% 4L else warm), kd$make, kd$check)  # warm-up
+    report_remote(kind, nw, counts[[kind]], m$run(counts[[kind]], kd$make, kd$check))
+  }
+  m$stop()
+  if (nw == 1) serialize_cost(kinds$mb$x, max(10L, n_mb %/% 5L))
+  # m's closures hold the socket too: rzmq 0.9.16 closes it (and then can
+  # terminate the context) only when nothing refers to it any more
+  rm(m)
+  flush_close(environment())
+}
+
+# mirai: daemons(nw) (with mirai's default dispatcher); tasks/s from
+# mirai_map() over all the tasks, collected with []; with one daemon also the
+# round trip of one mirai() at a time, collected with [].
+mode_remote_mirai <- function(nw, kinds, counts, warm) {
+  daemons(nw)
+  on.exit(daemons(0))
+  for (kind in names(kinds)) {
+    kd <- kinds[[kind]]
+    n <- counts[[kind]]
+    nwarm <- max(1L, if (kind == "mb") warm %/% 4L else warm)
+    f <- kd$fun
+    map_run <- function(k) {
+      t0 <- now()
+      r <- mirai_map(lapply(seq_len(k), kd$arg), f)[]
+      t <- now() - t0
+      if (length(r) != k) stop("mirai_map returned ", length(r), " results for ", k)
+      for (i in seq_len(k)) kd$check(i, r[[i]])
+      t
+    }
+    map_run(nwarm)  # warm-up: waits for the daemons to connect
+    t <- map_run(n)
+    lat <- NULL
+    if (nw == 1) {
+      one <- function(i) {
+        a <- kd$arg(i)
+        t0 <- now()
+        m <- mirai(f(x), f = f, x = a)
+        r <- m[]
+        d <- now() - t0
+        kd$check(i, r)
+        d
+      }
+      invisible(vapply(seq_len(nwarm), one, 0))
+      lat <- vapply(seq_len(n), one, 0)
+    }
+    report_remote(kind, nw, n, list(t = t, lat = lat))
+  }
+}
+
 modes <- list(pair = mode_pair, serial = mode_serial, bigobj = mode_bigobj, floor = mode_floor,
               reqrep = mode_reqrep, "reqrep-server" = mode_reqrep_server,
               pushpull = mode_pushpull, "push-client" = mode_push_client,
-              poll = mode_poll)
+              poll = mode_poll, "pushpull-batch" = mode_pushpull_batch,
+              "push-client-batch" = mode_push_client_batch,
+              remote = mode_remote, "remote-worker" = mode_remote_worker)
 if (is.null(modes[[mode]])) stop("unknown mode ", mode)
 invisible(do.call(modes[[mode]], as.list(margs)))

@@ -21,6 +21,11 @@
  *   zmqbench poll BUDGET_S NSOCK
  *       zmq_poll over NSOCK PULL sockets bound to inproc, nothing ready,
  *       timeout 0; us per call.
+ *   zmqbench remote NW N_SMALL N_MB WARM SMALL_TASK SMALL_RESULT MB_TASK MB_RESULT
+ *       workload 8's shape with raw frames (forks NW workers: remote-worker):
+ *       task and result frames of the sizes (bytes) that R's serialized
+ *       tasks and results take; NW = 1: REQ master, REP worker; NW > 1:
+ *       ROUTER master, REQ workers that ask for work.
  *
  * Build: gcc -O2 -o zmqbench zmqbench.c -lzmq
  */
@@ -28,6 +33,7 @@
 #include <zmq.h>
 #include <errno.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -376,6 +382,188 @@ static int mode_poll(int argc, char **argv) {
   return 0;
 }
 
+/* ---- remote: workload 8 with raw frames ---------------------------------
+ * A task frame carries in its first 4 bytes the size of the result frame the
+ * worker sends back; a frame shorter than 4 bytes is "ready" (from a worker)
+ * or "stop" (to a worker). Both sides copy each frame out of or into a
+ * buffer of their own, as R does when it serializes and unserializes. */
+#define MAX_WORKERS 16
+#define MAX_FRAME (4u << 20)
+
+static void send_frame(void *s, const char *buf, size_t sz, int flags) {
+  zmq_msg_t m;
+  if (zmq_msg_init_size(&m, sz)) die("zmq_msg_init_size");
+  if (sz) memcpy(zmq_msg_data(&m), buf, sz);
+  if (zmq_msg_send(&m, s, flags) < 0) die("send");
+}
+
+/* Receives one frame into buf (at most cap bytes); returns its size. */
+static size_t recv_frame(void *s, char *buf, size_t cap) {
+  zmq_msg_t m;
+  size_t sz;
+  zmq_msg_init(&m);
+  if (zmq_msg_recv(&m, s, 0) < 0) die("recv");
+  sz = zmq_msg_size(&m);
+  if (sz > cap) {
+    fprintf(stderr, "zmqbench: frame of %zu bytes, more than %zu\n", sz, cap);
+    exit(1);
+  }
+  memcpy(buf, zmq_msg_data(&m), sz);
+  zmq_msg_close(&m);
+  return sz;
+}
+
+static int mode_remote_worker(int argc, char **argv) {
+  void *ctx, *s;
+  char *in, *out;
+  int req, linger = -1;
+  if (argc < 4) return 2;
+  req = strcmp(argv[3], "req") == 0;
+  in = malloc(MAX_FRAME);
+  out = calloc(MAX_FRAME, 1);
+  ctx = zmq_ctx_new();
+  s = zmq_socket(ctx, req ? ZMQ_REQ : ZMQ_REP);
+  if (zmq_connect(s, argv[2])) die("connect");
+  if (req) send_frame(s, out, 0, 0); /* ready */
+  for (;;) {
+    uint32_t reply;
+    size_t sz = recv_frame(s, in, MAX_FRAME);
+    if (sz < 4) break; /* stop */
+    memcpy(&reply, in, 4);
+    send_frame(s, out, reply, 0);
+  }
+  zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
+  zmq_close(s);
+  zmq_ctx_term(ctx);
+  return 0;
+}
+
+typedef struct {
+  void *s;
+  int nw, nidle;
+  char id[MAX_WORKERS][256];
+  size_t idlen[MAX_WORKERS];
+  char *task, *reply;
+} master_t;
+
+static void master_send(master_t *m, int w, size_t task_sz) {
+  send_frame(m->s, m->id[w], m->idlen[w], ZMQ_SNDMORE);
+  send_frame(m->s, m->task, 0, ZMQ_SNDMORE);
+  send_frame(m->s, m->task, task_sz, 0);
+}
+
+/* Receives [identity, empty, result] into slot w; returns the result size. */
+static size_t master_recv(master_t *m, int w) {
+  char empty[8];
+  m->idlen[w] = recv_frame(m->s, m->id[w], sizeof m->id[w]);
+  if (recv_frame(m->s, empty, sizeof empty) != 0) die("REQ envelope");
+  return recv_frame(m->s, m->reply, MAX_FRAME);
+}
+
+/* n tasks of task_sz bytes, each answered with result_sz bytes; returns the
+ * wall time, and with one worker each round trip in lat (if not NULL). */
+static double master_run(master_t *m, long n, size_t task_sz, size_t result_sz,
+                         double *lat) {
+  uint32_t want = (uint32_t)result_sz;
+  double t_all = now();
+  long i, sent = 0, done = 0;
+  memcpy(m->task, &want, 4);
+  if (m->nw == 1) {
+    for (i = 0; i < n; i++) {
+      double t0 = now();
+      send_frame(m->s, m->task, task_sz, 0);
+      if (recv_frame(m->s, m->reply, MAX_FRAME) != result_sz) die("result size");
+      if (lat) lat[i] = now() - t0;
+    }
+    return now() - t_all;
+  }
+  /* the idle workers sit in slots 0 .. nidle-1; a busy one's slot is reused
+   * for the reply that frees it */
+  while (sent < n && m->nidle > 0) {
+    master_send(m, --m->nidle, task_sz);
+    sent++;
+  }
+  while (done < n) {
+    int w = m->nidle;
+    if (master_recv(m, w) != result_sz) die("result size");
+    done++;
+    if (sent < n) {
+      master_send(m, w, task_sz);
+      sent++;
+    } else {
+      m->nidle++;
+    }
+  }
+  return now() - t_all;
+}
+
+static int mode_remote(int argc, char **argv) {
+  master_t m;
+  long counts[2], warm, nmax;
+  size_t task_sz[2], result_sz[2];
+  const char *kind[2] = {"small", "mb"};
+  char ep[256];
+  void *ctx;
+  double *lat;
+  pid_t pids[MAX_WORKERS];
+  int k, w, linger = -1, rc = 0;
+  if (argc < 10) return 2;
+  m.nw = atoi(argv[2]);
+  if (m.nw < 1 || m.nw > MAX_WORKERS) return 2;
+  counts[0] = atol(argv[3]);
+  counts[1] = atol(argv[4]);
+  warm = atol(argv[5]);
+  task_sz[0] = (size_t)atol(argv[6]);
+  result_sz[0] = (size_t)atol(argv[7]);
+  task_sz[1] = (size_t)atol(argv[8]);
+  result_sz[1] = (size_t)atol(argv[9]);
+  for (k = 0; k < 2; k++)
+    if (task_sz[k] < 4 || task_sz[k] > MAX_FRAME || result_sz[k] > MAX_FRAME) return 2;
+  nmax = counts[0] > counts[1] ? counts[0] : counts[1];
+  lat = malloc(sizeof(double) * (size_t)(nmax + 1));
+  m.task = calloc(MAX_FRAME, 1);
+  m.reply = malloc(MAX_FRAME);
+  ctx = zmq_ctx_new();
+  m.s = zmq_socket(ctx, m.nw == 1 ? ZMQ_REQ : ZMQ_ROUTER);
+  bind_any(m.s, "tcp", "", ep, sizeof ep);
+  for (w = 0; w < m.nw; w++) {
+    char *args[] = {argv[0], "remote-worker", ep, m.nw == 1 ? "rep" : "req", NULL};
+    pids[w] = spawn(args);
+  }
+  m.nidle = 0;
+  if (m.nw > 1)
+    for (w = 0; w < m.nw; w++) {
+      if (master_recv(&m, w) != 0) die("worker's first frame is not 'ready'");
+      m.nidle++;
+    }
+  for (k = 0; k < 2; k++) {
+    long nwarm = k == 1 ? warm / 4 : warm;
+    double t;
+    master_run(&m, nwarm > 0 ? nwarm : 1, task_sz[k], result_sz[k], NULL);
+    t = master_run(&m, counts[k], task_sz[k], result_sz[k], m.nw == 1 ? lat : NULL);
+    printf("RESULT kind=%s workers=%d n=%ld tasks_per_s=%.2f lat_us=", kind[k], m.nw,
+           counts[k], counts[k] / t);
+    if (m.nw == 1) {
+      qsort(lat, (size_t)counts[k], sizeof(double), cmp_double);
+      printf("%.3f\n", lat[counts[k] / 2] * 1e6);
+    } else {
+      printf("NA\n");
+    }
+    fflush(stdout);
+  }
+  if (m.nw == 1) send_frame(m.s, m.task, 0, 0);
+  else
+    for (w = 0; w < m.nidle; w++) master_send(&m, w, 0);
+  zmq_setsockopt(m.s, ZMQ_LINGER, &linger, sizeof linger);
+  zmq_close(m.s);
+  zmq_ctx_term(ctx);
+  for (w = 0; w < m.nw; w++) rc |= reap(pids[w]);
+  free(lat);
+  free(m.task);
+  free(m.reply);
+  return rc;
+}
+
 int main(int argc, char **argv) {
   const char *mode = argc > 1 ? argv[1] : "";
   int rc = 2;
@@ -386,6 +574,8 @@ int main(int argc, char **argv) {
   else if (strcmp(mode, "pushpull") == 0) rc = mode_pushpull(argc, argv);
   else if (strcmp(mode, "push-client") == 0) rc = mode_push_client(argc, argv);
   else if (strcmp(mode, "poll") == 0) rc = mode_poll(argc, argv);
+  else if (strcmp(mode, "remote") == 0) rc = mode_remote(argc, argv);
+  else if (strcmp(mode, "remote-worker") == 0) rc = mode_remote_worker(argc, argv);
   if (rc == 2) fprintf(stderr, "usage: see the comment at the top of zmqbench.c\n");
   return rc;
 }

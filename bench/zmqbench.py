@@ -7,8 +7,11 @@
 #   python3 zmqbench.py reqrep N WARM [TRANSPORT]  (starts a REP server: reqrep-server)
 #   python3 zmqbench.py pushpull N SIZE HWM     (starts a PUSH sender: push-client)
 #   python3 zmqbench.py poll BUDGET_S NSOCK
+#   python3 zmqbench.py remote NW N_SMALL N_MB WARM  (starts NW workers: remote-worker)
 # TRANSPORT "tcp+curve": tcp with CURVE, as in zmqbench.c.
+import array
 import os
+import pickle
 import random
 import subprocess
 import sys
@@ -209,9 +212,110 @@ def mode_poll(budget, nsock):
     ctx.term()
 
 
+# ---- workload 8: remote execution ------------------------------------------
+# A task is {"fun": f, "args": (x,)}, pickled (send_pyobj); pickle sends the
+# two module-level functions by name, the worker returns f(*args).
+def task_small_fun(x):
+    return x + 1
+
+
+def task_mb_fun(x):
+    return len(x)
+
+
+MB_DOUBLES = 131072  # 1 MB argument: array('d') pickles as its bytes
+
+
+def mode_remote_worker(ep, kind):
+    """kind "rep": answers a REQ master; "req": asks a ROUTER master for work."""
+    ctx = zmq.Context()
+    s = ctx.socket(zmq.REP if kind == "rep" else zmq.REQ)
+    s.connect(ep)
+    if kind == "req":
+        s.send_pyobj(None)  # ready
+    while True:
+        task = s.recv_pyobj()
+        if task is None:
+            break
+        s.send_pyobj(task["fun"](*task["args"]))
+    s.close(linger=-1)
+    ctx.term()
+
+
+def remote_run(s, nw, idle, n, make_task, check):
+    """n tasks: REQ one at a time (nw == 1) or ROUTER keeping every worker busy."""
+    if nw == 1:
+        lat = [0.0] * n
+        t_all = now()
+        for i in range(n):
+            t0 = now()
+            s.send_pyobj(make_task(i + 1))
+            r = s.recv_pyobj()
+            lat[i] = now() - t0
+            check(i + 1, r)
+        return now() - t_all, lat
+    t_all = now()
+    sent = done = 0
+    while sent < n and idle:
+        sent += 1
+        s.send_multipart([idle.pop(0), b"", pickle.dumps(make_task(sent), -1)])
+    while done < n:
+        wid, _, body = s.recv_multipart()
+        done += 1
+        r = pickle.loads(body)
+        if sent < n:
+            sent += 1
+            s.send_multipart([wid, b"", pickle.dumps(make_task(sent), -1)])
+        else:
+            idle.append(wid)
+        check(None, r)
+    return now() - t_all, None
+
+
+def mode_remote(nw, n_small, n_mb, warm):
+    nw, warm = int(nw), int(warm)
+    counts = {"small": int(n_small), "mb": int(n_mb)}
+    x = array.array("d", (random.random() for _ in range(MB_DOUBLES)))
+
+    def check_small(i, r):
+        assert isinstance(r, float) and (i is None or r == i + 1), r
+
+    def check_mb(i, r):
+        assert r == MB_DOUBLES, r
+    kinds = {"small": (lambda i: {"fun": task_small_fun, "args": (float(i),)}, check_small),
+             "mb": (lambda i: {"fun": task_mb_fun, "args": (x,)}, check_mb)}
+    ctx = zmq.Context()
+    s = ctx.socket(zmq.REQ if nw == 1 else zmq.ROUTER)
+    ep = bind_any(s, "tcp", "")
+    procs = [child(["remote-worker", ep, "rep" if nw == 1 else "req"]) for _ in range(nw)]
+    idle = []
+    if nw > 1:
+        for _ in range(nw):
+            wid, _, body = s.recv_multipart()
+            assert pickle.loads(body) is None
+            idle.append(wid)
+    for kind in ("small", "mb"):
+        make_task, check = kinds[kind]
+        remote_run(s, nw, idle, max(1, warm // 4 if kind == "mb" else warm), make_task, check)
+        n = counts[kind]
+        t, lat = remote_run(s, nw, idle, n, make_task, check)
+        lat_us = "NA" if lat is None else f"{sorted(lat)[n // 2] * 1e6:.3f}"
+        print(f"RESULT kind={kind} workers={nw} n={n} tasks_per_s={n / t:.2f} lat_us={lat_us}",
+              flush=True)
+    if nw == 1:
+        s.send_pyobj(None)
+    else:
+        for wid in idle:
+            s.send_multipart([wid, b"", pickle.dumps(None, -1)])
+    s.close(linger=-1)
+    ctx.term()
+    sys.exit(max(p.wait(timeout=CHILD_TIMEOUT_S) for p in procs))
+
+
 MODES = {"pair": mode_pair, "pyobj": mode_pyobj, "reqrep": mode_reqrep,
          "reqrep-server": mode_reqrep_server, "pushpull": mode_pushpull,
-         "push-client": mode_push_client, "poll": mode_poll}
+         "push-client": mode_push_client, "poll": mode_poll,
+         "remote": mode_remote, "remote-worker": mode_remote_worker}
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in MODES:
