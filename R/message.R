@@ -105,13 +105,21 @@ init.message <- function(data, serialize = TRUE,
 #' or 8 native-endian bytes (a frame of another size gives `NULL` and a
 #' message).
 #'
+#' A frame of 64 KB or more received with `unserialize = FALSE` is not
+#' copied: the raw vector reads the message where libzmq holds it, and is
+#' freed with it when R collects the vector. It is an ordinary raw vector in
+#' every other way; the first time R writes to it, it copies itself, so the
+#' message (which other sockets or the sender may share) never changes.
+#' Sending it again shares the message instead of copying it.
+#'
 #' @param socket a zmq socket.
 #' @param unserialize whether to unserialize the received frame.
 #' @param dont.wait `TRUE` for a non-blocking receive.
 #' @return The value received, or `NULL` on failure (the error text is
 #'   written as a message, except for a timeout or an empty non-blocking
 #'   receive, which are silent).
-#' @seealso [send.socket()], [receive.multipart()], [poll.socket()]
+#' @seealso [send.socket()], [receive.multipart()], [poll.socket()];
+#'   [receive.messages()] for many messages in one call
 #' @examples
 #' remote.exec <- function(out.socket, in.socket, fun, ...) {
 #'   send.socket(out.socket, data = list(fun = fun, args = list(...)))
@@ -150,7 +158,8 @@ receive.double <- function(socket) .Call(c_rzmq_receive_double, socket)
 #' Receive a multipart message
 #'
 #' Receives every frame of the next message. A `ZMQ_ROUTER` socket puts the
-#' sending peer's identity first.
+#' sending peer's identity first. Frames of 64 KB or more are not copied (see
+#' [receive.socket()]).
 #'
 #' @param socket a zmq socket.
 #' @return A list of raw vectors, one per frame, or `NULL` on failure.
