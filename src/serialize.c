@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#define HUGE_ALIGN ((size_t)2 << 20) /* the x86-64 and arm64 huge page */
 
 /* Up to this size a serialization is copied into a libzmq-owned message
  * and the growing buffer is kept for the next call; above it the buffer
@@ -102,6 +104,22 @@ static void ser_cleanup(void *d, Rboolean jump) {
     free(job->b.buf);
     job->b.buf = NULL;
   }
+}
+
+/* Large fresh memory (a vector, a send buffer) is about to be written once
+ * from end to end: ask the kernel for huge pages there (where transparent huge pages are set to
+ * "madvise"), so filling it takes a few hundred page faults, not tens of
+ * thousands. Only advice: nothing changes if the kernel declines. */
+#define HUGE_MIN ((size_t)8 << 20)
+static void advise_huge(void *p, size_t n) {
+#if defined(MADV_HUGEPAGE)
+  uintptr_t start = ((uintptr_t)p + HUGE_ALIGN - 1) & ~(uintptr_t)(HUGE_ALIGN - 1);
+  uintptr_t end = ((uintptr_t)p + n) & ~(uintptr_t)(HUGE_ALIGN - 1);
+  if (end > start) (void)madvise((void *)start, end - start, MADV_HUGEPAGE);
+#else
+  (void)p;
+  (void)n;
+#endif
 }
 
 /* ---- the large-buffer cache ------------------------------------------------
@@ -205,6 +223,7 @@ static void *big_buffer(size_t n, size_t *cap) {
   if (p == NULL) {
     p = malloc(n);
     c = n;
+    if (p != NULL && n >= HUGE_MIN) advise_huge(p, n);
   }
   *cap = c;
   return p;
@@ -425,6 +444,7 @@ static SEXP read_plain(const unsigned char *p, size_t n) {
       (size_t)len * size != n - pos)
     return NULL;
   out = Rf_allocVector(t, (R_xlen_t)len);
+  if ((size_t)len * size >= HUGE_MIN) advise_huge(vec_ptr(out), (size_t)len * size);
   unit = swap_unit(t);
   if (len > 0)
     copy_items((unsigned char *)vec_ptr(out), p + pos,
