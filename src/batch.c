@@ -159,9 +159,11 @@ SEXP rzmq_receive_messages(SEXP sock, SEXP n_max, SEXP unserialize,
     /* what is already queued, without waiting */
     zmq_msg_init(&msg);
     if (zmq_msg_recv(&msg, s->handle, ZMQ_DONTWAIT) < 0) {
-      err = zmq_errno();
+      /* nothing more now (EAGAIN), or not now at all: a REP or REQ socket
+       * must send before it receives again (EFSM), a context is ending
+       * (ETERM). The messages in hand are returned; a next call reports
+       * what is wrong, if anything still is. */
       zmq_msg_close(&msg);
-      if (err == EAGAIN || err == EINTR) err = 0;
       break;
     }
   }

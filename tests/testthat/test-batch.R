@@ -45,10 +45,11 @@ test_that("n limits a batch and the rest stays queued", {
   expect_identical(receive.messages(p$a, n = 0), list())
   expect_identical(receive.messages(p$a, n = 1L), list(4L))
   expect_identical(receive.messages(p$a, n = 100), as.list(5:10))
-  # more than one growth of the result list
-  send.messages(p$b, as.list(seq_len(5000)))
+  # more than one growth of the result list (within the high-water marks)
+  set.send.timeout(p$b, 5000L)
+  expect_identical(send.messages(p$b, as.list(seq_len(1800))), 1800L)
   got <- receive.messages(p$a, n = 1e4)
-  expect_identical(unlist(got), seq_len(5000))
+  expect_identical(unlist(got), seq_len(1800))
   expect_identical(send.messages(p$b, list()), 0L)
   expect_identical(send.messages(p$b, NULL), 0L)
 })
@@ -88,8 +89,8 @@ test_that("a send stops at the first message that cannot be queued", {
   ctx <- init.context()
   push <- init.socket(ctx, "ZMQ_PUSH")
   pull <- init.socket(ctx, "ZMQ_PULL")
-  set.sndhwm(push, 5L)
-  set.rcvhwm(pull, 5L)
+  set.sockopt(push, "ZMQ_SNDHWM", 5L)
+  set.sockopt(pull, "ZMQ_RCVHWM", 5L)
   set.send.timeout(push, 100L)
   endpoint <- inproc()
   bind.socket(pull, endpoint)
@@ -108,6 +109,15 @@ test_that("a send stops at the first message that cannot be queued", {
   expect_identical(send.messages(lone, list(1, 2)), 0L)
 })
 
+test_that("a REP socket's batch ends after the one request it may take", {
+  p <- socket_pair("ZMQ_REP", "ZMQ_REQ")
+  send.socket(p$b, "question")
+  expect_silent(got <- receive.messages(p$a))
+  expect_identical(got, list("question"))
+  expect_true(send.socket(p$a, "answer"))
+  expect_identical(receive.messages(p$b), list("answer"))
+})
+
 test_that("libzmq refusing a send ends the batch with a message and the count", {
   p <- socket_pair("ZMQ_REP", "ZMQ_REQ")
   # a REQ socket may send one request, then must wait for the reply
@@ -115,25 +125,36 @@ test_that("libzmq refusing a send ends the batch with a message and the count", 
                  "Operation cannot be accomplished in current state")
   expect_identical(n, 1L)
   expect_identical(receive.socket(p$a), "q1")
-  expect_identical(receive.messages(p$a, dont.wait = TRUE), list())
+  # and the REP socket, now owing a reply, may not receive
+  expect_message(got <- receive.messages(p$a, dont.wait = TRUE),
+                 "Operation cannot be accomplished in current state")
+  expect_identical(got, list())
+  expect_identical(zmq.errno(), 156384763L)
 })
 
 test_that("an R error part way through says how many were sent, and nothing more went", {
-  p <- socket_pair("ZMQ_PULL", "ZMQ_PUSH")
-  deep <- list()
-  for (i in seq_len(1e5)) deep <- list(deep) # too deep for R to serialize
-  err <- tryCatch(send.messages(p$b, list(1, 2, deep, 4)), error = function(e) e)
+  # with classed errors, libzmq refusing the second request is an R error
+  p <- socket_pair("ZMQ_REP", "ZMQ_REQ")
+  old <- options(rzmq.errors = "condition")
+  on.exit(options(old))
+  err <- tryCatch(send.messages(p$b, list("q1", "q2", "q3")), error = function(e) e)
   expect_s3_class(err, "rzmq_batch_error")
-  expect_identical(err$sent, 2L)
-  expect_s3_class(err$parent, "error")
-  expect_match(conditionMessage(err), "after 2 message\\(s\\) were sent")
-  expect_identical(receive.messages(p$a), list(1, 2))
-  expect_identical(receive.messages(p$a, dont.wait = TRUE), list())
-  # handlers for the original error still see it when nobody takes ours
-  expect_error(withCallingHandlers(send.messages(p$b, list(1, deep)),
-                                   rzmq_batch_error = function(e) NULL),
-               class = "error")
-  expect_identical(receive.messages(p$a), list(1))
+  expect_identical(err$sent, 1L)
+  expect_s3_class(err$parent, "rzmq_EFSM")
+  expect_match(conditionMessage(err), "after 1 message\\(s\\) were sent")
+  # handlers for the original class still get it when nobody takes ours
+  expect_error(send.messages(p$b, list("q4")), class = "rzmq_EFSM")
+  expect_identical(receive.messages(p$a), list("q1"))
+  options(old)
+  # an object too deep to serialize stops the batch where it is
+  q <- socket_pair("ZMQ_PULL", "ZMQ_PUSH")
+  deep <- list()
+  for (i in seq_len(1e5)) deep <- list(deep)
+  msg <- tryCatch(send.messages(q$b, list(1, 2, deep, 4)),
+                  error = function(e) conditionMessage(e))
+  expect_match(msg, "C stack")
+  expect_identical(receive.messages(q$a), list(1, 2))
+  expect_identical(receive.messages(q$a, dont.wait = TRUE), list())
 })
 
 test_that("a message that will not unserialize keeps the ones before and after it", {
@@ -163,7 +184,7 @@ test_that("misuse is an R error and nothing is sent", {
   expect_error(receive.messages(p$a, unserialize = "yes"), "unserialize")
   expect_error(receive.messages(p$a, dont.wait = NULL), "dont.wait")
   expect_identical(receive.messages(p$a, dont.wait = TRUE), list())
-  close.socket(p$a)
+  destroy.socket(p$a)
   expect_error(receive.messages(p$a), "socket")
 })
 
@@ -171,7 +192,7 @@ test_that("an interrupt mid-batch loses and repeats nothing", {
   skip_on_cran()
   ctl <- control_socket()
   pull <- init.socket(ctl$ctx, "ZMQ_PULL")
-  set.rcvhwm(pull, 10L)
+  set.sockopt(pull, "ZMQ_RCVHWM", 10L)
   endpoint <- bind_tcp(pull)
   proc <- child_r(function(control, endpoint) {
     library(rzmq)
@@ -180,7 +201,7 @@ test_that("an interrupt mid-batch loses and repeats nothing", {
     set.send.timeout(s, 10000L)
     connect.socket(s, control)
     push <- init.socket(ctx, "ZMQ_PUSH")
-    set.sndhwm(push, 10L)
+    set.sockopt(push, "ZMQ_SNDHWM", 10L)
     connect.socket(push, endpoint)
     got <- tryCatch({
       send.socket(s, "sending")
