@@ -139,6 +139,21 @@ void rzmq_reclaim(void) {
   }
 }
 
+/* Do these bytes lie in a vector lent to libzmq (an inproc message from this
+ * very process)? */
+static int lent_contains(const void *p) {
+  int i;
+  if (outstanding == 0) return 0;
+  for (i = 0; i < n_slots; i++) {
+    SEXP v = VECTOR_ELT(lent_vectors, i);
+    const Rbyte *b;
+    if (v == R_NilValue || ALTREP(v)) continue;
+    b = RAW(v);
+    if ((const Rbyte *)p >= b && (const Rbyte *)p < b + XLENGTH(v)) return 1;
+  }
+  return 0;
+}
+
 SEXP rzmq_lent_count(void) {
   rzmq_reclaim();
   return Rf_ScalarInteger(outstanding);
@@ -343,10 +358,19 @@ static SEXP msg_to_raw(const unsigned char *p, size_t n, void *unused) {
   return out;
 }
 
-/* A received frame as a raw vector: large ones are not copied (zerocopy.c).
- * The message is consumed either way. */
+/* A received frame as a raw vector; the message is consumed either way.
+ * Not copied where that pays (zerocopy.c): bytes that exist anyway (a message
+ * shared with other receivers or a message object, a vector this process
+ * lent) and very large frames. A fresh buffer of moderate size is copied, so
+ * that libzmq reuses it at once: R would free it only at its next garbage
+ * collection, and memory given back late comes back as page faults. */
 SEXP rzmq_frame_to_raw(zmq_msg_t *msg) {
-  if (zmq_msg_size(msg) >= RZMQ_ZEROCOPY_MIN) return rzmq_frame_raw(msg);
+  size_t n = zmq_msg_size(msg);
+  if (n >= RZMQ_ZEROCOPY_MIN) {
+    if (zmq_msg_get(msg, ZMQ_SHARED) == 1 || lent_contains(zmq_msg_data(msg)))
+      return rzmq_frame_raw(msg, 0);
+    if (n >= RZMQ_ZEROCOPY_FRESH_MIN) return rzmq_frame_raw(msg, 1);
+  }
   return read_and_close(msg, msg_to_raw, NULL);
 }
 

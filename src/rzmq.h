@@ -202,15 +202,18 @@ SEXP rzmq_ctxopt_get(SEXP ctx, SEXP name);
 
 /* ---- zerocopy.c: large received frames as ALTREP raw vectors ------------- */
 #define RZMQ_ZEROCOPY_MIN 65536 /* smaller frames are copied: cheaper */
+#define RZMQ_ZEROCOPY_FRESH_MIN ((size_t)8 << 20) /* see message.c */
 void rzmq_zerocopy_init(DllInfo *dll);
 /* A raw vector reading the bytes of `msg` in place; takes the message (it is
- * closed if R cannot make the vector). */
-SEXP rzmq_frame_raw(zmq_msg_t *msg);
+ * closed if R cannot make the vector). `fresh`: its memory exists only for
+ * it, and counts towards the collection budget. */
+SEXP rzmq_frame_raw(zmq_msg_t *msg, int fresh);
 int rzmq_is_frame(SEXP x);
 /* If x is such a vector still over its message, initialise `out` as a
  * message sharing it and return 1; else 0. */
 int rzmq_frame_share(SEXP x, zmq_msg_t *out);
 SEXP rzmq_frame_state(SEXP x); /* "message", "copied" or "ordinary" (tests) */
+SEXP rzmq_frames_held(void);   /* bytes of fresh frames alive (tests) */
 
 /* ---- serialize.c: R objects <-> bytes in message buffers ------------------ */
 /* Serialize `x` into a fresh zmq message (initialised by this call). */

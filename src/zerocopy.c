@@ -11,22 +11,41 @@
 static R_altrep_class_t frame_class;
 static SEXP frame_tag = NULL;
 
+/* R's collector knows nothing of the memory these vectors hold (it is
+ * libzmq's, off R's heap), so by itself it would let received frames pile up
+ * by the gigabyte before it ran. We count the bytes of the frames whose
+ * memory exists only for them ("fresh": not a shared message, not a vector
+ * this process lent) and, when they pass a budget, ask for a collection
+ * before taking more; the budget is then set above what is still held, so a
+ * program that keeps many frames is not collected again and again. */
+#define GC_BUDGET_MIN ((double)512 * 1024 * 1024)
+
+typedef struct {
+  zmq_msg_t msg;
+  double counted; /* bytes it adds to held_bytes */
+} frame_box;
+static double held_bytes = 0;
+static double gc_budget = GC_BUDGET_MIN;
+
 /* data1: an external pointer to the zmq_msg_t (NULL once let go);
  * data2: R_NilValue, or the ordinary raw vector holding the copy. */
 
 static zmq_msg_t *frame_msg(SEXP x) {
-  SEXP p = R_altrep_data1(x);
-  return (zmq_msg_t *)R_ExternalPtrAddr(p);
+  frame_box *b = R_ExternalPtrAddr(R_altrep_data1(x));
+  return b == NULL ? NULL : &b->msg;
 }
 
 static void frame_release(SEXP p) {
-  zmq_msg_t *m = R_ExternalPtrAddr(p);
-  if (m == NULL) return;
+  frame_box *b = R_ExternalPtrAddr(p);
+  zmq_msg_t *m;
+  if (b == NULL) return;
+  m = &b->msg;
   R_ClearExternalPtr(p);
+  held_bytes -= b->counted;
   /* a received message: closing it frees memory (or drops a reference,
    * or queues a lent vector for release) and never blocks */
   zmq_msg_close(m);
-  free(m);
+  free(b);
   rzmq_live_handles--;
 }
 
@@ -116,20 +135,28 @@ void rzmq_zerocopy_init(DllInfo *dll) {
 typedef struct {
   zmq_msg_t *msg; /* the caller's; moved out once owned by the R object */
   int moved;
+  int fresh;
 } frame_job;
 
 static SEXP frame_body(void *d) {
   frame_job *job = d;
   SEXP p, out;
-  zmq_msg_t *m;
+  frame_box *b;
+  double size = job->fresh ? (double)zmq_msg_size(job->msg) : 0;
+  if (size > 0 && held_bytes + size > gc_budget) {
+    R_gc(); /* runs the finalizers of the frames R no longer uses */
+    gc_budget = held_bytes * 2 > GC_BUDGET_MIN ? held_bytes * 2 : GC_BUDGET_MIN;
+  }
   p = PROTECT(R_MakeExternalPtr(NULL, frame_tag, R_NilValue));
   R_RegisterCFinalizerEx(p, frame_finalize, FALSE);
-  m = malloc(sizeof *m);
-  if (m == NULL) Rf_error("cannot allocate memory for a received frame");
-  zmq_msg_init(m);
-  zmq_msg_move(m, job->msg);
+  b = malloc(sizeof *b);
+  if (b == NULL) Rf_error("cannot allocate memory for a received frame");
+  zmq_msg_init(&b->msg);
+  zmq_msg_move(&b->msg, job->msg);
+  b->counted = size;
   job->moved = 1;
-  R_SetExternalPtrAddr(p, m);
+  held_bytes += size;
+  R_SetExternalPtrAddr(p, b);
   rzmq_live_handles++; /* its finalizer is our code: unloading must wait */
   out = R_new_altrep(frame_class, p, R_NilValue);
   UNPROTECT(1);
@@ -141,13 +168,16 @@ static void frame_cleanup(void *d, Rboolean jump) {
   if (jump && !job->moved) zmq_msg_close(job->msg);
 }
 
-SEXP rzmq_frame_raw(zmq_msg_t *msg) {
+SEXP rzmq_frame_raw(zmq_msg_t *msg, int fresh) {
   frame_job job;
   job.msg = msg;
   job.moved = 0;
+  job.fresh = fresh;
   /* the message is closed if R cannot make the vector */
   return rzmq_protect(frame_body, &job, frame_cleanup, &job, 1);
 }
+
+SEXP rzmq_frames_held(void) { return Rf_ScalarReal(held_bytes); }
 
 int rzmq_is_frame(SEXP x) {
   return ALTREP(x) && R_altrep_inherits(x, frame_class);

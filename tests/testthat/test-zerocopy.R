@@ -1,7 +1,8 @@
-# Large received frames (64 KB and more) come back as raw vectors that read
-# the libzmq message in place: they must behave as ordinary raw vectors in
-# everything R does, copy themselves before R writes to them, and never let
-# R change a message that others share.
+# Large received frames come back as raw vectors that read the libzmq
+# message in place where that pays (64 KB and more of a shared message or of
+# a vector this process lent; 8 MB and more of anything): they must behave as
+# ordinary raw vectors in everything R does, copy themselves before R writes
+# to them, and never let R change a message that others share.
 
 frame_state <- rzmq:::frame_state
 big <- function(n = 200000, seed = 1) {
@@ -64,13 +65,14 @@ test_that("writing to a received frame copies it; the message and its sender are
 test_that("received frames work with everything that reads raw vectors", {
   p <- socket_pair()
   obj <- list(a = rnorm(20000), b = letters)
-  send.socket(p$b, obj) # serialized, received as bytes
+  send.message.object(p$b, init.message(obj)) # serialized, received as bytes
   y <- receive.socket(p$a, unserialize = FALSE)
   expect_identical(frame_state(y), "message")
   expect_identical(unserialize(y), obj)
   txt <- paste(rep("zero copy ", 10000), collapse = "")
-  send.raw.string(p$b, txt)
+  send.message.object(p$b, init.message(charToRaw(txt), serialize = FALSE))
   y <- receive.socket(p$a, unserialize = FALSE)
+  expect_identical(frame_state(y), "message")
   expect_identical(rawToChar(y), txt)
   x <- big()
   send.socket(p$b, x, serialize = FALSE)
@@ -115,7 +117,7 @@ test_that("frames survive gc(), and outlive their socket and context", {
   b <- init.socket(ctx, "ZMQ_PAIR")
   endpoint <- bind_tcp(a)
   connect.socket(b, endpoint)
-  x <- big(1e6, seed = 2)
+  x <- big(9e6, seed = 2) # fresh tcp frames are not copied from 8 MB on
   send.socket(b, x, serialize = FALSE)
   send.multipart(b, list(x, x))
   y <- recv_within(a, 10, unserialize = FALSE)
@@ -150,4 +152,32 @@ test_that("receive.messages hands large frames over without a copy too", {
   expect_identical(frame_state(got[[1]]), "message")
   expect_identical(frame_state(got[[2]]), "ordinary")
   expect_identical(got, list(x, as.raw(1)))
+})
+
+test_that("fresh frames are copied below 8 MB, and their memory is collected on a budget", {
+  ctx <- init.context()
+  a <- init.socket(ctx, "ZMQ_PAIR")
+  b <- init.socket(ctx, "ZMQ_PAIR")
+  connect.socket(b, bind_tcp(a))
+  held <- function() .Call(rzmq:::c_rzmq_frames_held)
+  x <- big(2^20)
+  send.socket(b, x, serialize = FALSE)
+  y <- recv_within(a, 10, unserialize = FALSE)
+  expect_identical(frame_state(y), "ordinary")
+  expect_identical(y, x)
+  # 16 MB frames, not kept: R's collector alone would not run, as R's own
+  # heap hardly grows; the budget (512 MB) makes it
+  x <- big(2^24, seed = 3)
+  start <- held()
+  for (i in 1:48) {
+    send.socket(b, x, serialize = FALSE)
+    y <- recv_within(a, 10, unserialize = FALSE)
+    expect_lte(held() - start, 512 * 2^20 + 2^24)
+  }
+  expect_identical(frame_state(y), "message")
+  expect_identical(y, x)
+  rm(y)
+  gc()
+  expect_identical(held(), start)
+  destroy.context(ctx)
 })
