@@ -105,12 +105,17 @@ init.message <- function(data, serialize = TRUE,
 #' or 8 native-endian bytes (a frame of another size gives `NULL` and a
 #' message).
 #'
-#' A frame of 64 KB or more received with `unserialize = FALSE` is not
-#' copied: the raw vector reads the message where libzmq holds it, and is
-#' freed with it when R collects the vector. It is an ordinary raw vector in
-#' every other way; the first time R writes to it, it copies itself, so the
-#' message (which other sockets or the sender may share) never changes.
-#' Sending it again shares the message instead of copying it.
+#' Large frames received with `unserialize = FALSE` are not copied where
+#' that pays: from 64 KB when the bytes exist anyway (a message object or a
+#' message shared by several receivers, a vector this process sent over
+#' `inproc://`), and from 8 MB for any frame. The raw vector then reads the
+#' message where libzmq holds it, and lets it go when R collects the vector.
+#' It is an ordinary raw vector in every other way; the first time R writes
+#' to it, it copies itself, so the message (which others may share) never
+#' changes. Sending it again shares the message instead of copying it. A
+#' fresh frame below 8 MB is copied: libzmq then reuses its buffer at once,
+#' where R would give it back only at its next garbage collection (and the
+#' package asks for one when such frames hold more than 512 MB).
 #'
 #' @param socket a zmq socket.
 #' @param unserialize whether to unserialize the received frame.
@@ -158,8 +163,8 @@ receive.double <- function(socket) .Call(c_rzmq_receive_double, socket)
 #' Receive a multipart message
 #'
 #' Receives every frame of the next message. A `ZMQ_ROUTER` socket puts the
-#' sending peer's identity first. Frames of 64 KB or more are not copied (see
-#' [receive.socket()]).
+#' sending peer's identity first. Large frames are not copied where that
+#' pays (see [receive.socket()]).
 #'
 #' @param socket a zmq socket.
 #' @return A list of raw vectors, one per frame, or `NULL` on failure.

@@ -139,17 +139,28 @@ void rzmq_reclaim(void) {
   }
 }
 
-/* Do these bytes lie in a vector lent to libzmq (an inproc message from this
- * very process)? */
+/* The last vectors lent, newest first: where an inproc message from this
+ * very process points. Only a hint for rzmq_frame_to_raw (a stale entry
+ * costs nothing but a frame left out of the collection budget), so a short
+ * ring is enough and looking costs the same however many vectors are lent. */
+#define RECENT 16
+static const Rbyte *recent_start[RECENT];
+static size_t recent_len[RECENT];
+static int recent_next = 0;
+
+static void lent_remember(const Rbyte *p, size_t n) {
+  recent_start[recent_next] = p;
+  recent_len[recent_next] = n;
+  recent_next = (recent_next + 1) % RECENT;
+}
+
 static int lent_contains(const void *p) {
   int i;
   if (outstanding == 0) return 0;
-  for (i = 0; i < n_slots; i++) {
-    SEXP v = VECTOR_ELT(lent_vectors, i);
-    const Rbyte *b;
-    if (v == R_NilValue || ALTREP(v)) continue;
-    b = RAW(v);
-    if ((const Rbyte *)p >= b && (const Rbyte *)p < b + XLENGTH(v)) return 1;
+  for (i = 0; i < RECENT; i++) {
+    const Rbyte *b = recent_start[i];
+    if (b != NULL && (const Rbyte *)p >= b && (const Rbyte *)p < b + recent_len[i])
+      return 1;
   }
   return 0;
 }
@@ -210,6 +221,7 @@ void rzmq_msg_from_raw(zmq_msg_t *msg, SEXP data) {
   }
   /* changing the vector in R now makes a copy, never the message */
   MARK_NOT_MUTABLE(data);
+  lent_remember(RAW(data), n);
   SET_VECTOR_ELT(lent_vectors, l->slot, data);
   outstanding++;
 }
