@@ -120,6 +120,8 @@ static int unload_waited = 0;
 SEXP rzmq_unload_cleanup(SEXP timeout) {
   rzmq_context_close_all(1);
   rzmq_term_wait_all(seconds(timeout, 1));
+  /* objects R no longer uses run their finalizers (ours) now, while they can */
+  R_gc();
   unload_waited = 1;
   return R_NilValue;
 }

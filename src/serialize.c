@@ -127,11 +127,12 @@ static void advise_huge(void *p, size_t n) {
  * copy itself; so the last large buffer libzmq releases is cached for the
  * next large message instead of going back to the system. Not for long: a
  * cached buffer nobody takes within CACHE_IDLE_MS is freed by a small thread
- * of ours (it only ever frees memory), so a session that is done with large
- * messages gets the memory back. */
+ * of ours (it only ever frees memory), and R's next garbage collection frees
+ * it too, so a session that is done with large messages gets the memory
+ * back. */
 #define CACHE_MIN (1u << 20)
 #define CACHE_MAX ((size_t)256 << 20) /* never hold on to more than this */
-#define CACHE_IDLE_MS 1000
+#define CACHE_IDLE_MS 1000 /* ... or the next garbage collection */
 static void *cached = NULL;   /* all of these under rzmq_io_mu */
 static size_t cached_cap = 0;
 static unsigned cached_seq = 0; /* changes whenever `cached` does */
@@ -171,9 +172,40 @@ static void *janitor(void *unused) {
   return NULL;
 }
 
+/* R's garbage collection gives the cache back too: an object nothing refers
+ * to, whose finalizer frees the cached buffer, made whenever a large buffer
+ * may reach the cache. The next collection (gc(), or one R starts) runs it.
+ * It counts as a live handle: its finalizer is our code. */
+static int sentinel_armed = 0;
+
+static void sentinel_fired(SEXP p) {
+  void *buf;
+  R_ClearExternalPtr(p);
+  sentinel_armed = 0;
+  rzmq_live_handles--;
+  pthread_mutex_lock(&rzmq_io_mu);
+  buf = cached;
+  cached = NULL;
+  cached_cap = 0;
+  if (buf != NULL) cached_seq++;
+  pthread_mutex_unlock(&rzmq_io_mu);
+  free(buf);
+}
+
+static void sentinel_arm(void) {
+  SEXP p;
+  if (sentinel_armed) return;
+  p = PROTECT(R_MakeExternalPtr(NULL, R_NilValue, R_NilValue));
+  R_RegisterCFinalizerEx(p, sentinel_fired, FALSE);
+  sentinel_armed = 1;
+  rzmq_live_handles++;
+  UNPROTECT(1);
+}
+
 /* Main thread, before a large buffer can reach the cache. In a forked child
  * the parent's janitor did not come along: start one of its own. */
 static void janitor_ensure(void) {
+  sentinel_arm();
   if (janitor_on && janitor_gen == rzmq_fork_gen) return;
   pthread_cond_init(&janitor_cv, NULL);
   janitor_stop = 0;

@@ -212,7 +212,7 @@ test_that("a cut or extended plain vector is read as base unserialize() reads it
   expect_identical(receive.socket(p$a), unserialize(good))
 })
 
-test_that("the buffer kept after a large transfer is given back when idle", {
+test_that("the buffer kept after a large transfer is given back when idle, and by gc()", {
   cache <- function() .Call(rzmq:::c_rzmq_cache_size)
   p <- socket_pair()
   x <- runif(2e6) # 16 MB
@@ -231,4 +231,7 @@ test_that("the buffer kept after a large transfer is given back when idle", {
   send.socket(p$b, x)
   expect_identical(receive.socket(p$a), x)
   expect_gte(cache(), 16e6)
+  # a garbage collection gives it back at once
+  invisible(gc())
+  expect_identical(cache(), 0)
 })
