@@ -20,6 +20,7 @@
 #' context <- init.context()
 #' in.socket <- init.socket(context, "ZMQ_PULL")
 #' out.socket <- init.socket(context, "ZMQ_PUSH")
+#' destroy.context(context)
 #' @export
 init.context <- function(threads = 1L) .Call(c_rzmq_context_new, threads)
 

@@ -52,6 +52,7 @@
 #'            print(conditionCall(e))
 #'          })
 #' options(old)
+#' destroy.context(ctx)
 #' @export
 zmq.errno <- function() .Call(c_rzmq_errno_get)
 

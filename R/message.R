@@ -36,6 +36,7 @@
 #' receive.socket(a)
 #' send.raw.string(b, "hello")
 #' receive.string(a)
+#' destroy.context(ctx)
 #' @export
 send.socket <- function(socket, data, send.more = FALSE, serialize = TRUE,
                         xdr = .Platform$endian == "big") {
@@ -82,6 +83,7 @@ send.message.object <- function(socket, msg, send.more = FALSE) {
 #' send.message.object(b, msg)
 #' receive.socket(a)
 #' receive.socket(a)
+#' destroy.context(ctx)
 #' @export
 init.message <- function(data, serialize = TRUE,
                          xdr = .Platform$endian == "big") {
@@ -139,6 +141,7 @@ init.message <- function(data, serialize = TRUE,
 #' do.call(msg$fun, msg$args)
 #' receive.socket(in.socket, dont.wait = TRUE)
 #' zmq.errno()
+#' destroy.context(context)
 #' @export
 receive.socket <- function(socket, unserialize = TRUE, dont.wait = FALSE) {
   .Call(c_rzmq_receive, socket, unserialize, dont.wait)
@@ -179,6 +182,7 @@ receive.double <- function(socket) .Call(c_rzmq_receive_double, socket)
 #' parts <- receive.multipart(a)
 #' rawToChar(parts[[1]])
 #' unserialize(parts[[3]])
+#' destroy.context(ctx)
 #' @export
 receive.multipart <- function(socket) {
   .Call(c_rzmq_receive_multipart, socket)

@@ -40,6 +40,7 @@
 #' get.rcv.timeout(socket)
 #' bind.socket(socket, "tcp://127.0.0.1:*")
 #' get.last.endpoint(socket)
+#' destroy.context(context)
 #' @name socket.options
 NULL
 
@@ -203,6 +204,7 @@ set.rcv.timeout <- function(socket, option.value) {
 #' opts <- sockopt.names()
 #' head(opts)
 #' opts$name[opts$write & !opts$read] # options that can only be set
+#' destroy.context(ctx)
 #' @export
 set.sockopt <- function(socket, option, value) {
   .Call(c_rzmq_option_set, socket, option, value, "value")

@@ -37,6 +37,7 @@
 #' events <- poll.socket(list(out.socket), list("read"), timeout = 2)
 #' events[[1]]$read
 #' receive.socket(out.socket)
+#' destroy.context(context)
 #' @export
 poll.socket <- function(sockets, events, timeout = 0L) {
   .Call(c_rzmq_poll, sockets, events, timeout)

@@ -17,6 +17,7 @@
 #' in.socket <- init.socket(context, "ZMQ_PULL")
 #' bind.socket(in.socket, "tcp://127.0.0.1:*")
 #' get.last.endpoint(in.socket)
+#' destroy.context(context)
 #' @export
 bind.socket <- function(socket, address) {
   invisible(.Call(c_rzmq_socket_bind, socket, address))
@@ -42,9 +43,13 @@ unbind.socket <- function(socket, address) {
 #'   text as a message) if it fails, invisibly.
 #' @examples
 #' context <- init.context()
+#' in.socket <- init.socket(context, "ZMQ_PULL")
+#' bind.socket(in.socket, "tcp://127.0.0.1:*")
+#' endpoint <- get.last.endpoint(in.socket)
 #' out.socket <- init.socket(context, "ZMQ_PUSH")
-#' connect.socket(out.socket, "tcp://127.0.0.1:5557")
-#' disconnect.socket(out.socket, "tcp://127.0.0.1:5557")
+#' connect.socket(out.socket, endpoint)
+#' disconnect.socket(out.socket, endpoint)
+#' destroy.context(context)
 #' @export
 connect.socket <- function(socket, address) {
   invisible(.Call(c_rzmq_socket_connect, socket, address))
