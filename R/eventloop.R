@@ -153,8 +153,9 @@ cancel.on.message <- function(handle) {
 
 #' @export
 format.rzmq_on_message <- function(x, ...) {
-  if (identical(x$state, "active") && !socket_open(x$socket)) x$state <- "closed"
-  state <- switch(x$state,
+  state <- x$state
+  if (identical(state, "active") && !socket_open(x$socket)) state <- "closed"
+  state <- switch(state,
     active = "active",
     cancelled = "cancelled",
     closed = "stopped: its socket was closed"
