@@ -32,7 +32,9 @@
 #' within about a second. Do not read from a watched socket otherwise
 #' (receive, poll) while the watcher runs: what you read is not passed to
 #' `callback`, and reading may use up libzmq's signal, so that messages
-#' wait up to a second to be seen.
+#' wait up to a second to be seen. (That second is
+#' `getOption("rzmq.watch.tick", 1)`: how long a watcher waits on `ZMQ_FD`
+#' before it looks at the socket anyway.)
 #'
 #' @section Errors in the callback:
 #' An error in `callback` (or in unserializing a message) does not stop
@@ -255,7 +257,7 @@ receive.promise <- function(socket, unserialize = TRUE, timeout = Inf) {
         return(reject(promise_condition("timeout", sprintf(
           "receive.promise: no message within %s s", format(timeout)))))
       }
-      later::later_fd(look_safely, readfds = fd, timeout = min(left, watch_tick),
+      later::later_fd(look_safely, readfds = fd, timeout = min(left, watch_tick()),
                       loop = loop)
       invisible()
     }
@@ -271,7 +273,13 @@ receive.promise <- function(socket, unserialize = TRUE, timeout = Inf) {
 
 # How long a wait on ZMQ_FD lasts before the socket is looked at anyway (it
 # may have been closed, or its signal used up by another reader), in seconds.
-watch_tick <- 1
+watch_tick <- function() {
+  tick <- getOption("rzmq.watch.tick", 1)
+  if (!is.numeric(tick) || length(tick) != 1L || is.na(tick) || tick <= 0) {
+    stop("options(rzmq.watch.tick) must be a number of seconds > 0", call. = FALSE)
+  }
+  tick
+}
 
 # How long one run delivers messages before letting the loop do other work.
 watch_slice <- 0.05
@@ -312,7 +320,7 @@ watch_again <- function(w, at_once) {
   w$cancel <- if (at_once) {
     later::later(run, 0, loop = w$loop)
   } else {
-    later::later_fd(run, readfds = w$fd, timeout = watch_tick, loop = w$loop)
+    later::later_fd(run, readfds = w$fd, timeout = watch_tick(), loop = w$loop)
   }
   invisible()
 }

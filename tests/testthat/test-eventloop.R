@@ -11,6 +11,14 @@ skip_without_promises <- function() {
   skip_if_not_installed("promises", "1.2.0")
 }
 
+# Watchers look at their socket every rzmq.watch.tick seconds anyway, which
+# would hide a message left unseen. With the tick far beyond every deadline,
+# a test passes only if ZMQ_FD and the ZMQ_EVENTS checks bring every message.
+no_tick <- function(env = parent.frame()) {
+  old <- options(rzmq.watch.tick = 600)
+  do.call(on.exit, list(substitute(options(o), list(o = old)), add = TRUE), envir = env)
+}
+
 # A private event loop for the calling test, destroyed when it ends.
 local_loop <- function(env = parent.frame()) {
   loop <- later::create_loop(parent = NULL)
@@ -110,6 +118,7 @@ after_hellos <- function(msgs, is_hello) {
 
 test_that("on.message() passes 10,000 messages from a publishing child, complete and in order", {
   skip_without_later()
+  no_tick()
   loop <- local_loop()
   s <- subscriber()
   n <- 10000L
@@ -139,6 +148,7 @@ test_that("on.message() passes 10,000 messages from a publishing child, complete
 
 test_that("on.message(multipart = TRUE) passes each whole message as its raw frames", {
   skip_without_later()
+  no_tick()
   loop <- local_loop()
   s <- subscriber()
   child <- start_publisher(s$endpoint, s$control$endpoint, function(pub) {
@@ -171,6 +181,7 @@ test_that("on.message(multipart = TRUE) passes each whole message as its raw fra
 
 test_that("on.message() delivers single frames unserialized or raw, and what was queued before it", {
   skip_without_later()
+  no_tick()
   loop <- local_loop()
   p <- socket_pair("ZMQ_PULL", "ZMQ_PUSH")
   # queued before the watcher: its ZMQ_FD signal may be spent already
@@ -197,6 +208,7 @@ test_that("on.message() delivers single frames unserialized or raw, and what was
 
 test_that("cancel.on.message() stops delivery; later messages stay in the socket", {
   skip_without_later()
+  no_tick()
   loop <- local_loop()
   p <- socket_pair("ZMQ_PULL", "ZMQ_PUSH")
   got <- collector()
@@ -226,6 +238,7 @@ test_that("cancel.on.message() stops delivery; later messages stay in the socket
 
 test_that("a callback can cancel its own watcher; the rest stays in the socket", {
   skip_without_later()
+  no_tick()
   loop <- local_loop()
   p <- socket_pair("ZMQ_PULL", "ZMQ_PUSH")
   got <- collector()
@@ -265,6 +278,7 @@ test_that("closing the socket stops the watcher without an error", {
 
 test_that("a callback that fails is reported, and the next messages are still delivered", {
   skip_without_later()
+  no_tick()
   loop <- local_loop()
   p <- socket_pair("ZMQ_PULL", "ZMQ_PUSH")
   got <- collector()
@@ -296,6 +310,7 @@ test_that("a callback that fails is reported, and the next messages are still de
 
 test_that("on.error gets the errors instead, and can stop the watcher", {
   skip_without_later()
+  no_tick()
   loop <- local_loop()
   p <- socket_pair("ZMQ_PULL", "ZMQ_PUSH")
   got <- collector()
@@ -335,6 +350,7 @@ test_that("on.error gets the errors instead, and can stop the watcher", {
 
 test_that("a callback can send from the event loop without blocking", {
   skip_without_later()
+  no_tick()
   loop <- local_loop()
   # a DEALER watched and answering on the same socket: every request is seen
   # even though each answer is sent from within the callback
@@ -368,6 +384,7 @@ test_that("a callback can send from the event loop without blocking", {
 
 test_that("receive.promise() resolves with the next message, unserialized or raw", {
   skip_without_promises()
+  no_tick()
   loop <- local_loop()
   p <- socket_pair("ZMQ_PULL", "ZMQ_PUSH")
   value <- NULL
