@@ -520,7 +520,7 @@ library_with <- function(dir, pkgs = character()) {
 
 # Run R `code` in Rscript with only the library `lib` (and R's own); its output.
 rscript_in_library <- function(lib, code) {
-  skip_if_not_installed("callr") # for processx
+  skip_if_not_installed("processx")
   env <- c(R_LIBS = lib, R_LIBS_SITE = lib, R_LIBS_USER = lib, R_TESTS = "")
   # --no-environ: the site Renviron would put the site libraries back
   res <- processx::run(rscript(), c("--no-environ", "-e", code), env = c("current", env),
@@ -553,6 +553,7 @@ test_that("without later, rzmq works and the event-loop functions say what to in
 })
 
 test_that("with a later older than 1.4.0, on.message says which version it needs", {
+  skip_if_not_installed("processx")
   lib <- library_with(withr_tempdir())
   # a stand-in 'later' 1.3.0, installed into the temporary library
   src <- file.path(withr_tempdir(), "later")

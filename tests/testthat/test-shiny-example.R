@@ -24,6 +24,7 @@ test_that("the Shiny feed shows the published values live in a browser", {
   skip_if_not_installed("shiny")
   skip_if_not_installed("later", "1.4.0")
   skip_if_not_installed("callr")
+  skip_if_not_installed("processx")
   browser <- Sys.which("chromium")
   skip_if(!nzchar(browser), "chromium is not installed")
   python <- Sys.which("python3")

@@ -30,7 +30,13 @@ class Browser:
         self.deadline = deadline
         self.next_id = 0
         self.buffer = b""
-        self.profile = tempfile.mkdtemp(prefix="rzmq-browser-")
+        # the profile and the browser's own temporary files (its singleton
+        # socket, shared memory files) in one directory, removed at the end
+        self.home = tempfile.mkdtemp(prefix="rzmq-browser-")
+        self.profile = os.path.join(self.home, "profile")
+        tmp = os.path.join(self.home, "tmp")
+        os.mkdir(self.profile)
+        os.mkdir(tmp)
         child_in, self.to_browser = os.pipe()
         self.from_browser, child_out = os.pipe()
         # the browser's ends move above 9, clear of the fds 3 and 4 they go to
@@ -39,6 +45,7 @@ class Browser:
         # a sanitizer preloaded for the tests is not for the browser
         for name in ("LD_PRELOAD", "ASAN_OPTIONS", "UBSAN_OPTIONS"):
             env.pop(name, None)
+        env["TMPDIR"] = tmp
         # the shell puts the browser's ends of the pipes on fds 3 and 4
         script = 'exec "$@" 3<&%d 4>&%d %d<&- %d>&-' % (
             child_in, child_out, child_in, child_out)
@@ -84,6 +91,13 @@ class Browser:
         return json.loads(text)
 
     def close(self):
+        # ask first, so that the browser tidies up; then kill what is left
+        try:
+            self.deadline = time.monotonic() + 5
+            self.call("Browser.close")
+            self.proc.wait(5)
+        except Exception:
+            pass
         try:
             os.killpg(self.proc.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
@@ -105,7 +119,7 @@ class Browser:
                 os.close(fd)
             except OSError:
                 pass
-        shutil.rmtree(self.profile, ignore_errors=True)
+        shutil.rmtree(self.home, ignore_errors=True)
 
 
 def above_nine(fd):
