@@ -26,8 +26,10 @@
 #' callback gets every frame of one whole message as a list of raw vectors,
 #' as [receive.multipart()] returns them (`unserialize` is then not used).
 #'
-#' The watcher keeps the socket open (the garbage collector does not take it)
-#' until it is cancelled. Closing the socket ([destroy.socket()], or
+#' A socket has one watcher at a time: watch it once, and do not mix
+#' `on.message()` with [receive.promise()] on the same socket. The watcher
+#' keeps the socket open (the garbage collector does not take it) until it
+#' is cancelled. Closing the socket ([destroy.socket()], or
 #' [destroy.context()] of its context) stops the watcher without an error,
 #' within about a second. Do not read from a watched socket otherwise
 #' (receive, poll) while the watcher runs: what you read is not passed to
