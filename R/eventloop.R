@@ -39,13 +39,15 @@
 #' before it looks at the socket anyway.)
 #'
 #' @section Errors in the callback:
-#' An error in `callback` (or in unserializing a message) does not stop
-#' the watcher: by default it is reported as a warning of class
-#' `rzmq_callback_warning`, `"on.message: the callback failed: <the
-#' error's message>"`, and the next message is delivered as usual. To
-#' handle errors yourself, give `on.error`, a function called with the
-#' error condition instead of the warning. To stop at the first error,
-#' cancel the watcher there (or anywhere in `callback`):
+#' An error in `callback` does not stop the watcher: by default it is
+#' reported as a warning of class `rzmq_callback_warning`, `"on.message:
+#' the callback failed: <the error's message>"`, and the next message is
+#' delivered as usual. A message that cannot be unserialized is reported
+#' the same way (`"on.message: a message could not be read: ..."`) and
+#' skipped. To handle errors yourself, give `on.error`, a function called
+#' with the error condition instead of the warning (for both kinds). To
+#' stop at the first error, cancel the watcher there (or anywhere in
+#' `callback`):
 #'
 #' ```
 #' w <- on.message(socket, handle_message,
@@ -165,7 +167,7 @@ format.rzmq_on_message <- function(x, ...) {
     closed = "stopped: its socket was closed"
   )
   sprintf("<rzmq on.message watcher: %s; %s delivered, %s>", state,
-          plural(x$delivered, "message"), plural(x$errors, "callback error"))
+          plural(x$delivered, "message"), plural(x$errors, "error"))
 }
 
 #' @export
@@ -335,15 +337,14 @@ deliver <- function(w) {
     else receive.socket(w$socket, w$unserialize, dont.wait = TRUE),
     error = function(e) failure <<- e
   )
-  if (is.null(failure)) {
-    w$delivered <- w$delivered + 1
-    tryCatch(w$callback(msg), error = function(e) failure <<- e)
-  }
-  if (!is.null(failure)) report_failure(w, failure)
+  if (!is.null(failure)) return(report_failure(w, failure, "a message could not be read"))
+  w$delivered <- w$delivered + 1
+  tryCatch(w$callback(msg), error = function(e) failure <<- e)
+  if (!is.null(failure)) report_failure(w, failure, "the callback failed")
   invisible()
 }
 
-report_failure <- function(w, e) {
+report_failure <- function(w, e, what) {
   w$errors <- w$errors + 1
   if (is.function(w$on.error)) {
     tryCatch(w$on.error(e), error = function(e2) {
@@ -353,9 +354,10 @@ report_failure <- function(w, e) {
     })
   } else {
     warning(warningCondition(
-      paste0("on.message: the callback failed: ", conditionMessage(e)),
+      paste0("on.message: ", what, ": ", conditionMessage(e)),
       class = "rzmq_callback_warning"))
   }
+  invisible()
 }
 
 # -- helpers ------------------------------------------------------------------
