@@ -195,9 +195,12 @@ print.rzmq_on_message <- function(x, ...) {
 #' A message that cannot be unserialized rejects the promise with the
 #' error of unserializing it (the message is used up).
 #'
-#' Each promise takes one message. Several promises on one socket take one
-#' message each, though not necessarily in the order they were made; do not
-#' mix them with [on.message()] on the same socket.
+#' Each promise takes one message. Several promises waiting on one socket
+#' take one message each, though not necessarily in the order they were
+#' made, and all but the first may see theirs up to a second late
+#' (`getOption("rzmq.watch.tick", 1)`: the first to look uses up libzmq's
+#' signal); for a stream, use [on.message()]. Do not mix the two on the same
+#' socket.
 #'
 #' @inheritParams on.message
 #' @param timeout seconds to wait, as for [poll.socket()]: fractions are
