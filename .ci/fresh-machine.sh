@@ -405,6 +405,17 @@ esac
 rm -f "$ROOT/etc/resolv.conf" "$ROOT/etc/hosts"
 cp -L /etc/resolv.conf "$ROOT/etc/resolv.conf"
 cp -L /etc/hosts "$ROOT/etc/hosts"
+# The network's own certificate authorities (a TLS-inspecting proxy's, say),
+# as the host trusts them, so that https downloads (install.packages from
+# CRAN) work in the chroot as on the host; kept if ca-certificates is
+# reconfigured there.
+if [ -d /usr/local/share/ca-certificates ]; then
+  mkdir -p "$ROOT/usr/local/share/ca-certificates"
+  cp -rL /usr/local/share/ca-certificates/. "$ROOT/usr/local/share/ca-certificates/"
+fi
+if [ -f /etc/ssl/certs/ca-certificates.crt ] && [ -d "$ROOT/etc/ssl/certs" ]; then
+  cp -L /etc/ssl/certs/ca-certificates.crt "$ROOT/etc/ssl/certs/ca-certificates.crt"
+fi
 
 readme=$ROOT/root/rzmq/README.md
 [ -f "$readme" ] || die "no README.md in the tree under test"

@@ -46,7 +46,9 @@ socket_fun_args <- function(msg) {
     set.curve.client = list(server.public = test_keys$public, keys = test_keys),
     set.plain.server = list(),
     set.plain.client = list(username = "u", password = "p"),
-    monitor.socket = list(events = "all")
+    monitor.socket = list(events = "all"),
+    on.message = list(callback = function(msg) NULL),
+    receive.promise = list(timeout = 0)
   )
 }
 

@@ -122,7 +122,9 @@ arg_kinds <- list(
   set.zmq.backlog = c(option.value = "number"),
   set.identity = c(option.value = "bytes"), subscribe = c(option.value = "bytes"),
   unsubscribe = c(option.value = "bytes"),
-  monitor.socket = c(events = "string")
+  monitor.socket = c(events = "string"),
+  on.message = c(unserialize = "flag", multipart = "flag"),
+  receive.promise = c(unserialize = "flag")
 )
 
 test_that("bad values in the other arguments are R errors naming the argument", {
@@ -354,6 +356,11 @@ test_that("the functions without a socket argument reject bad input too", {
     expect_match(error_of_call(f, list(p = proxy)), "`p` has been stopped", fixed = TRUE)
   }
   expect_true(stop.proxy(proxy))
+  # event-loop watchers: `handle` must be one made by on.message()
+  for (v in list(NULL, 1, "w", sock, ctx, msg, new.env())) {
+    expect_match(error_of_call("cancel.on.message", list(handle = v)), "`handle`", fixed = TRUE,
+                 label = "cancel.on.message(<bad>)")
+  }
   # the functions without arguments
   expect_type(zmq.errno(), "integer")
   expect_type(zmq.strerror(), "character")
@@ -371,7 +378,7 @@ test_that("every exported function is exercised by this file", {
                  "destroy.authenticator", "authenticator.log",
                  "receive.event", "read.events",
                  "zmq.proxy", "init.proxy", "pause.proxy", "resume.proxy",
-                 "proxy.stats", "stop.proxy")
+                 "proxy.stats", "stop.proxy", "cancel.on.message")
   expect_setequal(c(names(socket_fun_args(NULL)), no_socket), exported_functions)
 })
 
