@@ -16,7 +16,7 @@
 #' socket and calls `callback` for each, checking after every call whether
 #' more have come (libzmq's `ZMQ_FD` signals only a change, not that
 #' messages are waiting, so nothing is left for the next message to
-#' reveal). Between runs it waits on `ZMQ_FD` with [later::later_fd()] and
+#' reveal). Between runs it waits on `ZMQ_FD` with `later::later_fd()` and
 #' costs nothing. A long stream is delivered in slices of about 50 ms, so
 #' that the rest of the loop (a Shiny app's other work) gets its turn in
 #' between.
