@@ -68,7 +68,13 @@
 send.messages <- function(socket, data, serialize = TRUE,
                           xdr = .Platform$endian == "big") {
   sent <- integer(1L) # written by C as the batch goes
-  withCallingHandlers(
+  call <- sys.call()
+  batch_error <- function(e, classes = "error") structure(
+    class = unique(c("rzmq_batch_error", classes, "error", "condition")),
+    list(message = sprintf("%s (after %d message(s) were sent)",
+                           conditionMessage(e), sent[[1L]]),
+         call = call, sent = sent[[1L]], parent = e))
+  tryCatch(withCallingHandlers(
     .Call(c_rzmq_send_messages, socket, data, serialize,
           if (missing(xdr)) native_xdr else xdr, sent),
     interrupt = function(e) {
@@ -78,15 +84,17 @@ send.messages <- function(socket, data, serialize = TRUE,
         class = c("rzmq_interrupt", "interrupt", "condition"),
         list(message = sprintf("interrupted after %d message(s) were sent",
                                sent[[1L]]),
-             call = sys.call(-1L), sent = sent[[1L]])))
+             call = call, sent = sent[[1L]])))
     },
     error = function(e) {
       # only a batch that got part of the way has something to add
-      if (sent[[1L]] > 0L) signalCondition(structure(
-        class = c("rzmq_batch_error", "error", "condition"),
-        list(message = sprintf("%s (after %d message(s) were sent)",
-                               conditionMessage(e), sent[[1L]]),
-             call = sys.call(-1L), sent = sent[[1L]], parent = e)))
+      if (sent[[1L]] > 0L) signalCondition(batch_error(e))
+    }),
+    stackOverflowError = function(e) {
+      # R shows a too deeply nested object's error to exiting handlers only
+      # (calling handlers are skipped): raised again here, with the count,
+      # keeping its own classes for handlers of those
+      if (sent[[1L]] > 0L) stop(batch_error(e, class(e))) else stop(e)
     })
 }
 

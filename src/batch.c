@@ -161,11 +161,18 @@ SEXP rzmq_receive_messages(SEXP sock, SEXP n_max, SEXP unserialize,
     if (zmq_msg_recv(&msg, s->handle, ZMQ_DONTWAIT) < 0) {
       err = zmq_errno();
       zmq_msg_close(&msg);
-      if (err == EAGAIN || err == EINTR) err = 0;
+      /* nothing more queued, or (REQ, REP) nothing more may come before a
+       * send: the batch simply ends there */
+      if (err == EAGAIN || err == EINTR || err == EFSM) err = 0;
       break;
     }
   }
-  if (err != 0) rzmq_report(err);
+  /* a failure after some messages came ends the batch with them: raising it
+   * (rzmq.errors = "condition") would lose them; zmq.errno() keeps it */
+  if (err != 0) {
+    if (k > 0) rzmq_set_errno(err);
+    else rzmq_report(err);
+  }
   out = Rf_xlengthgets(out, k);
   UNPROTECT(1);
   return out;

@@ -45,9 +45,19 @@ test_that("n limits a batch and the rest stays queued", {
   expect_identical(receive.messages(p$a, n = 0), list())
   expect_identical(receive.messages(p$a, n = 1L), list(4L))
   expect_identical(receive.messages(p$a, n = 100), as.list(5:10))
-  # more than one growth of the result list
-  send.messages(p$b, as.list(seq_len(5000)))
-  got <- receive.messages(p$a, n = 1e4)
+  # more than one growth of the result list: 5000 messages queued at once,
+  # more than the default high-water marks (1000 each side) let through
+  ctx <- init.context()
+  pull <- init.socket(ctx, "ZMQ_PULL")
+  push <- init.socket(ctx, "ZMQ_PUSH")
+  set.sockopt(push, "SNDHWM", 0L)
+  set.sockopt(pull, "RCVHWM", 0L)
+  set.send.timeout(push, 5000L) # a regression fails instead of hanging
+  endpoint <- inproc()
+  bind.socket(pull, endpoint)
+  connect.socket(push, endpoint)
+  expect_identical(send.messages(push, as.list(seq_len(5000))), 5000L)
+  got <- receive.messages(pull, n = 1e4)
   expect_identical(unlist(got), seq_len(5000))
   expect_identical(send.messages(p$b, list()), 0L)
   expect_identical(send.messages(p$b, NULL), 0L)
@@ -88,8 +98,8 @@ test_that("a send stops at the first message that cannot be queued", {
   ctx <- init.context()
   push <- init.socket(ctx, "ZMQ_PUSH")
   pull <- init.socket(ctx, "ZMQ_PULL")
-  set.sndhwm(push, 5L)
-  set.rcvhwm(pull, 5L)
+  set.sockopt(push, "SNDHWM", 5L)
+  set.sockopt(pull, "RCVHWM", 5L)
   set.send.timeout(push, 100L)
   endpoint <- inproc()
   bind.socket(pull, endpoint)
@@ -116,6 +126,20 @@ test_that("libzmq refusing a send ends the batch with a message and the count", 
   expect_identical(n, 1L)
   expect_identical(receive.socket(p$a), "q1")
   expect_identical(receive.messages(p$a, dont.wait = TRUE), list())
+  # with failures raised as conditions, the one raised mid-batch says how
+  # many went before it
+  send.socket(p$a, "a1")
+  expect_identical(receive.socket(p$b), "a1")
+  old <- options(rzmq.errors = "condition")
+  on.exit(options(old))
+  err <- tryCatch(send.messages(p$b, list("r1", "r2")), error = function(e) e)
+  expect_s3_class(err, "rzmq_batch_error")
+  expect_identical(err$sent, 1L)
+  expect_s3_class(err$parent, "rzmq_EFSM")
+  # a REP socket takes one request per batch (the next must wait for its
+  # reply): the batch ends there quietly, with the request
+  expect_silent(got <- receive.messages(p$a))
+  expect_identical(got, list("r1"))
 })
 
 test_that("an R error part way through says how many were sent, and nothing more went", {
@@ -163,7 +187,7 @@ test_that("misuse is an R error and nothing is sent", {
   expect_error(receive.messages(p$a, unserialize = "yes"), "unserialize")
   expect_error(receive.messages(p$a, dont.wait = NULL), "dont.wait")
   expect_identical(receive.messages(p$a, dont.wait = TRUE), list())
-  close.socket(p$a)
+  destroy.socket(p$a)
   expect_error(receive.messages(p$a), "socket")
 })
 
@@ -171,7 +195,7 @@ test_that("an interrupt mid-batch loses and repeats nothing", {
   skip_on_cran()
   ctl <- control_socket()
   pull <- init.socket(ctl$ctx, "ZMQ_PULL")
-  set.rcvhwm(pull, 10L)
+  set.sockopt(pull, "RCVHWM", 10L)
   endpoint <- bind_tcp(pull)
   proc <- child_r(function(control, endpoint) {
     library(rzmq)
@@ -180,7 +204,7 @@ test_that("an interrupt mid-batch loses and repeats nothing", {
     set.send.timeout(s, 10000L)
     connect.socket(s, control)
     push <- init.socket(ctx, "ZMQ_PUSH")
-    set.sndhwm(push, 10L)
+    set.sockopt(push, "SNDHWM", 10L)
     connect.socket(push, endpoint)
     got <- tryCatch({
       send.socket(s, "sending")
