@@ -11,6 +11,16 @@
 #     > 64 KB which are lent to libzmq), strings, ints, doubles, empty
 #     frames, multipart messages, message objects; REQ/REP and
 #     DEALER/ROUTER echo every message back. Receivers wait with poll.socket.
+#     Raw frames of 64 KB and more come back as zero-copy frames.
+# 1b. messages/10 messages of the same mix in batches (send.messages,
+#     receive.messages with random n) over PUSH/PULL, PAIR, DEALER/ROUTER
+#     and PUB/SUB, inproc and tcp, with multipart messages between batches
+#     and now and then a message that will not unserialize; batches that
+#     end at the high-water mark (exactly the first n arrive);
+# 1c. zero-copy frames (single, multipart and batch) held up to 30 at a
+#     time across gc() and the destruction of their context, resent,
+#     serialized, written to, put in message objects, checked at their end;
+# 1d. the cached large send buffer freed by its janitor thread when idle;
 #  2. every setter and getter of socket.options, and set.sockopt /
 #     get.sockopt over sockopt.names()$name, on a socket of every type;
 #  3. poll.socket over several sockets and event sets;
@@ -265,8 +275,8 @@ destroy.context(ctx)
 # as a list (the identity and the frame).
 say("batches")
 ctx <- init.context()
-n_batch_msgs <- 0L; n_batches <- 0L; n_recv_calls <- 0L; n_bad <- 0L
-batch_target <- max(200L, n_messages %/% 5L)
+n_batch_msgs <- 0L; n_batches <- 0L; n_recv_calls <- 0L; n_bad <- 0L; n_bad_sent <- 0L
+batch_target <- max(200L, n_messages %/% 10L)
 batch_pairs <- list(c("ZMQ_PUSH", "ZMQ_PULL"), c("ZMQ_PAIR", "ZMQ_PAIR"), c("ZMQ_DEALER", "ZMQ_ROUTER"),
                     c("ZMQ_PUB", "ZMQ_SUB"))
 per_batch_combo <- max(1L, batch_target %/% (2L * length(batch_pairs)))
@@ -278,7 +288,7 @@ for (pr in batch_pairs) for (transport in c("inproc", "tcp")) {
   ep <- if (transport == "inproc") sprintf("inproc://batch-%s-%s", pr[1], pr[2]) else "tcp://127.0.0.1:*"
   stopifnot(isTRUE(bind.socket(b, ep)), isTRUE(connect.socket(a, get.last.endpoint(b))))
   router <- pr[2] == "ZMQ_ROUTER"
-  if (pr[2] == "ZMQ_SUB") { subscribe(b, ""); join(a, b, what) }
+  if (pr[2] == "ZMQ_SUB") { invisible(subscribe(b, "")); join(a, b, what) }
   done <- 0L
   while (done < per_batch_combo) {
     w <- min(per_batch_combo - done, sample.int(60L, 1))
@@ -288,8 +298,8 @@ for (pr in batch_pairs) for (transport in c("inproc", "tcp")) {
     for (k in seq_len(w)) {
       i <- i + 1L
       n <- draw_size()
-      out[[k]] <- if (raw_only) bytes(i, n) else make_object(i, n, i)
-      expected[[k]] <- out[[k]]
+      out[k] <- list(if (raw_only) bytes(i, n) else make_object(i, n, i)) # (NULL too)
+      expected[k] <- out[k]
     }
     bad_at <- if (!raw_only && n_batches %% 25L == 24L) sample.int(w, 1) else 0L
     if (bad_at > 0L) {
@@ -300,6 +310,7 @@ for (pr in batch_pairs) for (transport in c("inproc", "tcp")) {
       rest <- if (bad_at < w) out[(bad_at + 1L):w] else list()
       check(identical(send.messages(a, rest), length(rest)), paste(what, "send.messages after it"))
       expected[[bad_at]] <- list(bad = charToRaw("B\n?"))
+      if (!router) n_bad_sent <- n_bad_sent + 1L # a ROUTER's messages are never unserialized
     } else {
       check(identical(send.messages(a, out, serialize = !raw_only, xdr = i %% 2 == 0), w),
             paste(what, "send.messages count"))
@@ -344,21 +355,26 @@ for (pr in batch_pairs) for (transport in c("inproc", "tcp")) {
 }
 # batches that end at the high-water mark, or at a REQ socket's state
 a <- init.socket(ctx, "ZMQ_PUSH"); b <- init.socket(ctx, "ZMQ_PULL")
-set.sockopt(a, "SNDHWM", 10L); set.sockopt(b, "RCVHWM", 10L); set.send.timeout(a, 20L)
-bind.socket(b, "inproc://batch-hwm"); connect.socket(a, "inproc://batch-hwm")
+invisible(c(set.sockopt(a, "SNDHWM", 10L), set.sockopt(b, "RCVHWM", 10L), set.send.timeout(a, 20L),
+            bind.socket(b, "inproc://batch-hwm"), connect.socket(a, "inproc://batch-hwm")))
 n_hwm <- 0L
 for (r in 1:50) {
-  objs <- lapply(seq_len(100), function(k) if (k %% 10 == 0) bytes(r + k, 70000L) else r * 1000L + k)
-  n <- send.messages(a, objs, serialize = r %% 2 == 0 && FALSE || !is.raw(objs[[1]]))
+  # odd r: raw frames (every 10th lent), even r: serialized objects
+  objs <- lapply(seq_len(100), function(k) {
+    if (r %% 2) bytes(r + k, if (k %% 10 == 0) 70000L else k) else if (k %% 10 == 0) bytes(r + k, 70000L)
+    else r * 1000L + k
+  })
+  n <- send.messages(a, objs, serialize = r %% 2 == 0)
   got <- list()
-  while (length(got) < n) got <- c(got, receive.messages(b, n = 200L))
+  while (length(got) < n) got <- c(got, receive.messages(b, n = 200L, unserialize = r %% 2 == 0))
   n_hwm <- n_hwm + check(n > 0L && n < 100L && identical(got, objs[seq_len(n)]),
                          "a batch at the mark: exactly the first n arrived", list(n = n, got = length(got)))
 }
 destroy.socket(a); destroy.socket(b)
 destroy.context(ctx)
-say(sprintf("batches: %d messages in %d batches, %d receive.messages calls, %d bad messages reported; %d of 50 batches ended at the mark intact",
-            n_batch_msgs, n_batches, n_recv_calls, n_bad, n_hwm))
+check(n_bad == n_bad_sent, "every bad message reported once", c(sent = n_bad_sent, reported = n_bad))
+say(sprintf("batches: %d messages in %d batches, %d receive.messages calls, %d of %d bad messages reported; %d of 50 batches ended at the mark intact",
+            n_batch_msgs, n_batches, n_recv_calls, n_bad, n_bad_sent, n_hwm))
 
 # ---- 1c. zero-copy frames: held across gc and context destruction ---------------------
 
@@ -369,11 +385,11 @@ say(sprintf("batches: %d messages in %d batches, %d receive.messages calls, %d b
 # some, put some in message objects; check every one against its bytes.
 say("zero-copy frames")
 held <- list()
-n_frames <- 0L; n_frame_ok <- 0L; n_ctx_destroyed <- 0L
+n_frames <- 0L; n_frame_ok <- 0L; n_ctx_destroyed <- 0L; n_in_place <- 0L
 echo_ctx <- init.context()
 ea <- init.socket(echo_ctx, "ZMQ_PAIR"); eb <- init.socket(echo_ctx, "ZMQ_PAIR")
-bind.socket(eb, "inproc://frames-echo"); connect.socket(ea, "inproc://frames-echo")
-set.rcv.timeout(eb, 20000L)
+invisible(c(bind.socket(eb, "inproc://frames-echo"), connect.socket(ea, "inproc://frames-echo"),
+            set.rcv.timeout(eb, 20000L)))
 for (r in 1:60) {
   cx <- init.context()
   s1 <- init.socket(cx, "ZMQ_PAIR"); s2 <- init.socket(cx, "ZMQ_PAIR")
@@ -407,29 +423,34 @@ for (r in 1:60) {
       check(isTRUE(send.socket(ea, f, serialize = FALSE)) &&
               identical(receive.socket(eb, unserialize = FALSE), held[[h]]$bytes), "a held frame resent"),
       check(isTRUE(send.socket(ea, f)) && identical(receive.socket(eb), held[[h]]$bytes), "a held frame serialized"),
-      { f[1] <- as.raw(255L - as.integer(f[1]))
+      { f[1] <- as.raw(255L - as.integer(f[1])) # R copies: the held frame stays as it is
         check(f[1] != held[[h]]$bytes[1] && identical(f[-1], held[[h]]$bytes[-1]), "a held frame written to")
-        held[[h]]$bytes <- f },
+        held[[length(held) + 1L]] <- list(frame = f, bytes = f, n = length(f)) },
       { m <- init.message(f, serialize = FALSE)
         check(isTRUE(send.message.object(ea, m)) && identical(receive.socket(eb, unserialize = FALSE), held[[h]]$bytes),
               "a held frame in a message object") },
       check(identical(unserialize(serialize(f, NULL)), held[[h]]$bytes), "a held frame through base serialize()"))
-    if (is.raw(f) && !identical(f, held[[h]]$frame)) held[[h]]$frame <- f
     rm(f)
   }
   if (length(held) > 30L) {
-    for (h in held[1:10]) n_frame_ok <- n_frame_ok + check(identical(h$frame, h$bytes), "a held frame, at its end")
+    for (h in held[1:10]) {
+      n_in_place <- n_in_place + identical(rzmq:::frame_state(h$frame), "message")
+      n_frame_ok <- n_frame_ok + check(identical(h$frame, h$bytes), "a held frame, at its end")
+    }
     held <- held[-(1:10)]
     invisible(gc())
   }
 }
-for (h in held) n_frame_ok <- n_frame_ok + check(identical(h$frame, h$bytes), "a held frame, at its end")
+for (h in held) {
+  n_in_place <- n_in_place + identical(rzmq:::frame_state(h$frame), "message")
+  n_frame_ok <- n_frame_ok + check(identical(h$frame, h$bytes), "a held frame, at its end")
+}
 rm(held, h)
 destroy.context(echo_ctx)
 invisible(gc())
 check(rzmq:::lent_count() == 0L, "no sender's vector still lent once the frames are collected")
-say(sprintf("zero-copy frames: %d received, %d checked intact at their end; %d contexts destroyed while their frames lived",
-            n_frames, n_frame_ok, n_ctx_destroyed))
+say(sprintf("zero-copy frames: %d received, %d held ones checked intact at their end (%d still read in place); %d contexts destroyed while their frames lived",
+            n_frames, n_frame_ok, n_in_place, n_ctx_destroyed))
 
 # ---- 1d. the large-buffer cache, freed when idle -------------------------------------
 
@@ -437,8 +458,7 @@ say("large-buffer cache")
 cache <- function() .Call(rzmq:::c_rzmq_cache_size)
 ctx <- init.context()
 a <- init.socket(ctx, "ZMQ_PAIR"); b <- init.socket(ctx, "ZMQ_PAIR")
-bind.socket(b, "inproc://cache"); connect.socket(a, "inproc://cache")
-set.rcv.timeout(b, 20000L)
+invisible(c(bind.socket(b, "inproc://cache"), connect.socket(a, "inproc://cache"), set.rcv.timeout(b, 20000L)))
 n_cache <- 0L
 for (r in 1:5) {
   v <- as.numeric(bytes(r, 200000L)) + r # 1.6 MB serialized
