@@ -89,3 +89,11 @@ test_that("a running proxy is stopped by the unload", {
   r <- unload_case("proxy")
   expect_survives(r, "proxy")
 })
+
+test_that("zero-copy frames alive at unload keep the library mapped, and work after it", {
+  # one reads the sender's lent vector; they are read, written to and
+  # collected with the package unloaded, then sent by it loaded again
+  r <- unload_case("frames")
+  expect_survives(r, "frames")
+  expect_true(r$mapped) # their class's methods and finalizer are our code
+})
