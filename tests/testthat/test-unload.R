@@ -97,3 +97,9 @@ test_that("zero-copy frames alive at unload keep the library mapped, and work af
   expect_survives(r, "frames")
   expect_true(r$mapped) # their class's methods and finalizer are our code
 })
+
+test_that("a cached send buffer and its idle-freeing thread do not keep the library", {
+  r <- unload_case("cache")
+  expect_survives(r, "cache")
+  expect_false(r$mapped) # the thread was stopped and joined, the buffer freed
+})

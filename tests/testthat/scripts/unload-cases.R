@@ -108,6 +108,19 @@ setup <- list(
     keep <- list(lent = lent, own = own, part = parts[[2]], batch1 = batch[[1]], batch2 = batch[[2]])
     stopifnot(all(vapply(keep, rzmq:::frame_state, "") == "message"))
     keep
+  },
+  # a large send buffer cached, and the thread that frees it when idle
+  # running, nothing else left: the unload stops the thread, frees the
+  # buffer, and the library really goes
+  cache = function() {
+    ctx <- init.context()
+    a <- init.socket(ctx, "ZMQ_PAIR"); b <- init.socket(ctx, "ZMQ_PAIR")
+    bind.socket(a, "inproc://cache"); connect.socket(b, "inproc://cache")
+    x <- runif(3e5) # 2.4 MB
+    send.socket(b, x)
+    stopifnot(identical(receive.socket(a), x), .Call(rzmq:::c_rzmq_cache_size) >= 2.4e6)
+    destroy.context(ctx)
+    NULL
   }
 )
 
@@ -149,6 +162,19 @@ after <- list(
   },
   lent = function(keep) {
     stopifnot(identical(keep$big[[5]][1:3], as.raw(0:2)))
+  },
+  cache = function(keep) {
+    # the thread of the new load caches and frees as before
+    ctx <- init.context()
+    a <- init.socket(ctx, "ZMQ_PAIR"); b <- init.socket(ctx, "ZMQ_PAIR")
+    bind.socket(a, "inproc://cache-again"); connect.socket(b, "inproc://cache-again")
+    x <- runif(3e5)
+    send.socket(b, x)
+    stopifnot(identical(receive.socket(a), x), .Call(rzmq:::c_rzmq_cache_size) >= 2.4e6)
+    deadline <- Sys.time() + 10
+    while (.Call(rzmq:::c_rzmq_cache_size) > 0 && Sys.time() < deadline) Sys.sleep(0.05)
+    stopifnot(.Call(rzmq:::c_rzmq_cache_size) == 0)
+    destroy.context(ctx)
   },
   frames = function(keep) {
     stopifnot(identical(keep$lent, frame_bytes()), identical(keep$own, frame_bytes()),
