@@ -493,7 +493,27 @@ torture_body <- function(reps) {
       while (cache() > 0 && Sys.time() < t_end) Sys.sleep(0.05)
       ok("and freed about a second later", cache() == 0)
       ok("large sends still work", send.socket(a, v) && identical(receive.socket(b), v))
-      rm(v)
+      # a forked child has no janitor of the parent's: it starts its own
+      gctorture(FALSE)
+      job <- parallel::mcparallel({
+        cx <- init.context()
+        x <- init.socket(cx, "ZMQ_PAIR"); y <- init.socket(cx, "ZMQ_PAIR")
+        bind.socket(y, "inproc://torture-fork-cache"); connect.socket(x, "inproc://torture-fork-cache")
+        sent <- send.socket(x, v) && identical(receive.socket(y), v)
+        cached <- cache()
+        t_end <- Sys.time() + 20
+        while (cache() > 0 && Sys.time() < t_end) Sys.sleep(0.05)
+        destroy.context(cx)
+        list(sent = sent, cached = cached, freed = cache() == 0)
+      })
+      got <- parallel::mccollect(job, wait = FALSE, timeout = 60)[[1]]
+      gctorture(TRUE)
+      ok("in a forked child: the cache fills, and the child's own janitor frees it",
+         isTRUE(got$sent) && got$cached >= 1.6e6 && isTRUE(got$freed))
+      t_end <- Sys.time() + 20
+      while (cache() > 0 && Sys.time() < t_end) Sys.sleep(0.05)
+      ok("and the parent's janitor still frees its own", cache() == 0)
+      rm(v, job, got)
     })
     step("sockets and contexts created, closed and collected", {
       for (k in 1:3) {
