@@ -30,6 +30,8 @@ socket_fun_args <- function(msg) {
     send.socket = list(data = 1, send.more = FALSE, serialize = TRUE, xdr = FALSE),
     send.message.object = list(msg = msg, send.more = FALSE),
     send.multipart = list(parts = list(raw(1))),
+    send.messages = list(data = list(1), serialize = TRUE),
+    receive.messages = list(n = 1, unserialize = TRUE, dont.wait = TRUE),
     send.null.msg = list(send.more = FALSE),
     send.raw.string = list(data = "x", send.more = FALSE),
     set.affinity = num, set.hwm = num, set.linger = num, set.rate = num,

@@ -67,6 +67,11 @@ failing_calls <- list(
        args = function() list(socket = req_after_send(), parts = list(raw(1), raw(2)))),
   list(fun = "receive.socket", class = "rzmq_EFSM", value = NULL,
        args = function() list(socket = req_fresh())),
+  # batches return their count / an empty list (no FALSE/NULL to give)
+  list(fun = "send.messages", class = "rzmq_EFSM", value = 0L,
+       args = function() list(socket = req_after_send(), data = list("again"))),
+  list(fun = "receive.messages", class = "rzmq_EFSM", value = list(),
+       args = function() list(socket = req_fresh())),
   list(fun = "receive.null.msg", class = "rzmq_EFSM", value = NULL,
        args = function() list(socket = req_fresh())),
   list(fun = "receive.string", class = "rzmq_EFSM", value = NULL,
@@ -204,6 +209,8 @@ test_that("EAGAIN (dont.wait, timeouts) is a quiet NULL/FALSE under \"condition\
     list(fun = "receive.multipart", args = function() list(socket = timed), value = NULL),
     list(fun = "send.socket", args = function() list(socket = push, data = 1), value = FALSE),
     list(fun = "send.raw.string", args = function() list(socket = push, data = "x"), value = FALSE),
+    list(fun = "send.messages", args = function() list(socket = push, data = list(1)), value = 0L),
+    list(fun = "receive.messages", args = function() list(socket = pull, dont.wait = TRUE), value = list()),
     list(fun = "receive.event", value = NULL,
          args = function() list(monitor = monitor.socket(fresh_socket(), "CONNECTED"), dont.wait = TRUE))
   )

@@ -151,3 +151,16 @@ test_that("receive.messages hands large frames over without a copy too", {
   expect_identical(frame_state(got[[2]]), "ordinary")
   expect_identical(got, list(x, as.raw(1)))
 })
+
+test_that("a large frame's message is freed once R no longer refers to the frame", {
+  cache <- function() .Call(rzmq:::c_rzmq_cache_size)
+  p <- socket_pair()
+  x <- runif(2e6) # serialized: a 16 MB buffer, cached when its message goes
+  expect_true(send.socket(p$b, x))
+  y <- receive.socket(p$a, unserialize = FALSE)
+  expect_identical(frame_state(y), "message")
+  expect_identical(cache(), 0) # the frame holds the buffer
+  rm(y)
+  gc()
+  expect_gte(cache(), 16e6) # given back (to the cache) by the frame's finalizer
+})
