@@ -104,7 +104,7 @@ child <- function(pair_ep, ctl_ep, seed) {
           # what the batch sender queued so far (never interrupted: suspended)
           breceived <- c(breceived, unlist(receive.messages(bpull, n = 1000L, dont.wait = TRUE)))
           op <- sample(c("receive", "poll", "multipart", "stuck_send", "batch_send", "batch_receive", "compute"),
-                       1, prob = c(5, 3, 2, 1, 2, 2, 1))
+                       1, prob = c(5, 3, 2, 1, 2, 3, 1))
           phase <- op
           if (op == "receive") {
             x <- allowInterrupts(receive.socket(s))
@@ -263,8 +263,11 @@ if (!is.null(res)) {
   check(identical(res$breceived, seq_len(res$bsent)),
         "batches: the messages received are exactly 1..(the counts returned and the interrupts' $sent), in order",
         list(sent = res$bsent, received = length(res$breceived)))
-  check(res$batch_int[["counted"]] > 0L || n_signals < 10L, "some interrupts landed in a waiting send.messages")
-  check(res$where[["batch_receive"]] > 0L || n_signals < 10L, "some interrupts landed in a waiting receive.messages")
+  # (with fewer signals, some runs have none there by chance: figures only)
+  if (n_signals >= 100L) {
+    check(res$batch_int[["counted"]] > 0L, "some interrupts landed in a waiting send.messages")
+    check(res$where[["batch_receive"]] > 0L, "some interrupts landed in a waiting receive.messages")
+  }
   check(res$where[["compute"]] == 0, "no interrupt raised inside suspendInterrupts (the harness defers them)")
 }
 finish("signals", started)
