@@ -22,7 +22,10 @@
 #' returns (it is never unserialized, whatever `unserialize` says). If no
 #' message comes within the receive timeout ([set.rcv.timeout()]), or none
 #' is waiting with `dont.wait = TRUE`, the list is empty and [zmq.errno()]
-#' is 11 (`EAGAIN`).
+#' is 11 (`EAGAIN`). On a REQ or REP socket a batch ends after one message,
+#' as the next cannot be received before a send. A libzmq failure after some
+#' messages were taken ends the batch with them, quietly ([zmq.errno()] says
+#' which); the next call reports it if it persists.
 #'
 #' Nothing is lost when a batch ends early:
 #' * An interrupt (Ctrl-C) while `send.messages()` waits raises R's
@@ -32,7 +35,9 @@
 #'   messages had been queued. An R error while serializing (or sending) is
 #'   offered the same way, once some messages were sent: as an
 #'   `rzmq_batch_error` (also an `error`) with `sent` and the original
-#'   condition as `parent`.
+#'   condition as `parent`. An object nested too deeply to serialize (a C
+#'   stack overflow, which R shows to exiting handlers only) is raised again
+#'   as an `rzmq_batch_error` that keeps the overflow's classes.
 #' * If a message in a `receive.messages()` batch cannot be unserialized,
 #'   the call raises an error of class `rzmq_unserialize_error` whose
 #'   `received` field holds the values received before it and whose `data`
