@@ -22,7 +22,10 @@
 #' returns (it is never unserialized, whatever `unserialize` says). If no
 #' message comes within the receive timeout ([set.rcv.timeout()]), or none
 #' is waiting with `dont.wait = TRUE`, the list is empty and [zmq.errno()]
-#' is 11 (`EAGAIN`).
+#' is 11 (`EAGAIN`). On a REQ or REP socket a batch ends after one message,
+#' as the next cannot be received before a send. A libzmq failure after some
+#' messages were taken ends the batch with them, quietly ([zmq.errno()] says
+#' which); the next call reports it if it persists.
 #'
 #' Nothing is lost when a batch ends early:
 #' * An interrupt (Ctrl-C) while `send.messages()` waits raises R's
@@ -32,7 +35,9 @@
 #'   messages had been queued. An R error while serializing (or sending) is
 #'   offered the same way, once some messages were sent: as an
 #'   `rzmq_batch_error` (also an `error`) with `sent` and the original
-#'   condition as `parent`.
+#'   condition as `parent`. An object nested too deeply to serialize (a C
+#'   stack overflow, which R shows to exiting handlers only) is raised again
+#'   as an `rzmq_batch_error` that keeps the overflow's classes.
 #' * If a message in a `receive.messages()` batch cannot be unserialized,
 #'   the call raises an error of class `rzmq_unserialize_error` whose
 #'   `received` field holds the values received before it and whose `data`
@@ -68,7 +73,13 @@
 send.messages <- function(socket, data, serialize = TRUE,
                           xdr = .Platform$endian == "big") {
   sent <- integer(1L) # written by C as the batch goes
-  withCallingHandlers(
+  call <- sys.call()
+  batch_error <- function(e, classes = "error") structure(
+    class = unique(c("rzmq_batch_error", classes, "error", "condition")),
+    list(message = sprintf("%s (after %d message(s) were sent)",
+                           conditionMessage(e), sent[[1L]]),
+         call = call, sent = sent[[1L]], parent = e))
+  tryCatch(withCallingHandlers(
     .Call(c_rzmq_send_messages, socket, data, serialize,
           if (missing(xdr)) native_xdr else xdr, sent),
     interrupt = function(e) {
@@ -78,15 +89,17 @@ send.messages <- function(socket, data, serialize = TRUE,
         class = c("rzmq_interrupt", "interrupt", "condition"),
         list(message = sprintf("interrupted after %d message(s) were sent",
                                sent[[1L]]),
-             call = sys.call(-1L), sent = sent[[1L]])))
+             call = call, sent = sent[[1L]])))
     },
     error = function(e) {
       # only a batch that got part of the way has something to add
-      if (sent[[1L]] > 0L) signalCondition(structure(
-        class = c("rzmq_batch_error", "error", "condition"),
-        list(message = sprintf("%s (after %d message(s) were sent)",
-                               conditionMessage(e), sent[[1L]]),
-             call = sys.call(-1L), sent = sent[[1L]], parent = e)))
+      if (sent[[1L]] > 0L) signalCondition(batch_error(e))
+    }),
+    stackOverflowError = function(e) {
+      # R shows a too deeply nested object's error to exiting handlers only
+      # (calling handlers are skipped): raised again here, with the count,
+      # keeping its own classes for handlers of those
+      if (sent[[1L]] > 0L) stop(batch_error(e, class(e))) else stop(e)
     })
 }
 

@@ -167,7 +167,12 @@ SEXP rzmq_receive_messages(SEXP sock, SEXP n_max, SEXP unserialize,
       break;
     }
   }
-  if (err != 0) rzmq_report(err);
+  /* a failure after some messages came ends the batch with them: raising it
+   * (rzmq.errors = "condition") would lose them; zmq.errno() keeps it */
+  if (err != 0) {
+    if (k > 0) rzmq_set_errno(err);
+    else rzmq_report(err);
+  }
   out = Rf_xlengthgets(out, k);
   UNPROTECT(1);
   return out;

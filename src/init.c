@@ -103,6 +103,7 @@ static double seconds(SEXP timeout, double fallback) {
 SEXP rzmq_exit_cleanup(SEXP timeout) {
   rzmq_context_close_all(0);
   rzmq_term_wait_all(seconds(timeout, 3));
+  rzmq_serialize_janitor_stop();
   return R_NilValue;
 }
 

@@ -221,6 +221,7 @@ void rzmq_serialize_to_msg(SEXP x, int xdr, zmq_msg_t *msg);
 /* The R object serialized in p[0..n); an R error if it is not one. */
 SEXP rzmq_unserialize_bytes(const unsigned char *p, size_t n, void *unused);
 void rzmq_serialize_unload(void); /* free the cached buffers */
+void rzmq_serialize_janitor_stop(void); /* join its thread (exit, unload) */
 SEXP rzmq_cache_size(void); /* bytes in the large-buffer cache (tests) */
 
 /* ---- message.c: frames, multipart, lent vectors, message objects ---------- */

@@ -205,16 +205,20 @@ static void sentinel_arm(void) {
 /* Main thread, before a large buffer can reach the cache. In a forked child
  * the parent's janitor did not come along: start one of its own. */
 static void janitor_ensure(void) {
+  int started;
   sentinel_arm();
+  /* only this thread writes these, so it may read them unlocked; libzmq's
+   * threads read them in free_buffer, under the lock */
   if (janitor_on && janitor_gen == rzmq_fork_gen) return;
+  pthread_mutex_lock(&rzmq_io_mu);
   pthread_cond_init(&janitor_cv, NULL);
   janitor_stop = 0;
-  if (pthread_create(&janitor_tid, NULL, janitor, NULL) == 0) {
-    janitor_on = 1;
-    janitor_gen = rzmq_fork_gen;
-  } else {
-    janitor_on = 0; /* no cache without it: free_buffer frees at once */
-  }
+  pthread_mutex_unlock(&rzmq_io_mu);
+  started = pthread_create(&janitor_tid, NULL, janitor, NULL) == 0;
+  pthread_mutex_lock(&rzmq_io_mu);
+  janitor_on = started; /* without it no cache: free_buffer frees at once */
+  janitor_gen = rzmq_fork_gen;
+  pthread_mutex_unlock(&rzmq_io_mu);
 }
 
 /* Runs on whichever thread libzmq releases the message from: no R here.
@@ -524,10 +528,10 @@ SEXP rzmq_unserialize_bytes(const unsigned char *p, size_t n, void *unused) {
 
 /* ---- unload ---------------------------------------------------------------- */
 
-void rzmq_serialize_unload(void) {
-  free(scratch);
-  scratch = NULL;
-  scratch_cap = 0;
+/* Stop and join the janitor (this process's, not a parent's): at unload,
+ * and at exit so that no thread of ours outlives R. A later large message
+ * starts it again. */
+void rzmq_serialize_janitor_stop(void) {
   if (janitor_on && janitor_gen == rzmq_fork_gen) {
     pthread_mutex_lock(&rzmq_io_mu);
     janitor_stop = 1;
@@ -536,7 +540,16 @@ void rzmq_serialize_unload(void) {
     pthread_join(janitor_tid, NULL);
   }
   pthread_mutex_lock(&rzmq_io_mu);
-  janitor_on = 0;
+  janitor_on = 0; /* free_buffer frees at once from now on */
+  pthread_mutex_unlock(&rzmq_io_mu);
+}
+
+void rzmq_serialize_unload(void) {
+  free(scratch);
+  scratch = NULL;
+  scratch_cap = 0;
+  rzmq_serialize_janitor_stop();
+  pthread_mutex_lock(&rzmq_io_mu);
   free(cached);
   cached = NULL;
   cached_cap = 0;

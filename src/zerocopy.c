@@ -117,7 +117,12 @@ static Rboolean frame_inspect(SEXP x, int pre, int deep, int pvec,
 }
 
 void rzmq_zerocopy_init(DllInfo *dll) {
-  frame_class = R_make_altraw_class("rzmq_frame", "rzmq", dll);
+  /* Not tied to the DLL (NULL, as R's own classes): R resets the classes of
+   * a DLL it unloads to methods that only raise errors, which would leave
+   * the frames still alive unreadable. Live frames keep this library mapped
+   * (rzmq_live_handles), so their methods stay valid. */
+  (void)dll;
+  frame_class = R_make_altraw_class("rzmq_frame", "rzmq", NULL);
   R_set_altrep_Length_method(frame_class, frame_length);
   R_set_altrep_Duplicate_method(frame_class, frame_duplicate);
   R_set_altrep_Inspect_method(frame_class, frame_inspect);

@@ -406,6 +406,7 @@ test_that("send.multipart() lends large parts too", {
 })
 
 test_that("a large value received is freed once R no longer refers to it", {
+  # (its bytes with unserialize = FALSE are not in R's heap: test-zerocopy.R)
   p <- socket_pair()
   expect_true(send.socket(p$b, runif(2e6))) # about 16 MB
   y <- receive.socket(p$a)

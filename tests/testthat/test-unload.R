@@ -89,3 +89,17 @@ test_that("a running proxy is stopped by the unload", {
   r <- unload_case("proxy")
   expect_survives(r, "proxy")
 })
+
+test_that("zero-copy frames alive at unload keep the library mapped, and work after it", {
+  # one reads the sender's lent vector; they are read, written to and
+  # collected with the package unloaded, then sent by it loaded again
+  r <- unload_case("frames")
+  expect_survives(r, "frames")
+  expect_true(r$mapped) # their class's methods and finalizer are our code
+})
+
+test_that("a cached send buffer and its idle-freeing thread do not keep the library", {
+  r <- unload_case("cache")
+  expect_survives(r, "cache")
+  expect_false(r$mapped) # the thread was stopped and joined, the buffer freed
+})

@@ -44,5 +44,28 @@ n=$(grep -c "runtime error" <<<"$out")
 show "float-cast-ub (undefined behaviour, 3 places)" $([ "$n" -gt 0 ] && echo 1 || echo 0) \
   "$n UBSan reports: $(grep -m1 'runtime error' <<<"$out")"
 
+# 5. receive.messages on REP: EFSM after the first request taken for a failure
+out=$(R_LIBS=$lib timeout 60 Rscript "$REL_DIR/repro/batch-rep-efsm.R" 2>&1)
+show "batch-rep-efsm (receive.messages on REP reports EFSM, loses the request as a condition)" \
+  $(grep -q "EFSM REPORTED" <<<"$out" && echo 1 || echo 0) "$(tail -n 1 <<<"$out")"
+
+# 6. zero-copy frames alive at unload: their ALTREP class reset by R
+out=$(R_LIBS=$lib timeout 60 Rscript "$REL_DIR/repro/frames-after-unload.R" 2>&1)
+show "frames-after-unload (frames unreadable after unload)" $(grep -q "^OK" <<<"$out" && echo 0 || echo 1) \
+  "$(tail -n 1 <<<"$out")"
+
+# 7. the janitor thread alive at exit (valgrind: possibly lost TLS)
+vglog="$WORK/repro-janitor-vg.log"
+R_LIBS=$lib timeout 120 R -d "valgrind --leak-check=full --log-file=$vglog" --vanilla --no-echo \
+  -f "$REL_DIR/repro/janitor-at-exit.R" >/dev/null 2>&1
+n=$(grep -c "janitor_ensure" "$vglog" 2>/dev/null)
+show "janitor-at-exit (thread alive at exit)" $([ "${n:-0}" -gt 0 ] && echo 1 || echo 0) \
+  "valgrind: $(grep -o 'ERROR SUMMARY: [0-9]* errors' "$vglog" 2>/dev/null), ${n:-0} loss records through janitor_ensure"
+
+# 8. send.messages: a stack overflow mid-batch came without the count
+out=$(R_LIBS=$lib timeout 60 Rscript "$REL_DIR/repro/batch-stack-overflow.R" 2>&1)
+show "batch-stack-overflow (no rzmq_batch_error for a too deep object)" $(grep -q "^OK" <<<"$out" && echo 0 || echo 1) \
+  "$(tail -n 1 <<<"$out")"
+
 echo "findings still reproducing: $still"
 exit "$still"

@@ -13,7 +13,9 @@
 #    through a PAIR socket into receive.socket(unserialize = TRUE) and the
 #    outcome must equal base unserialize() on the same bytes: both an error,
 #    or both a value and identical values. Every 10th frame is also read
-#    with receive.string.
+#    with receive.string, and every 10th (from the 5th) with
+#    receive.messages(): the value in a list of one, or an
+#    rzmq_unserialize_error holding exactly those bytes where base R errs.
 #  endpoints (n-args): random and mutated strings for bind / connect /
 #    unbind / disconnect: TRUE / FALSE or an R error.
 #  options (n-args): random values (types, lengths, NA, huge numbers) for
@@ -21,7 +23,9 @@
 #    (and random names; and the getters): TRUE / FALSE, value / NULL, or an
 #    R error.
 #  poll (n-args / 2): random sockets lists, events and timeouts.
-#  handles (n-args / 4): random thread counts, socket types, lingers.
+#  handles (n-args / 4): random thread counts, socket types, lingers,
+#    init.message / send.socket, and send.messages / receive.messages with
+#    random lists, counts and flags (an integer count / a list, or an R error).
 # After each group the sockets and the context must still work.
 
 local({ # common.R sits beside this script (run as Rscript FILE or R -f FILE)
@@ -277,7 +281,7 @@ arg_case <- function(k, phase) {
       as.call(list(as.name("poll.socket"), socks, events, timeout))
     },
     handle = {
-      switch(sample.int(4L, 1),
+      switch(sample.int(6L, 1),
         as.call(list(as.name("init.context"), if (runif(1) < 0.5) sample(0:4, 1) else random_value())),
         as.call(list(as.name("init.socket"), quote(ctx),
                      if (runif(1) < 0.4) sample(c(TYPES, tolower(TYPES), "REQ", "ZMQ_XREQ", "ZMQ_XREP"), 1)
@@ -287,7 +291,21 @@ arg_case <- function(k, phase) {
                      if (runif(1) < 0.3) NULL else random_value())),
         as.call(list(as.name(sample(c("init.message", "send.socket"), 1)),
                      if (runif(1) < 0.5) quote(s) else random_value(),
-                     random_value(), random_value())))
+                     random_value(), random_value())),
+        # batches: a list of random values (or anything), random flags
+        as.call(list(as.name("send.messages"),
+                     if (runif(1) < 0.9) quote(s) else random_value(),
+                     if (runif(1) < 0.8) lapply(seq_len(sample(0:6, 1)), function(i) random_value())
+                     else random_value(),
+                     serialize = if (runif(1) < 0.85) runif(1) < 0.75 else random_value(),
+                     xdr = if (runif(1) < 0.85) runif(1) < 0.5 else random_value())),
+        # (dont.wait mostly TRUE: a waiting receive ends only at the time limit)
+        as.call(list(as.name("receive.messages"),
+                     if (runif(1) < 0.9) quote(s) else random_value(),
+                     n = if (runif(1) < 0.7) sample(list(0, 1L, 5, 1000L, 1e9, 1e9 + 1, -1, 0.5, 2^31, NA), 1)[[1]]
+                         else random_value(),
+                     unserialize = if (runif(1) < 0.85) runif(1) < 0.5 else random_value(),
+                     dont.wait = if (runif(1) < 0.9) TRUE else random_value())))
     })
 }
 
@@ -338,11 +356,12 @@ run_worker <- function(from, to, progress, result_file) {
   bind.socket(pb, "inproc://fuzz-payload"); connect.socket(pa, "inproc://fuzz-payload")
   for (x in list(pa, pb)) { set.rcv.timeout(x, 10000L); set.send.timeout(x, 10000L) }
   res <- list(payload = c(both_value = 0, shallow = 0, both_error = 0, mismatch = 0, base_skipped = 0,
-                          string_ok = 0, string_error = 0),
+                          string_ok = 0, string_error = 0, batch_value = 0, batch_error = 0, batch_differs = 0),
               endpoint = c(`TRUE` = 0, `FALSE` = 0, error = 0, bad = 0),
               option = c(`TRUE` = 0, `FALSE` = 0, value = 0, `NULL` = 0, error = 0, bad = 0),
               poll = c(value = 0, `NULL` = 0, error = 0, time_limit = 0, bad = 0),
-              handle = c(value = 0, error = 0, bad = 0),
+              handle = c(value = 0, error = 0, time_limit = 0, bad = 0),
+              batch_calls = c(send_count = 0, send_error = 0, receive_list = 0, receive_error = 0),
               still_works = c(ok = 0, failed = 0),
               mismatches = list(), bad_calls = character(0))
   works <- function(what) {
@@ -437,6 +456,23 @@ run_worker <- function(from, to, progress, result_file) {
         if (!ok) res$bad_calls <- c(res$bad_calls, sprintf("case %d: receive.string gave %s", k,
                                                           if (st$ok) "wrong bytes" else st$msg))
       }
+      if (k %% 10 == 5) {
+        # the same bytes in a receive.messages() batch: the value in a list
+        # of one, or rzmq_unserialize_error holding exactly these bytes
+        send.socket(pa, b, serialize = FALSE)
+        bt <- tryCatch(suppressWarnings(list(ok = TRUE, value = receive.messages(pb, n = 1L))),
+                       rzmq_unserialize_error = function(e) list(ok = FALSE, e = e),
+                       error = function(e) list(ok = NA, msg = conditionMessage(e)))
+        same_b <- if (isTRUE(bt$ok)) base$ok && is.list(bt$value) && length(bt$value) == 1L &&
+          same_value(base$value, bt$value[[1L]])
+          else if (identical(bt$ok, FALSE)) !base$ok && identical(bt$e$data, b) && identical(bt$e$received, list())
+          else FALSE
+        nm <- if (!same_b) "batch_differs" else if (isTRUE(bt$ok)) "batch_value" else "batch_error"
+        res$payload[nm] <- res$payload[nm] + 1
+        if (!same_b) res$bad_calls <- c(res$bad_calls, sprintf("case %d: receive.messages gave %s, base unserialize() %s", k,
+          if (isTRUE(bt$ok)) "a value" else if (identical(bt$ok, FALSE)) "rzmq_unserialize_error" else paste("error:", bt$msg),
+          if (base$ok) "a value" else "an error"))
+      }
       if (k %% 500 == 0) works(sprintf("payload case %d", k))
     } else {
       if (is.null(s) || k %% 25 == 0) {
@@ -445,7 +481,7 @@ run_worker <- function(from, to, progress, result_file) {
       }
       cl <- arg_case(k, ph)
       if (nzchar(Sys.getenv("RZMQ_FUZZ_TRACE"))) cat(k, describe_call(cl), "\n", file = stderr())
-      if (ph == "poll") setTimeLimit(elapsed = 2, transient = TRUE)
+      if (ph %in% c("poll", "handle")) setTimeLimit(elapsed = 2, transient = TRUE)
       o <- outcome(eval(cl, env))
       setTimeLimit(elapsed = Inf)
       v <- o$value
@@ -464,8 +500,16 @@ run_worker <- function(from, to, progress, result_file) {
             all(vapply(el, function(x) identical(x, TRUE) || identical(x, FALSE), logical(1))), logical(1)))
           if (is.null(v)) "NULL" else if (good) "value" else "bad"
         },
-        handle = "value")
+        handle = switch(as.character(cl[[1]]),
+          send.messages = if (is.integer(v) && length(v) == 1L && !is.na(v) && v >= 0L) "value" else "bad",
+          receive.messages = if (is.list(v)) "value" else "bad",
+          "value"))
       res[[ph]][kind] <- res[[ph]][kind] + 1
+      if (ph == "handle" && as.character(cl[[1]]) %in% c("send.messages", "receive.messages")) {
+        bk <- paste0(if (as.character(cl[[1]]) == "send.messages") "send_" else "receive_",
+                     if (kind == "value") if (as.character(cl[[1]]) == "send.messages") "count" else "list" else "error")
+        if (bk %in% names(res$batch_calls)) res$batch_calls[bk] <- res$batch_calls[bk] + 1
+      }
       if (kind == "bad") res$bad_calls <- c(res$bad_calls, sprintf("case %d: %s gave %s", k, describe_call(cl),
                                                                   paste(utils::capture.output(str(v)), collapse = " ")))
       if (ph == "handle" && o$ok && typeof(v) == "externalptr") rm(v)
@@ -622,7 +666,7 @@ while (from <= N_TOTAL && length(crashes) < max_crashes) {
   part <- if (file.exists(result)) tryCatch(readRDS(result), error = function(e) NULL)
   if (!is.null(part)) {
     if (is.null(totals)) totals <- part else {
-      for (nm in c("payload", "endpoint", "option", "poll", "handle", "still_works"))
+      for (nm in c("payload", "endpoint", "option", "poll", "handle", "batch_calls", "still_works"))
         totals[[nm]] <- totals[[nm]] + part[[nm]]
       totals$mismatches <- c(totals$mismatches, part$mismatches)
       totals$bad_calls <- c(totals$bad_calls, part$bad_calls)
@@ -662,7 +706,9 @@ if (!is.null(totals)) {
   say(sprintf("payloads: %d both a value (%d compared in full with identical(), %d non-data values by type), %d both an error, %d MISMATCHED, %d given to rzmq only (base R would crash: negative encoding length); receive.string: %d strings, %d errors",
               pl[["both_value"]], pl[["both_value"]] - pl[["shallow"]], pl[["shallow"]], pl[["both_error"]],
               pl[["mismatch"]], pl[["base_skipped"]], pl[["string_ok"]], pl[["string_error"]]))
-  for (nm in c("endpoint", "option", "poll", "handle")) {
+  say(sprintf("payloads through receive.messages(): %d values as base R's, %d rzmq_unserialize_error where base R errs (with the bytes), %d DIFFERED",
+              pl[["batch_value"]], pl[["batch_error"]], pl[["batch_differs"]]))
+  for (nm in c("endpoint", "option", "poll", "handle", "batch_calls")) {
     say(sprintf("%-8s %s", paste0(nm, ":"), paste(names(totals[[nm]]), totals[[nm]], sep = " ", collapse = ", ")))
   }
   say(sprintf("still works afterwards: %d ok, %d failed; worker time %.1f s",

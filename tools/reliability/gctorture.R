@@ -49,6 +49,14 @@ torture_body <- function(reps) {
   big_raw <- as.raw(rep_len(0:255, 70000))        # > 64 KB: lent to libzmq
   big_dbl <- seq(0.5, by = 1, length.out = 9000)   # > 64 KB serialized: fast path
   big_list <- list(a = big_dbl, b = letters)       # > 64 KB through R_Serialize
+  # SIGINT to this process once its main thread has been asleep (waiting)
+  # for 5 looks in a row, 50 ms apart: the interrupt lands in the wait
+  interrupt_when_waiting <- function() {
+    pid <- Sys.getpid()
+    system(sprintf(paste("(sleep 0.3; n=0; while [ $n -lt 5 ] && [ -e /proc/%d ]; do",
+                         "if [ \"$(cut -d' ' -f3 /proc/%d/stat)\" = S ]; then n=$((n+1)); else n=0; fi;",
+                         "sleep 0.05; done; kill -INT %d) >/dev/null 2>&1 &"), pid, pid, pid))
+  }
   objs <- list(1:10 + 0L, c(1.5, NA, Inf), c(TRUE, NA), as.raw(1:5), complex(real = 1, imaginary = 2),
                "text", c(a = 1, b = 2), list(x = 1, y = list("z", NULL)), factor(c("u", "v")),
                data.frame(p = 1:2, q = c("a", "b")), NULL, big_dbl, big_list, quote(f(x)))
@@ -272,6 +280,246 @@ torture_body <- function(reps) {
       if (r %% 2 == 0) destroy.context(cx, linger = 0) # else only dropped
       rm(cx, fr, bk, cap, snd, rcv, tap, p)
       invisible(gc())
+    })
+    step("batches: every kind, n limits, multipart in the queue", {
+      pl <- init.socket(ctx, "ZMQ_PULL"); ph <- init.socket(ctx, "ZMQ_PUSH")
+      ep <- sprintf("inproc://torture-batch-%d", r)
+      bind.socket(pl, ep); connect.socket(ph, ep)
+      set.rcv.timeout(pl, 10000L); set.send.timeout(ph, 10000L)
+      for (xdr in c(FALSE, TRUE)) {
+        ok("send.messages(objects) sends them all", identical(send.messages(ph, objs, xdr = xdr), length(objs)))
+        got <- receive.messages(pl, n = 100L)
+        ok(sprintf("receive.messages: every object back, in order (xdr = %s)", xdr), identical(got, objs))
+      }
+      frames <- list(raw(0), as.raw(1:3), big_raw, charToRaw("last"))
+      ok("send.messages(raw frames)", identical(send.messages(ph, frames, serialize = FALSE), 4L))
+      got <- receive.messages(pl, unserialize = FALSE)
+      # (identical() asks R for write access to the bytes: it copies a frame)
+      ok("a large frame of a batch is read in place", identical(rzmq:::frame_state(got[[3]]), "message"))
+      ok("receive.messages(unserialize = FALSE): the frames", identical(got, frames))
+      send.messages(ph, as.list(1:10))
+      ok("n = 3", identical(receive.messages(pl, n = 3), as.list(1:3)))
+      ok("n = 0", identical(receive.messages(pl, n = 0), list()))
+      ok("the rest", identical(receive.messages(pl, n = 100), as.list(4:10)))
+      send.socket(ph, "before")
+      send.multipart(ph, list(charToRaw("id"), raw(0), big_raw))
+      send.socket(ph, "after")
+      got <- receive.messages(pl)
+      ok("its large frame is read in place", identical(rzmq:::frame_state(got[[2]][[3]]), "message"))
+      ok("a multipart message in a batch comes back whole, in its place",
+         identical(got, list("before", list(charToRaw("id"), raw(0), big_raw), "after")))
+      ok("nothing queued: an empty list, EAGAIN",
+         identical(receive.messages(pl, dont.wait = TRUE), list()) && zmq.errno() == 11L)
+      rm(got, frames)
+      destroy.socket(pl); destroy.socket(ph)
+      # growing the result list past its first 1024 places, twice: small
+      # raw frames (one allocation each; unserializing costs dozens), more
+      # than the default high-water marks hold
+      pl <- init.socket(ctx, "ZMQ_PULL"); ph <- init.socket(ctx, "ZMQ_PUSH")
+      set.hwm(pl, 0L); set.hwm(ph, 0L); set.send.timeout(ph, 10000L)
+      ep <- sprintf("inproc://torture-batch-big-%d", r)
+      bind.socket(pl, ep); connect.socket(ph, ep)
+      gctorture(FALSE)
+      tiny <- lapply(seq_len(2100), function(i) as.raw(i %% 256))
+      gctorture(TRUE)
+      ok("2100 in one batch", identical(send.messages(ph, tiny, serialize = FALSE), 2100L))
+      got <- receive.messages(pl, n = 1e4, unserialize = FALSE)
+      ok("2100 back in one batch", identical(got, tiny))
+      rm(got, tiny)
+      destroy.socket(pl); destroy.socket(ph)
+    })
+    step("batches that end early: the mark, an R error, libzmq refusing, a bad message", {
+      pl <- init.socket(ctx, "ZMQ_PULL"); ph <- init.socket(ctx, "ZMQ_PUSH")
+      set.sockopt(ph, "SNDHWM", 5L); set.sockopt(pl, "RCVHWM", 5L)
+      set.send.timeout(ph, 50L); set.rcv.timeout(pl, 10000L)
+      ep <- sprintf("inproc://torture-batch-end-%d", r)
+      bind.socket(pl, ep); connect.socket(ph, ep)
+      n <- send.messages(ph, as.list(1:100))
+      ok("at the mark the batch returns its count, EAGAIN", n > 0L && n < 100L && zmq.errno() == 11L)
+      got <- receive.messages(pl, n = 200)
+      ok("exactly those arrived, once each", identical(unlist(got), seq_len(n)))
+      set.send.timeout(ph, 10000L)
+      # too deep for R to serialize; built without torture, and alive only
+      # for this call (each collection would have to walk it)
+      gctorture(FALSE)
+      deep <- list()
+      for (i in seq_len(1e5)) deep <- list(deep)
+      gctorture(TRUE)
+      e <- tryCatch(send.messages(ph, list(1, 2, deep, 4)), error = function(e) e)
+      rm(deep)
+      ok("a stack overflow mid-batch: rzmq_batch_error, sent = 2",
+         inherits(e, "rzmq_batch_error") && identical(e$sent, 2L) && inherits(e$parent, "stackOverflowError"))
+      ok("only the two before it went", identical(receive.messages(pl), list(1, 2)))
+      # an R error while the batch waits (a time limit, raised by the
+      # interrupt check) unwinds with a message held
+      set.send.timeout(ph, 20000L)
+      e <- tryCatch({
+        setTimeLimit(elapsed = 1, transient = TRUE)
+        send.messages(ph, as.list(1:100))
+      }, error = function(e) e)
+      setTimeLimit(elapsed = Inf)
+      ok("a time limit while waiting at the mark: rzmq_batch_error with the count",
+         inherits(e, "rzmq_batch_error") && e$sent > 0L && e$sent < 100L)
+      got <- receive.messages(pl, n = 200)
+      ok("exactly the messages counted arrived", identical(unlist(got), seq_len(e$sent)))
+      destroy.socket(pl); destroy.socket(ph)
+      rep_s <- init.socket(ctx, "ZMQ_REP"); req <- init.socket(ctx, "ZMQ_REQ")
+      ep <- sprintf("inproc://torture-batch-req-%d", r)
+      bind.socket(rep_s, ep); connect.socket(req, ep)
+      set.rcv.timeout(rep_s, 10000L); set.rcv.timeout(req, 10000L)
+      n <- suppressMessages(send.messages(req, list("q1", "q2")))
+      ok("REQ: libzmq refuses the second request, count 1", identical(n, 1L) && zmq.errno() == 156384763L)
+      ok("REP: the batch ends quietly after one request", identical(receive.messages(rep_s), list("q1")))
+      send.socket(rep_s, "a1"); invisible(receive.socket(req))
+      old <- options(rzmq.errors = "condition")
+      e <- tryCatch(send.messages(req, list("r1", "r2")), error = function(e) e)
+      options(old)
+      ok("raised as a condition: rzmq_batch_error, sent = 1, parent rzmq_EFSM",
+         inherits(e, "rzmq_batch_error") && identical(e$sent, 1L) && inherits(e$parent, "rzmq_EFSM"))
+      ok("and the request went", identical(receive.messages(rep_s), list("r1")))
+      destroy.socket(rep_s); destroy.socket(req)
+      a2 <- init.socket(ctx, "ZMQ_PULL"); b2 <- init.socket(ctx, "ZMQ_PUSH")
+      ep <- sprintf("inproc://torture-batch-bad-%d", r)
+      bind.socket(a2, ep); connect.socket(b2, ep); set.rcv.timeout(a2, 10000L)
+      send.messages(b2, list("a", big_list))
+      send.socket(b2, charToRaw("not a serialization"), serialize = FALSE)
+      send.messages(b2, list("c"))
+      e <- tryCatch(receive.messages(a2), error = function(e) e)
+      ok("a bad message: rzmq_unserialize_error with the values before it and its bytes",
+         inherits(e, "rzmq_unserialize_error") && identical(e$received, list("a", big_list)) &&
+           identical(e$data, charToRaw("not a serialization")))
+      ok("the message after it stays queued", identical(receive.messages(a2), list("c")))
+      send.socket(b2, c(charToRaw("X\n"), as.raw(rep(7, 70000))), serialize = FALSE)
+      e <- tryCatch(receive.messages(a2), error = function(e) e)
+      ok("a bad large message first: rzmq_unserialize_error, nothing before it",
+         inherits(e, "rzmq_unserialize_error") && identical(e$received, list()) && length(e$data) == 70002L)
+      rm(e)
+      destroy.socket(a2); destroy.socket(b2)
+    })
+    step("interrupts (SIGINT) while a batch waits", {
+      pl <- init.socket(ctx, "ZMQ_PULL"); ph <- init.socket(ctx, "ZMQ_PUSH")
+      set.sockopt(ph, "SNDHWM", 5L); set.sockopt(pl, "RCVHWM", 5L)
+      set.send.timeout(ph, 60000L); set.rcv.timeout(pl, 60000L)
+      ep <- sprintf("inproc://torture-batch-int-%d", r)
+      bind.socket(pl, ep); connect.socket(ph, ep)
+      interrupt_when_waiting()
+      e <- tryCatch(send.messages(ph, as.list(1:100)), interrupt = function(e) e)
+      ok("an interrupt at the mark: rzmq_interrupt with the count",
+         inherits(e, "rzmq_interrupt") && e$sent > 0L && e$sent < 100L)
+      got <- receive.messages(pl, n = 200)
+      ok("the messages counted arrived, once each, and no other",
+         identical(unlist(got), seq_len(e$sent)) && identical(receive.messages(pl, dont.wait = TRUE), list()))
+      interrupt_when_waiting()
+      e <- tryCatch(receive.messages(pl), interrupt = function(e) "interrupted")
+      ok("an interrupt while receive.messages waits", identical(e, "interrupted"))
+      ok("the sockets still work", identical(send.messages(ph, list("after")), 1L) &&
+           identical(receive.messages(pl), list("after")))
+      destroy.socket(pl); destroy.socket(ph)
+    })
+    step("zero-copy frames: receive, read, modify, resend, serialize, gc, outlive the context", {
+      fs <- rzmq:::frame_state
+      x <- as.raw(rep_len(c(3:250, 1:2), 200000))
+      keep <- as.raw(as.integer(x))
+      lent0 <- rzmq:::lent_count()
+      # inproc: the frame reads the sender's lent vector in place
+      send.socket(a, x, serialize = FALSE)
+      y <- receive.socket(b, unserialize = FALSE)
+      ok("a large frame is read in place", identical(fs(y), "message"))
+      ok("it reads the sender's lent vector", rzmq:::lent_count() == lent0 + 1L)
+      rm(x)
+      invisible(gc())
+      ok("read after gc: length, elements, all of them", length(y) == 200000L &&
+           identical(y[c(1, 2, 200000)], keep[c(1, 2, 200000)]) && all(y == keep))
+      ok("sum of its bytes", sum(as.integer(y)) == sum(as.integer(keep)))
+      ok("send.socket(frame) serialized (fast path)", send.socket(a, y))
+      ok("the serialized frame back", identical(receive.socket(b), keep))
+      ok("resent: shares the message", send.socket(b, y, serialize = FALSE) && identical(fs(y), "message"))
+      y2 <- receive.socket(a, unserialize = FALSE)
+      ok("the resent frame back", identical(fs(y2), "message") && identical(y2, keep))
+      ok("resent in a multipart message and a batch",
+         send.multipart(b, list(charToRaw("h"), y)) && identical(send.messages(b, list(y, y), serialize = FALSE), 2L))
+      got <- list(receive.multipart(a), receive.socket(a, unserialize = FALSE), receive.socket(a, unserialize = FALSE))
+      ok("those back", identical(got, list(list(charToRaw("h"), keep), keep, keep)))
+      z <- y
+      z[1] <- as.raw(0)
+      ok("a second name changed: the first stays in place and unchanged",
+         identical(fs(y), "message") && all(y == keep) && z[1] == as.raw(0) && identical(z[-1], keep[-1]))
+      y[2] <- as.raw(0)
+      ok("written to: copied first, the message untouched",
+         fs(y) %in% c("copied", "ordinary") && y[2] == as.raw(0) && identical(y2, keep) && identical(got[[2]], keep))
+      ok("a copied frame can be sent again", send.socket(b, y, serialize = FALSE) &&
+           identical(receive.socket(a, unserialize = FALSE), y))
+      ok("base serialize() of a frame (R asks to write: copied first)", identical(unserialize(serialize(y2, NULL)), keep))
+      m <- init.message(y2, serialize = FALSE)
+      ok("a frame into a message object", send.message.object(b, m) && identical(receive.socket(a, unserialize = FALSE), keep))
+      rm(y, y2, z, got, m)
+      invisible(gc())
+      ok("the sender's vector is given back once the frames are collected", rzmq:::lent_count() == lent0)
+      # tcp, and outliving the context
+      cx <- init.context()
+      p1 <- init.socket(cx, "ZMQ_PAIR"); p2 <- init.socket(cx, "ZMQ_PAIR")
+      bind.socket(p1, "tcp://127.0.0.1:*"); connect.socket(p2, get.last.endpoint(p1))
+      set.rcv.timeout(p1, 10000L)
+      send.socket(p2, keep, serialize = FALSE)
+      send.multipart(p2, list(keep, charToRaw("t")))
+      send.messages(p2, list(keep, keep), serialize = FALSE)
+      f1 <- receive.socket(p1, unserialize = FALSE)
+      f2 <- receive.multipart(p1)
+      f3 <- receive.messages(p1, unserialize = FALSE)
+      while (length(f3) < 2L) f3 <- c(f3, receive.messages(p1, unserialize = FALSE))
+      # a fresh tcp frame below 8 MB is copied (libzmq reuses its buffer at
+      # once); from 8 MB on it is read in place
+      ok("fresh frames over tcp below 8 MB are copied", identical(fs(f1), "ordinary") &&
+           identical(fs(f2[[1]]), "ordinary") && identical(fs(f3[[2]]), "ordinary"))
+      huge <- as.raw(rep_len(1:251, 9e6))
+      send.socket(p2, huge, serialize = FALSE)
+      f4 <- receive.socket(p1, unserialize = FALSE)
+      ok("a 9 MB frame over tcp is read in place", identical(fs(f4), "message"))
+      if (r %% 2 == 0) destroy.context(cx, linger = 0)
+      rm(cx, p1, p2)
+      invisible(gc()); invisible(gc())
+      ok("frames outlive their socket and context", identical(f1, keep) && identical(f2, list(keep, charToRaw("t"))) &&
+           identical(f3, list(keep, keep)) && identical(f4, huge))
+      ok("and can be sent on another context's socket", send.socket(a, f1, serialize = FALSE) &&
+           identical(receive.socket(b, unserialize = FALSE), keep))
+      rm(f1, f2, f3, f4, huge)
+      invisible(gc())
+    })
+    step("the large-buffer cache, freed when idle", {
+      cache <- function() .Call(rzmq:::c_rzmq_cache_size)
+      v <- seq(0.25, by = 1, length.out = 2e5) # 1.6 MB serialized (not an ALTREP sequence)
+      # the janitor's second starts when the receiver lets the message go:
+      # look at once (a collection at every allocation takes longer)
+      gctorture(FALSE)
+      ok("a large object round trip", send.socket(a, v) && identical(receive.socket(b), v))
+      cached <- cache()
+      gctorture(TRUE)
+      ok("its buffer is cached", cached >= 1.6e6)
+      t_end <- Sys.time() + 20
+      while (cache() > 0 && Sys.time() < t_end) Sys.sleep(0.05)
+      ok("and freed about a second later", cache() == 0)
+      ok("large sends still work", send.socket(a, v) && identical(receive.socket(b), v))
+      # a forked child has no janitor of the parent's: it starts its own
+      gctorture(FALSE)
+      job <- parallel::mcparallel({
+        cx <- init.context()
+        x <- init.socket(cx, "ZMQ_PAIR"); y <- init.socket(cx, "ZMQ_PAIR")
+        bind.socket(y, "inproc://torture-fork-cache"); connect.socket(x, "inproc://torture-fork-cache")
+        sent <- send.socket(x, v) && identical(receive.socket(y), v)
+        cached <- cache()
+        t_end <- Sys.time() + 20
+        while (cache() > 0 && Sys.time() < t_end) Sys.sleep(0.05)
+        destroy.context(cx)
+        list(sent = sent, cached = cached, freed = cache() == 0)
+      })
+      got <- parallel::mccollect(job, wait = FALSE, timeout = 60)[[1]]
+      gctorture(TRUE)
+      ok("in a forked child: the cache fills, and the child's own janitor frees it",
+         isTRUE(got$sent) && got$cached >= 1.6e6 && isTRUE(got$freed))
+      t_end <- Sys.time() + 20
+      while (cache() > 0 && Sys.time() < t_end) Sys.sleep(0.05)
+      ok("and the parent's janitor still frees its own", cache() == 0)
+      rm(v, job, got)
     })
     step("sockets and contexts created, closed and collected", {
       for (k in 1:3) {

@@ -7,7 +7,8 @@
 # The child's loop body runs each call inside allowInterrupts() within
 # suspendInterrupts(), so an interrupt is raised either inside a call
 # (receive.socket, poll.socket, receive.multipart, a send that waits at the
-# high-water mark) or, for a signal that lands between calls, after the
+# high-water mark, send.messages waiting at a high-water mark, or
+# receive.messages waiting for a pong) or, for a signal that lands between calls, after the
 # bookkeeping of the call before it: nothing the child received or sent goes
 # unrecorded. Every interrupt is caught by the loop's tryCatch(interrupt =),
 # counted, and acknowledged to this process (which sends the next signal
@@ -25,6 +26,10 @@
 #    the child's receive timeouts (0 unless something was lost);
 #  - pongs the child recorded == pongs the peer sent (none lost, none
 #    duplicated by the transport);
+#  - the batches: the child drains the batch reader between calls; what it
+#    received is exactly 1..S in order, where S adds up the counts
+#    send.messages() returned and the $sent of each rzmq_interrupt that
+#    ended one (none lost, none duplicated);
 #  - the child never wedges (deadline) and exits with status 0.
 
 local({ # common.R sits beside this script (run as Rscript FILE or R -f FILE)
@@ -57,12 +62,21 @@ child <- function(pair_ep, ctl_ep, seed) {
   bind.socket(stuck_pull, "inproc://stuck"); connect.socket(stuck, "inproc://stuck")
   set.send.timeout(stuck, 300L)
   idle <- init.socket(ctx, "ZMQ_PULL")
+  # batches: send.messages() into a PUSH that holds ~20 (its reader is
+  # drained here between calls), so each batch waits 300 ms at the mark
+  bpull <- init.socket(ctx, "ZMQ_PULL"); bpush <- init.socket(ctx, "ZMQ_PUSH")
+  set.sockopt(bpull, "RCVHWM", 10L); set.sockopt(bpush, "SNDHWM", 10L)
+  bind.socket(bpull, "inproc://batch"); connect.socket(bpush, "inproc://batch")
+  set.send.timeout(bpush, 300L)
+  bsent <- 0L; breceived <- integer(0); batches <- 0L
+  batch_int <- c(counted = 0L, plain = 0L) # interrupts of a batch: with $sent, or raised outside it
 
   last <- 0L          # the last fresh pong recorded
   pending <- 0L       # the ping sent and not yet answered
   fresh <- integer(0); stale <- integer(0); garbled <- list()
   timeouts <- 0L; interrupts <- 0L; unacked <- FALSE
-  where <- c(send = 0L, receive = 0L, poll = 0L, multipart = 0L, stuck_send = 0L, compute = 0L, between = 0L)
+  where <- c(send = 0L, receive = 0L, poll = 0L, multipart = 0L, stuck_send = 0L, batch_send = 0L,
+             batch_receive = 0L, compute = 0L, between = 0L)
   phase <- "between"; done <- FALSE; iterations <- 0L; raised_in <- ""
   record <- function(x) {
     if (identical(x, "stop")) { done <<- TRUE; return() }
@@ -87,7 +101,10 @@ child <- function(pair_ep, ctl_ep, seed) {
             phase <- "send"
             if (isTRUE(allowInterrupts(send.socket(s, last + 1L)))) pending <- last + 1L
           }
-          op <- sample(c("receive", "poll", "multipart", "stuck_send", "compute"), 1, prob = c(5, 3, 2, 1, 1))
+          # what the batch sender queued so far (never interrupted: suspended)
+          breceived <- c(breceived, unlist(receive.messages(bpull, n = 1000L, dont.wait = TRUE)))
+          op <- sample(c("receive", "poll", "multipart", "stuck_send", "batch_send", "batch_receive", "compute"),
+                       1, prob = c(5, 3, 2, 1, 2, 3, 1))
           phase <- op
           if (op == "receive") {
             x <- allowInterrupts(receive.socket(s))
@@ -102,6 +119,14 @@ child <- function(pair_ep, ctl_ep, seed) {
             else record(unserialize(parts[[1]]))
           } else if (op == "stuck_send") {
             allowInterrupts(send.socket(stuck, 0L))
+          } else if (op == "batch_send") {
+            batches <- batches + 1L
+            n <- allowInterrupts(send.messages(bpush, as.list(bsent + seq_len(50L))))
+            bsent <- bsent + n
+          } else if (op == "batch_receive") {
+            got <- allowInterrupts(receive.messages(s, n = 10L))
+            if (length(got) == 0L) { timeouts <- timeouts + 1L; pending <- 0L }
+            for (x in got) record(x)
           } else {
             # R code and no call for ~20 ms: a signal now is deferred
             t_busy <- proc.time()[["elapsed"]]
@@ -121,13 +146,23 @@ child <- function(pair_ep, ctl_ep, seed) {
       where[[phase]] <<- where[[phase]] + 1L
       raised_in <<- phase
       unacked <<- TRUE
+      if (phase == "batch_send") {
+        # the batch says how many it queued before the interrupt; one
+        # raised before it started queued none
+        if (inherits(e, "rzmq_interrupt")) {
+          bsent <<- bsent + e$sent
+          batch_int[["counted"]] <<- batch_int[["counted"]] + 1L
+        } else batch_int[["plain"]] <<- batch_int[["plain"]] + 1L
+      }
       "interrupted"
     })
     if (identical(r, "done")) break
   }
+  breceived <- c(breceived, unlist(receive.messages(bpull, n = 1e6, dont.wait = TRUE)))
   # report where each interrupt was raised, the counts, and exit
   list(interrupts = interrupts, where = where, fresh = fresh, stale = stale, garbled = garbled,
-       timeouts = timeouts, iterations = iterations, last = last)
+       timeouts = timeouts, iterations = iterations, last = last,
+       bsent = bsent, breceived = breceived, batches = batches, batch_int = batch_int)
 }
 
 ctx <- init.context()
@@ -223,6 +258,16 @@ if (!is.null(res)) {
         "pongs recorded by the child == pongs the peer sent (nothing half received or lost)",
         c(recorded = length(res$fresh) + length(res$stale), sent = pongs_sent))
   check(sum(res$where) == res$interrupts, "every interrupt is accounted for by where it was raised")
+  say(sprintf("child: %d send.messages batches, %d messages counted as sent, %d received; interrupts in a batch: %d with $sent, %d before it started",
+              res$batches, res$bsent, length(res$breceived), res$batch_int[["counted"]], res$batch_int[["plain"]]))
+  check(identical(res$breceived, seq_len(res$bsent)),
+        "batches: the messages received are exactly 1..(the counts returned and the interrupts' $sent), in order",
+        list(sent = res$bsent, received = length(res$breceived)))
+  # (with fewer signals, some runs have none there by chance: figures only)
+  if (n_signals >= 100L) {
+    check(res$batch_int[["counted"]] > 0L, "some interrupts landed in a waiting send.messages")
+    check(res$where[["batch_receive"]] > 0L, "some interrupts landed in a waiting receive.messages")
+  }
   check(res$where[["compute"]] == 0, "no interrupt raised inside suspendInterrupts (the harness defers them)")
 }
 finish("signals", started)

@@ -11,6 +11,16 @@
 #     > 64 KB which are lent to libzmq), strings, ints, doubles, empty
 #     frames, multipart messages, message objects; REQ/REP and
 #     DEALER/ROUTER echo every message back. Receivers wait with poll.socket.
+#     Raw frames of 64 KB and more come back as zero-copy frames.
+# 1b. messages/10 messages of the same mix in batches (send.messages,
+#     receive.messages with random n) over PUSH/PULL, PAIR, DEALER/ROUTER
+#     and PUB/SUB, inproc and tcp, with multipart messages between batches
+#     and now and then a message that will not unserialize; batches that
+#     end at the high-water mark (exactly the first n arrive);
+# 1c. zero-copy frames (single, multipart and batch) held up to 30 at a
+#     time across gc() and the destruction of their context, resent,
+#     serialized, written to, put in message objects, checked at their end;
+# 1d. the cached large send buffer freed by its janitor thread when idle;
 #  2. every setter and getter of socket.options, and set.sockopt /
 #     get.sockopt over sockopt.names()$name, on a socket of every type;
 #  3. poll.socket over several sockets and event sets;
@@ -253,6 +263,213 @@ say(sprintf("pairs: %d messages checked, %d echoes checked", msg_count, echo_cou
 say(sprintf("payload sizes: %s; %.1f MB in all, largest %d B",
             paste(names(size_count), size_count, sep = ": ", collapse = ", "), size_bytes / 1e6, max_size))
 destroy.context(ctx)
+
+# ---- 1b. batches: send.messages / receive.messages ---------------------------------
+
+# Batches of 1 to 60 messages drawn from the same mix (serialized objects,
+# raw frames small and large, a multipart message now and then, sent between
+# the batches), received with receive.messages() in batches of random size;
+# every value checked in order. Every 25th batch carries a message that will
+# not unserialize (rzmq_unserialize_error: the values before it and its
+# bytes; the rest stays queued). DEALER -> ROUTER: every message comes back
+# as a list (the identity and the frame).
+say("batches")
+ctx <- init.context()
+n_batch_msgs <- 0L; n_batches <- 0L; n_recv_calls <- 0L; n_bad <- 0L; n_bad_sent <- 0L
+batch_target <- max(200L, n_messages %/% 10L)
+batch_pairs <- list(c("ZMQ_PUSH", "ZMQ_PULL"), c("ZMQ_PAIR", "ZMQ_PAIR"), c("ZMQ_DEALER", "ZMQ_ROUTER"),
+                    c("ZMQ_PUB", "ZMQ_SUB"))
+per_batch_combo <- max(1L, batch_target %/% (2L * length(batch_pairs)))
+for (pr in batch_pairs) for (transport in c("inproc", "tcp")) {
+  what <- sprintf("batch %s->%s/%s", pr[1], pr[2], transport)
+  t0 <- Sys.time()
+  a <- init.socket(ctx, pr[1]); b <- init.socket(ctx, pr[2])
+  for (x in list(a, b)) { set.rcv.timeout(x, 20000L); set.send.timeout(x, 20000L); set.linger(x, 0L) }
+  ep <- if (transport == "inproc") sprintf("inproc://batch-%s-%s", pr[1], pr[2]) else "tcp://127.0.0.1:*"
+  stopifnot(isTRUE(bind.socket(b, ep)), isTRUE(connect.socket(a, get.last.endpoint(b))))
+  router <- pr[2] == "ZMQ_ROUTER"
+  if (pr[2] == "ZMQ_SUB") { invisible(subscribe(b, "")); join(a, b, what) }
+  done <- 0L
+  while (done < per_batch_combo) {
+    w <- min(per_batch_combo - done, sample.int(60L, 1))
+    raw_only <- runif(1) < 0.3
+    expected <- vector("list", w)
+    out <- vector("list", w)
+    for (k in seq_len(w)) {
+      i <- i + 1L
+      n <- draw_size()
+      out[k] <- list(if (raw_only) bytes(i, n) else make_object(i, n, i)) # (NULL too)
+      expected[k] <- out[k]
+    }
+    bad_at <- if (!raw_only && n_batches %% 25L == 24L) sample.int(w, 1) else 0L
+    if (bad_at > 0L) {
+      # the batch up to the bad message, the bad message, then the rest
+      check(identical(send.messages(a, out[seq_len(bad_at - 1L)], xdr = i %% 2 == 0), bad_at - 1L),
+            paste(what, "send.messages before the bad message"))
+      check(isTRUE(send.socket(a, charToRaw("B\n?"), serialize = FALSE)), "send the bad message")
+      rest <- if (bad_at < w) out[(bad_at + 1L):w] else list()
+      check(identical(send.messages(a, rest), length(rest)), paste(what, "send.messages after it"))
+      expected[[bad_at]] <- list(bad = charToRaw("B\n?"))
+      if (!router) n_bad_sent <- n_bad_sent + 1L # a ROUTER's messages are never unserialized
+    } else {
+      check(identical(send.messages(a, out, serialize = !raw_only, xdr = i %% 2 == 0), w),
+            paste(what, "send.messages count"))
+    }
+    mp <- runif(1) < 0.2 # a multipart message after the batch
+    if (mp) {
+      parts <- list(charToRaw(sprintf("mp-%d", i)), raw(0), bytes(i, draw_size()))
+      check(isTRUE(send.multipart(a, parts)), "send.multipart after a batch")
+      expected[[w + 1L]] <- parts
+    }
+    got <- list()
+    while (length(got) < length(expected)) {
+      if (!wait_readable(b, what)) break
+      r <- tryCatch(receive.messages(b, n = sample.int(100L, 1), unserialize = !raw_only),
+                    rzmq_unserialize_error = function(e) e)
+      n_recv_calls <- n_recv_calls + 1L
+      if (inherits(r, "rzmq_unserialize_error")) {
+        n_bad <- n_bad + 1L
+        r <- c(r$received, list(list(bad = r$data)))
+      }
+      got <- c(got, r)
+    }
+    if (router) {
+      # the identity, then the frame: unserialize the frame to compare
+      check(all(vapply(got, function(m) is.list(m) && length(m) >= 2L, logical(1))), paste(what, "router frames"))
+      got <- lapply(seq_along(got), function(k) {
+        m <- got[[k]]
+        if (length(m) > 2L) return(m[-1L])                       # the multipart message
+        if (identical(m[[2L]], charToRaw("B\n?"))) return(list(bad = m[[2L]]))
+        if (raw_only) m[[2L]] else unserialize(m[[2L]])
+      })
+    }
+    check(identical(got, expected), paste(what, "batch received in order"),
+          list(n = length(expected), got = length(got)))
+    n_batch_msgs <- n_batch_msgs + w
+    n_batches <- n_batches + 1L
+    done <- done + w
+  }
+  check(identical(receive.messages(b, dont.wait = TRUE), list()), paste(what, "nothing extra"))
+  destroy.socket(a); destroy.socket(b)
+  say(sprintf("%-40s %6d messages in %5.1f s", what, done, as.numeric(difftime(Sys.time(), t0, units = "secs"))))
+}
+# batches that end at the high-water mark, or at a REQ socket's state
+a <- init.socket(ctx, "ZMQ_PUSH"); b <- init.socket(ctx, "ZMQ_PULL")
+invisible(c(set.sockopt(a, "SNDHWM", 10L), set.sockopt(b, "RCVHWM", 10L), set.send.timeout(a, 20L),
+            bind.socket(b, "inproc://batch-hwm"), connect.socket(a, "inproc://batch-hwm")))
+n_hwm <- 0L
+for (r in 1:50) {
+  # odd r: raw frames (every 10th lent), even r: serialized objects
+  objs <- lapply(seq_len(100), function(k) {
+    if (r %% 2) bytes(r + k, if (k %% 10 == 0) 70000L else k) else if (k %% 10 == 0) bytes(r + k, 70000L)
+    else r * 1000L + k
+  })
+  n <- send.messages(a, objs, serialize = r %% 2 == 0)
+  got <- list()
+  while (length(got) < n) got <- c(got, receive.messages(b, n = 200L, unserialize = r %% 2 == 0))
+  n_hwm <- n_hwm + check(n > 0L && n < 100L && identical(got, objs[seq_len(n)]),
+                         "a batch at the mark: exactly the first n arrived", list(n = n, got = length(got)))
+}
+destroy.socket(a); destroy.socket(b)
+destroy.context(ctx)
+check(n_bad == n_bad_sent, "every bad message reported once", c(sent = n_bad_sent, reported = n_bad))
+say(sprintf("batches: %d messages in %d batches, %d receive.messages calls, %d of %d bad messages reported; %d of 50 batches ended at the mark intact",
+            n_batch_msgs, n_batches, n_recv_calls, n_bad, n_bad_sent, n_hwm))
+
+# ---- 1c. zero-copy frames: held across gc and context destruction ---------------------
+
+# Received frames of 64 KB and more read their libzmq message in place (and
+# over inproc the sender's lent vector). Hold up to 30 of them at a time
+# across gc() and across the destruction of the context they came from;
+# resend some (sharing the message), write to some (copied first), serialize
+# some, put some in message objects; check every one against its bytes.
+say("zero-copy frames")
+held <- list()
+n_frames <- 0L; n_frame_ok <- 0L; n_ctx_destroyed <- 0L; n_in_place <- 0L
+echo_ctx <- init.context()
+ea <- init.socket(echo_ctx, "ZMQ_PAIR"); eb <- init.socket(echo_ctx, "ZMQ_PAIR")
+invisible(c(bind.socket(eb, "inproc://frames-echo"), connect.socket(ea, "inproc://frames-echo"),
+            set.rcv.timeout(eb, 20000L)))
+for (r in 1:60) {
+  cx <- init.context()
+  s1 <- init.socket(cx, "ZMQ_PAIR"); s2 <- init.socket(cx, "ZMQ_PAIR")
+  ep <- if (r %% 2) sprintf("inproc://frames-%d", r) else "tcp://127.0.0.1:*"
+  bind.socket(s1, ep); connect.socket(s2, get.last.endpoint(s1))
+  set.rcv.timeout(s1, 20000L)
+  for (k in 1:5) {
+    n <- 65536L + as.integer(runif(1) * min(max_size - 65536L, 400000L))
+    x <- bytes(r * 10L + k, n)
+    form <- (r + k) %% 3
+    if (form == 0) {
+      send.socket(s2, x, serialize = FALSE); f <- receive.socket(s1, unserialize = FALSE)
+    } else if (form == 1) {
+      send.multipart(s2, list(charToRaw("h"), x)); f <- receive.multipart(s1)[[2]]
+    } else {
+      send.messages(s2, list(x), serialize = FALSE); f <- receive.messages(s1, unserialize = FALSE)[[1]]
+    }
+    check(identical(rzmq:::frame_state(f), "message"), "a large frame is read in place")
+    n_frames <- n_frames + 1L
+    held[[length(held) + 1L]] <- list(frame = f, bytes = x, n = n)
+  }
+  rm(x, f)
+  switch(r %% 3 + 1, destroy.context(cx, linger = 0), { destroy.socket(s1); destroy.socket(s2) }, { })
+  if (r %% 3 == 0) n_ctx_destroyed <- n_ctx_destroyed + 1L
+  rm(cx, s1, s2)
+  invisible(gc())
+  # use what is held: resend, write, serialize, message objects
+  for (h in sample(seq_along(held), min(5L, length(held)))) {
+    f <- held[[h]]$frame
+    switch(sample.int(5L, 1),
+      check(isTRUE(send.socket(ea, f, serialize = FALSE)) &&
+              identical(receive.socket(eb, unserialize = FALSE), held[[h]]$bytes), "a held frame resent"),
+      check(isTRUE(send.socket(ea, f)) && identical(receive.socket(eb), held[[h]]$bytes), "a held frame serialized"),
+      { f[1] <- as.raw(255L - as.integer(f[1])) # R copies: the held frame stays as it is
+        check(f[1] != held[[h]]$bytes[1] && identical(f[-1], held[[h]]$bytes[-1]), "a held frame written to")
+        held[[length(held) + 1L]] <- list(frame = f, bytes = f, n = length(f)) },
+      { m <- init.message(f, serialize = FALSE)
+        check(isTRUE(send.message.object(ea, m)) && identical(receive.socket(eb, unserialize = FALSE), held[[h]]$bytes),
+              "a held frame in a message object") },
+      check(identical(unserialize(serialize(f, NULL)), held[[h]]$bytes), "a held frame through base serialize()"))
+    rm(f)
+  }
+  if (length(held) > 30L) {
+    for (h in held[1:10]) {
+      n_in_place <- n_in_place + identical(rzmq:::frame_state(h$frame), "message")
+      n_frame_ok <- n_frame_ok + check(identical(h$frame, h$bytes), "a held frame, at its end")
+    }
+    held <- held[-(1:10)]
+    invisible(gc())
+  }
+}
+for (h in held) {
+  n_in_place <- n_in_place + identical(rzmq:::frame_state(h$frame), "message")
+  n_frame_ok <- n_frame_ok + check(identical(h$frame, h$bytes), "a held frame, at its end")
+}
+rm(held, h)
+destroy.context(echo_ctx)
+invisible(gc())
+check(rzmq:::lent_count() == 0L, "no sender's vector still lent once the frames are collected")
+say(sprintf("zero-copy frames: %d received, %d held ones checked intact at their end (%d still read in place); %d contexts destroyed while their frames lived",
+            n_frames, n_frame_ok, n_in_place, n_ctx_destroyed))
+
+# ---- 1d. the large-buffer cache, freed when idle -------------------------------------
+
+say("large-buffer cache")
+cache <- function() .Call(rzmq:::c_rzmq_cache_size)
+ctx <- init.context()
+a <- init.socket(ctx, "ZMQ_PAIR"); b <- init.socket(ctx, "ZMQ_PAIR")
+invisible(c(bind.socket(b, "inproc://cache"), connect.socket(a, "inproc://cache"), set.rcv.timeout(b, 20000L)))
+n_cache <- 0L
+for (r in 1:5) {
+  v <- as.numeric(bytes(r, 200000L)) + r # 1.6 MB serialized
+  check(isTRUE(send.socket(a, v)) && identical(receive.socket(b), v), "a large object round trip")
+  check(cache() >= 1.6e6, "its buffer is cached")
+  t_end <- Sys.time() + 30
+  while (cache() > 0 && Sys.time() < t_end) Sys.sleep(0.05)
+  n_cache <- n_cache + check(cache() == 0, "the cached buffer is freed when idle")
+}
+destroy.context(ctx)
+say(sprintf("large-buffer cache: freed by the janitor %d of 5 times", n_cache))
 
 # ---- 2. every option setter and getter, on every socket type ----------------------
 

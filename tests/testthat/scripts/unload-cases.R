@@ -84,6 +84,62 @@ setup <- list(
     p <- init.proxy(front, back)
     for (i in 1:100) send.socket(snd, i)
     list(p = p, front = front)
+  },
+  # zero-copy frames alive at unload: one reading the sender's lent vector
+  # (inproc), others libzmq's own buffers (tcp: single, multipart, batch);
+  # the frame class's methods and finalizer are our code
+  frames = function() {
+    ctx <- init.context()
+    a <- init.socket(ctx, "ZMQ_PAIR"); b <- init.socket(ctx, "ZMQ_PAIR")
+    bind.socket(a, "inproc://frames"); connect.socket(b, "inproc://frames")
+    send.socket(b, frame_bytes(), serialize = FALSE)
+    lent <- receive.socket(a, unserialize = FALSE)
+    stopifnot(rzmq:::lent_count() == 1L)
+    p <- init.socket(ctx, "ZMQ_PULL"); q <- init.socket(ctx, "ZMQ_PUSH")
+    bind.socket(p, "tcp://127.0.0.1:*"); connect.socket(q, get.last.endpoint(p))
+    set.rcv.timeout(p, 10000L)
+    # over tcp a fresh frame is read in place from 8 MB on
+    send.socket(q, tcp_bytes(), serialize = FALSE)
+    send.multipart(q, list(charToRaw("h"), tcp_bytes()))
+    send.messages(q, list(tcp_bytes(), tcp_bytes()), serialize = FALSE)
+    own <- receive.socket(p, unserialize = FALSE)
+    parts <- receive.multipart(p)
+    batch <- receive.messages(p, unserialize = FALSE)
+    while (length(batch) < 2L) batch <- c(batch, receive.messages(p, unserialize = FALSE))
+    keep <- list(lent = lent, own = own, part = parts[[2]], batch1 = batch[[1]], batch2 = batch[[2]])
+    stopifnot(all(vapply(keep, rzmq:::frame_state, "") == "message"))
+    keep
+  },
+  # a large send buffer cached, and the thread that frees it when idle
+  # running, nothing else left: the unload stops the thread, frees the
+  # buffer, and the library really goes
+  cache = function() {
+    ctx <- init.context()
+    a <- init.socket(ctx, "ZMQ_PAIR"); b <- init.socket(ctx, "ZMQ_PAIR")
+    bind.socket(a, "inproc://cache"); connect.socket(b, "inproc://cache")
+    x <- runif(3e5) # 2.4 MB
+    send.socket(b, x)
+    stopifnot(identical(receive.socket(a), x), .Call(rzmq:::c_rzmq_cache_size) >= 2.4e6)
+    destroy.context(ctx)
+    NULL
+  }
+)
+
+# the bytes of every frame in the frames case
+frame_bytes <- function() as.raw(rep_len(c(7:255, 0:6), 200000))
+tcp_bytes <- function() as.raw(rep_len(c(7:255, 0:6), 9e6))
+
+# Optional: with the package unloaded (before it is loaded again).
+between <- list(
+  frames = function(keep) {
+    # read in place, written to (copied by the class's method), collected
+    stopifnot(identical(keep$lent[c(1, 200000)], frame_bytes()[c(1, 200000)]),
+              sum(as.integer(keep$own)) == sum(as.integer(tcp_bytes())))
+    keep$part[1] <- as.raw(0)
+    stopifnot(keep$part[1] == as.raw(0), identical(keep$part[-1], tcp_bytes()[-1]))
+    keep$batch2 <- NULL
+    invisible(gc())
+    keep
   }
 )
 
@@ -108,6 +164,33 @@ after <- list(
   },
   lent = function(keep) {
     stopifnot(identical(keep$big[[5]][1:3], as.raw(0:2)))
+  },
+  cache = function(keep) {
+    # the thread of the new load caches and frees as before
+    ctx <- init.context()
+    a <- init.socket(ctx, "ZMQ_PAIR"); b <- init.socket(ctx, "ZMQ_PAIR")
+    bind.socket(a, "inproc://cache-again"); connect.socket(b, "inproc://cache-again")
+    x <- runif(3e5)
+    send.socket(b, x)
+    stopifnot(identical(receive.socket(a), x), .Call(rzmq:::c_rzmq_cache_size) >= 2.4e6)
+    deadline <- Sys.time() + 10
+    while (.Call(rzmq:::c_rzmq_cache_size) > 0 && Sys.time() < deadline) Sys.sleep(0.05)
+    stopifnot(.Call(rzmq:::c_rzmq_cache_size) == 0)
+    destroy.context(ctx)
+  },
+  frames = function(keep) {
+    stopifnot(identical(keep$lent, frame_bytes()), identical(keep$own, tcp_bytes()),
+              identical(keep$batch1, tcp_bytes()))
+    # sent again by the package loaded anew (a frame of the old load is an
+    # ordinary raw vector to it)
+    ctx <- init.context()
+    a <- init.socket(ctx, "ZMQ_PAIR"); b <- init.socket(ctx, "ZMQ_PAIR")
+    bind.socket(a, "inproc://frames-again"); connect.socket(b, "inproc://frames-again")
+    send.socket(b, keep$batch1, serialize = FALSE)
+    send.socket(b, keep$own)
+    stopifnot(identical(receive.socket(a, unserialize = FALSE), tcp_bytes()),
+              identical(receive.socket(a), tcp_bytes()))
+    destroy.context(ctx)
   }
 )
 
@@ -123,6 +206,7 @@ cat(sprintf("mapped=%s\n", any(grepl("/rzmq.so", maps, fixed = TRUE))))
 invisible(gc())
 Sys.sleep(0.3)     # libzmq's threads, if any, get to run
 system("true")     # a fork: no atfork handler of ours may dangle
+if (!is.null(between[[case]])) keep <- between[[case]](keep)
 library(rzmq)      # load it again and use it
 if (!is.null(after[[case]])) after[[case]](keep)
 rm(keep)
