@@ -69,6 +69,7 @@
 #' str(receive.messages(pull, unserialize = FALSE))
 #' receive.messages(pull, dont.wait = TRUE)  # nothing left
 #' zmq.errno()
+#' destroy.context(ctx)
 #' @export
 send.messages <- function(socket, data, serialize = TRUE,
                           xdr = .Platform$endian == "big") {
