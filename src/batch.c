@@ -7,7 +7,6 @@
 #include "rzmq.h"
 #include <errno.h>
 #include <limits.h>
-#include <string.h>
 
 SEXP rzmq_send_messages(SEXP sock, SEXP data, SEXP serialize, SEXP xdr,
                         SEXP progress) {
@@ -85,12 +84,9 @@ static void unser_cleanup(void *d, Rboolean jump) {
  * condition), marked for R/batch.R to raise rzmq_unserialize_error. */
 static SEXP unser_failure(SEXP out, R_xlen_t k, zmq_msg_t *msg, SEXP cond) {
   SEXP res, bytes;
-  size_t len = zmq_msg_size(msg);
   PROTECT(cond);
-  bytes = Rf_allocVector(RAWSXP, (R_xlen_t)len);
-  if (len > 0) memcpy(RAW(bytes), zmq_msg_data(msg), len);
-  zmq_msg_close(msg);
-  PROTECT(bytes);
+  /* the message is closed even if R cannot make the vector */
+  bytes = PROTECT(rzmq_frame_to_raw(msg));
   res = PROTECT(Rf_allocVector(VECSXP, 3));
   SET_VECTOR_ELT(res, 0, Rf_xlengthgets(out, k));
   SET_VECTOR_ELT(res, 1, bytes);
