@@ -124,3 +124,7 @@ receive.messages <- function(socket, n = 1000L, unserialize = TRUE,
 # Where a raw vector's bytes are: "message" (a received frame read in
 # place), "copied" (it was, until R asked to write) or "ordinary".
 frame_state <- function(x) .Call(c_rzmq_frame_state, x)
+
+# Whether two raw vectors are the same bytes in memory: a frame received
+# from a vector this process lent over inproc is that very vector.
+same_bytes <- function(x, y) .Call(c_rzmq_same_bytes, x, y)

@@ -108,9 +108,11 @@ init.message <- function(data, serialize = TRUE,
 #' message).
 #'
 #' Large frames received with `unserialize = FALSE` are not copied where
-#' that pays: from 64 KB when the bytes exist anyway (a message object or a
-#' message shared by several receivers, a vector this process sent over
-#' `inproc://`), and from 8 MB for any frame. The raw vector then reads the
+#' that pays. A raw vector of 64 KB or more that this same process sent over
+#' `inproc://` comes back as itself, as `y <- x` would give it (a vector with
+#' attributes comes back as a plain one, read in place as below). From 64 KB
+#' when the bytes exist anyway (a message object or a message shared by
+#' several receivers), and from 8 MB for any frame, the raw vector reads the
 #' message where libzmq holds it, and lets it go when R collects the vector.
 #' It is an ordinary raw vector in every other way; the first time R writes
 #' to it, it copies itself, so the message (which others may share) never

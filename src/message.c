@@ -140,17 +140,20 @@ void rzmq_reclaim(void) {
 }
 
 /* The last vectors lent, newest first: where an inproc message from this
- * very process points. Only a hint for rzmq_frame_to_raw (a stale entry
- * costs nothing but a frame left out of the collection budget), so a short
- * ring is enough and looking costs the same however many vectors are lent. */
+ * very process points. A hint only: an entry is believed when its slot still
+ * holds a vector at those bytes (lent_vector), and otherwise costs nothing but
+ * a frame left out of the collection budget; so a short ring is enough, and
+ * looking costs the same however many vectors are lent. */
 #define RECENT 16
 static const Rbyte *recent_start[RECENT];
 static size_t recent_len[RECENT];
+static int recent_slot[RECENT];
 static int recent_next = 0;
 
-static void lent_remember(const Rbyte *p, size_t n) {
+static void lent_remember(const Rbyte *p, size_t n, int slot) {
   recent_start[recent_next] = p;
   recent_len[recent_next] = n;
+  recent_slot[recent_next] = slot;
   recent_next = (recent_next + 1) % RECENT;
 }
 
@@ -163,6 +166,26 @@ static int lent_contains(const void *p) {
       return 1;
   }
   return 0;
+}
+
+/* The vector this process lent whose bytes, all of them, a message is: an
+ * inproc message sent and received in this same process. Received, it is the
+ * frame itself (what `y <- x` would give), so nothing is copied or wrapped.
+ * It cannot be a stale entry: while the message is open its vector stays in
+ * its slot, and no other live vector has those bytes. Only plain vectors
+ * without attributes, so the frame is what a copy would be. NULL if none. */
+static SEXP lent_vector(const void *p, size_t n) {
+  int i;
+  if (outstanding == 0) return NULL;
+  for (i = 0; i < RECENT; i++) {
+    SEXP v;
+    if (recent_start[i] != p || recent_len[i] != n) continue;
+    v = VECTOR_ELT(lent_vectors, recent_slot[i]);
+    if (TYPEOF(v) == RAWSXP && !ALTREP(v) && ATTRIB(v) == R_NilValue &&
+        (size_t)XLENGTH(v) == n && (const void *)RAW_RO(v) == p)
+      return v;
+  }
+  return NULL;
 }
 
 SEXP rzmq_lent_count(void) {
@@ -221,7 +244,7 @@ void rzmq_msg_from_raw(zmq_msg_t *msg, SEXP data) {
   }
   /* changing the vector in R now makes a copy, never the message */
   MARK_NOT_MUTABLE(data);
-  lent_remember(RAW(data), n);
+  lent_remember(RAW(data), n, l->slot);
   SET_VECTOR_ELT(lent_vectors, l->slot, data);
   outstanding++;
 }
@@ -371,14 +394,22 @@ static SEXP msg_to_raw(const unsigned char *p, size_t n, void *unused) {
 }
 
 /* A received frame as a raw vector; the message is consumed either way.
- * Not copied where that pays (zerocopy.c): bytes that exist anyway (a message
- * shared with other receivers or a message object, a vector this process
- * lent) and very large frames. A fresh buffer of moderate size is copied, so
- * that libzmq reuses it at once: R would free it only at its next garbage
- * collection, and memory given back late comes back as page faults. */
+ * Not copied where that pays: a vector this process lent is handed over
+ * itself; bytes that exist anyway (a message shared with other receivers or
+ * a message object) and very large frames are read in place (zerocopy.c). A
+ * fresh buffer of moderate size is copied, so that libzmq reuses it at once:
+ * R would free it only at its next garbage collection, and memory given back
+ * late comes back as page faults. */
 SEXP rzmq_frame_to_raw(zmq_msg_t *msg) {
   size_t n = zmq_msg_size(msg);
   if (n >= RZMQ_ZEROCOPY_MIN) {
+    SEXP v = lent_vector(zmq_msg_data(msg), n);
+    if (v != NULL) {
+      /* its slot lets go of it at the next rzmq_reclaim, by when the caller
+       * holds it */
+      zmq_msg_close(msg);
+      return v;
+    }
     if (zmq_msg_get(msg, ZMQ_SHARED) == 1 || lent_contains(zmq_msg_data(msg)))
       return rzmq_frame_raw(msg, 0);
     if (n >= RZMQ_ZEROCOPY_FRESH_MIN) return rzmq_frame_raw(msg, 1);

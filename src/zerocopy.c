@@ -205,3 +205,14 @@ SEXP rzmq_frame_state(SEXP x) {
   if (!rzmq_is_frame(x)) return Rf_mkString("ordinary");
   return Rf_mkString(R_altrep_data2(x) == R_NilValue ? "message" : "copied");
 }
+
+/* Whether two raw vectors are the same bytes in memory, not just equal ones
+ * (tests: a frame received from a vector this process lent is that vector). */
+SEXP rzmq_same_bytes(SEXP a, SEXP b) {
+  const void *pa, *pb;
+  if (TYPEOF(a) != RAWSXP || TYPEOF(b) != RAWSXP || XLENGTH(a) != XLENGTH(b))
+    return Rf_ScalarLogical(FALSE);
+  pa = DATAPTR_OR_NULL(a);
+  pb = DATAPTR_OR_NULL(b);
+  return Rf_ScalarLogical(pa != NULL && pa == pb);
+}

@@ -1,20 +1,26 @@
-# Large received frames come back as raw vectors that read the libzmq
-# message in place where that pays (64 KB and more of a shared message or of
-# a vector this process lent; 8 MB and more of anything): they must behave as
-# ordinary raw vectors in everything R does, copy themselves before R writes
-# to them, and never let R change a message that others share.
+# Large received frames come back without a copy where that pays. A vector
+# this process lent (64 KB and more, sent over inproc in this same process)
+# comes back as itself. A shared message (64 KB and more) or any frame of 8 MB
+# and more comes back as a raw vector that reads the libzmq message in place:
+# it must behave as an ordinary raw vector in everything R does, copy itself
+# before R writes to it, and never let R change a message that others share.
 
 frame_state <- rzmq:::frame_state
+same_bytes <- rzmq:::same_bytes
 big <- function(n = 200000, seed = 1) {
   set.seed(seed)
   as.raw(sample(0:255, n, replace = TRUE))
+}
+# x sent as a message object: the receiver gets a shared message
+via_message <- function(p, x) {
+  send.message.object(p$b, init.message(x, serialize = FALSE))
+  receive.socket(p$a, unserialize = FALSE)
 }
 
 test_that("a large frame is received without a copy, a small one as an ordinary vector", {
   p <- socket_pair()
   x <- big()
-  send.socket(p$b, x, serialize = FALSE)
-  y <- receive.socket(p$a, unserialize = FALSE)
+  y <- via_message(p, x)
   expect_identical(frame_state(y), "message")
   expect_identical(typeof(y), "raw")
   expect_identical(length(y), length(x))
@@ -24,19 +30,84 @@ test_that("a large frame is received without a copy, a small one as an ordinary 
   # reading through C code that asks for write access copies once
   expect_true(frame_state(y) %in% c("message", "copied"))
   expect_identical(y, x)
+  small <- via_message(p, x[1:65535])
+  expect_identical(frame_state(small), "ordinary")
+  expect_identical(small, x[1:65535])
+  expect_identical(frame_state(via_message(p, x[1:65536])), "message")
+})
+
+test_that("over inproc in one process, a lent vector is received as itself", {
+  p <- socket_pair()
+  x <- big()
+  keep <- as.raw(as.integer(x)) # a separate copy of the original bytes
+  send.socket(p$b, x, serialize = FALSE)
+  y <- receive.socket(p$a, unserialize = FALSE)
+  expect_true(same_bytes(y, x))
+  expect_false(same_bytes(y, keep)) # (the hook tells equal bytes apart)
+  expect_identical(frame_state(y), "ordinary")
+  expect_identical(rzmq:::lent_count(), 0L) # the lend ended on receipt
+  # either side changing it copies first, as after `y <- x`
+  y[1] <- as.raw((as.integer(x[1]) + 1) %% 256)
+  expect_identical(x, keep)
+  expect_false(same_bytes(y, x))
+  expect_identical(y[-1], x[-1])
+  x[2] <- as.raw(0)
+  expect_identical(y[-1], keep[-1])
+  # a vector nothing else refers to survives a collection in flight and
+  # after its receipt
+  send.socket(p$b, big(seed = 5), serialize = FALSE)
+  invisible(gc())
+  y <- receive.socket(p$a, unserialize = FALSE)
+  receive.socket(p$a, dont.wait = TRUE) # gives the slot back
+  invisible(gc())
+  expect_identical(y, big(seed = 5))
+  # the small ones are copied; a multipart message's large parts are the vector
+  x <- keep
   send.socket(p$b, x[1:65535], serialize = FALSE)
-  expect_identical(frame_state(receive.socket(p$a, unserialize = FALSE)), "ordinary")
-  send.socket(p$b, x[1:65536], serialize = FALSE)
-  expect_identical(frame_state(receive.socket(p$a, unserialize = FALSE)), "message")
+  y <- receive.socket(p$a, unserialize = FALSE)
+  expect_false(same_bytes(y, x[1:65535]))
+  send.multipart(p$b, list(x, charToRaw("k"), x))
+  parts <- receive.multipart(p$a)
+  expect_identical(parts, list(x, charToRaw("k"), x))
+  expect_true(same_bytes(parts[[1]], x) && same_bytes(parts[[3]], x))
+  # a vector with attributes comes back as a plain raw vector, read in place
+  send.socket(p$b, structure(x, class = "bytes", note = "n"), serialize = FALSE)
+  y <- receive.socket(p$a, unserialize = FALSE)
+  expect_identical(frame_state(y), "message")
+  expect_identical(y, x)
+  rm(y)
+  invisible(gc())
+  expect_identical(rzmq:::lent_count(), 0L)
+})
+
+test_that("PUB to two subscribers in one process gives both the lent vector", {
+  ctx <- init.context()
+  pub <- init.socket(ctx, "ZMQ_PUB")
+  bind.socket(pub, "inproc://zerocopy-pub")
+  subs <- lapply(1:2, function(i) {
+    s <- init.socket(ctx, "ZMQ_SUB")
+    subscribe(s, "")
+    connect.socket(s, "inproc://zerocopy-pub")
+    s
+  })
+  x <- big()
+  send.socket(pub, x, serialize = FALSE)
+  got <- lapply(subs, function(s) recv_within(s, 10, unserialize = FALSE))
+  expect_identical(got, list(x, x))
+  expect_true(same_bytes(got[[1]], x) && same_bytes(got[[2]], x))
+  expect_identical(rzmq:::lent_count(), 0L)
+  destroy.context(ctx)
 })
 
 test_that("writing to a received frame copies it; the message and its sender are untouched", {
   p <- socket_pair()
   x <- big()
   keep <- as.raw(as.integer(x)) # a separate copy of the original bytes
-  # over inproc the frame points into the sender's (lent) vector
-  send.socket(p$b, x, serialize = FALSE)
+  # a message object's frame points into the object's message
+  m <- init.message(x, serialize = FALSE)
+  send.message.object(p$b, m)
   y <- receive.socket(p$a, unserialize = FALSE)
+  expect_identical(frame_state(y), "message")
   y[1] <- as.raw((as.integer(x[1]) + 1) %% 256)
   # R either copies the bytes out of the message (the class's write access)
   # or duplicates the vector first; never writes into the message
@@ -44,9 +115,10 @@ test_that("writing to a received frame copies it; the message and its sender are
   expect_false(identical(y[1], x[1]))
   expect_identical(y[-1], x[-1])
   expect_identical(x, keep)
+  send.message.object(p$b, m) # the object's message is untouched
+  expect_identical(receive.socket(p$a, unserialize = FALSE), keep)
   # a second name for it: R's copy on write applies as for any vector
-  send.socket(p$b, x, serialize = FALSE)
-  y <- receive.socket(p$a, unserialize = FALSE)
+  y <- via_message(p, x)
   z <- y
   z[2] <- as.raw(0)
   expect_identical(frame_state(y), "message")
@@ -75,8 +147,8 @@ test_that("received frames work with everything that reads raw vectors", {
   expect_identical(frame_state(y), "message")
   expect_identical(rawToChar(y), txt)
   x <- big()
-  send.socket(p$b, x, serialize = FALSE)
-  y <- receive.socket(p$a, unserialize = FALSE)
+  y <- via_message(p, x)
+  expect_identical(frame_state(y), "message")
   path <- tempfile()
   on.exit(unlink(path))
   writeBin(y, path)
@@ -94,8 +166,7 @@ test_that("received frames work with everything that reads raw vectors", {
 test_that("a received frame can be sent again, alone, serialized or in a multipart message", {
   p <- socket_pair()
   x <- big()
-  send.socket(p$b, x, serialize = FALSE)
-  y <- receive.socket(p$a, unserialize = FALSE)
+  y <- via_message(p, x)
   send.socket(p$a, y, serialize = FALSE)
   back <- receive.socket(p$b, unserialize = FALSE)
   expect_identical(back, x)
@@ -132,11 +203,14 @@ test_that("frames survive gc(), and outlive their socket and context", {
 })
 
 test_that("a frame lent by the sender is given back once the receiver's vector is collected", {
+  # a frame that reads a lent vector in place: one with attributes (a plain
+  # one is handed over itself, and its lend ends at once)
   p <- socket_pair()
   x <- big()
-  send.socket(p$b, x, serialize = FALSE)
+  send.socket(p$b, structure(x, note = "n"), serialize = FALSE)
   y <- receive.socket(p$a, unserialize = FALSE)
   gc()
+  expect_identical(frame_state(y), "message")
   expect_identical(rzmq:::lent_count(), 1L) # y still reads x's bytes
   expect_identical(y, x)
   rm(y)
@@ -149,9 +223,15 @@ test_that("receive.messages hands large frames over without a copy too", {
   x <- big()
   send.messages(p$b, list(x, as.raw(1)), serialize = FALSE)
   got <- receive.messages(p$a, unserialize = FALSE)
-  expect_identical(frame_state(got[[1]]), "message")
+  expect_true(same_bytes(got[[1]], x)) # the lent vector itself
   expect_identical(frame_state(got[[2]]), "ordinary")
   expect_identical(got, list(x, as.raw(1)))
+  m <- init.message(x, serialize = FALSE)
+  send.message.object(p$b, m)
+  send.message.object(p$b, m)
+  got <- receive.messages(p$a, unserialize = FALSE)
+  expect_identical(vapply(got, frame_state, ""), c("message", "message"))
+  expect_identical(got, list(x, x))
 })
 
 test_that("fresh frames are copied below 8 MB, and their memory is collected on a budget", {

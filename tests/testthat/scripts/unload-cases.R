@@ -86,13 +86,14 @@ setup <- list(
     list(p = p, front = front)
   },
   # zero-copy frames alive at unload: one reading the sender's lent vector
-  # (inproc), others libzmq's own buffers (tcp: single, multipart, batch);
-  # the frame class's methods and finalizer are our code
+  # (inproc; with an attribute, so that it is read in place rather than
+  # handed over itself), others libzmq's own buffers (tcp: single,
+  # multipart, batch); the frame class's methods and finalizer are our code
   frames = function() {
     ctx <- init.context()
     a <- init.socket(ctx, "ZMQ_PAIR"); b <- init.socket(ctx, "ZMQ_PAIR")
     bind.socket(a, "inproc://frames"); connect.socket(b, "inproc://frames")
-    send.socket(b, frame_bytes(), serialize = FALSE)
+    send.socket(b, structure(frame_bytes(), note = "n"), serialize = FALSE)
     lent <- receive.socket(a, unserialize = FALSE)
     stopifnot(rzmq:::lent_count() == 1L)
     p <- init.socket(ctx, "ZMQ_PULL"); q <- init.socket(ctx, "ZMQ_PUSH")
