@@ -259,6 +259,7 @@ add_row("w1_over", 1, "1 B raw frame: overhead above R's floor", "us/msg")
 add_row("w2", 2, "one double, serialize=TRUE, inproc", "us/msg")
 for (tr in c("inproc", "tcp")) for (s in sizes)
   add_row(sprintf("w3_%s_%.0f", tr, s), 3, sprintf("raw %s frame, %s", size_label(s), tr), "us/msg")
+add_row("w3_ref_alloc", 3, "reference: R makes a 1 MB raw vector, raw(2^20), GC share included", "us")
 add_row("w4_time", 4, "80 MB doubles: serialize+send+recv+unserialize", "ms/object")
 add_row("w4_peak", 4, "80 MB doubles: peak RSS above baseline", "x object")
 add_row("w4_peak0", 4, "80 MB doubles: peak RSS above RSS before 1st send", "x object")
@@ -335,6 +336,14 @@ W[[3]] <- function(run, b) {
     }
     msgs <- c(msgs, sprintf("%s %s us", tr, paste(vapply(r$results, function(x)
       format(signif(num(x, "us"), 3)), ""), collapse = "/")))
+  }
+  if (b == "this") {  # what R itself costs to hold a received 1 MB copy
+    f <- bench(b, "alloc", list(1048576, S$b3), S$tmo_small)
+    if (f$ok) {
+      v <- num(f$results[[1]], "us")
+      record(run, "w3_ref_alloc", b, v)
+      msgs <- c(msgs, sprintf("R's raw(2^20) %.1f us", v))
+    }
   }
   paste(msgs, collapse = "; ")
 }
@@ -495,7 +504,7 @@ ratio_c[rows$id %in% c("w9_rr_x", "w9_mb_x")] <- NA
 # the batch API against the other bindings' one-message-at-a-time figure
 ratio_py[rows$id == "w6_batch"] <- get("w6_batch", "this") / get("w6", "pyzmq")
 ratio_c[rows$id == "w6_batch"] <- get("w6_batch", "this") / get("w6", "C")
-no_ratio <- c("w1_floor", "w1_over", "w8_ref_rr", "w8_ref_ser")
+no_ratio <- c("w1_floor", "w1_over", "w3_ref_alloc", "w8_ref_rr", "w8_ref_ser")
 ratio_py[rows$id %in% no_ratio] <- NA
 ratio_c[rows$id %in% no_ratio] <- NA
 
@@ -543,7 +552,7 @@ not_applicable <- function(id, b) {
   (b == "pyzmq" && grepl("^w4", id)) ||
   (b %in% c("pbdZMQ", "old") && grepl("^w9", id)) ||
   (b == "mirai" && !grepl("^w8_(small|mb)_", id)) ||
-  (id %in% c("w1_floor", "w1_over", "w6_batch", "w8_ref_ser") && b != "this") ||
+  (id %in% c("w1_floor", "w1_over", "w3_ref_alloc", "w6_batch", "w8_ref_ser") && b != "this") ||
   (id == "w8_ref_rr" && b != "C")
 }
 cell <- function(id, b) {

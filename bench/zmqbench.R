@@ -8,6 +8,9 @@
 #   serial BUDGET_S              one double (runif(1)), serialize = TRUE
 #   bigobj NDOUBLES ROUNDS       NDOUBLES doubles serialized, sent, received,
 #                                unserialized; time per object and peak RSS
+#   alloc SIZE BUDGET_S          R's own cost of making a raw vector of SIZE
+#                                bytes (raw(SIZE)), its share of garbage
+#                                collection included: workload 3's reference
 #   floor BUDGET_S               R's own floor for workload 1: two empty
 #                                closures shaped like send/receive.socket
 #   pushpull-batch N SIZE HWM    workload 6 through send.messages() and
@@ -200,6 +203,13 @@ mode_floor <- function(budget) {
   }
   nt <- timed(run, as.numeric(budget))
   cat(sprintf("RESULT n=%.0f us=%.6f\n", nt[["n"]], nt[["t"]] / nt[["n"]] * 1e6))
+}
+
+mode_alloc <- function(size, budget) {
+  sz <- as.numeric(size)
+  run <- function(k) for (i in seq_len(k)) r <- raw(sz)
+  nt <- timed(run, as.numeric(budget))
+  cat(sprintf("RESULT size=%.0f n=%.0f us=%.6f\n", sz, nt[["n"]], nt[["t"]] / nt[["n"]] * 1e6))
 }
 
 proc_status_kb <- function(field) {
@@ -572,6 +582,7 @@ mode_remote_mirai <- function(nw, kinds, counts, warm) {
 }
 
 modes <- list(pair = mode_pair, serial = mode_serial, bigobj = mode_bigobj, floor = mode_floor,
+              alloc = mode_alloc,
               reqrep = mode_reqrep, "reqrep-server" = mode_reqrep_server,
               pushpull = mode_pushpull, "push-client" = mode_push_client,
               poll = mode_poll, "pushpull-batch" = mode_pushpull_batch,
