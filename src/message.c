@@ -179,7 +179,8 @@ static SEXP lent_vector(const void *p, size_t n) {
   if (outstanding == 0) return NULL;
   for (i = 0; i < RECENT; i++) {
     SEXP v;
-    if (recent_start[i] != p || recent_len[i] != n) continue;
+    if (recent_start[i] != p || recent_len[i] != n || recent_slot[i] >= n_slots)
+      continue;
     v = VECTOR_ELT(lent_vectors, recent_slot[i]);
     if (TYPEOF(v) == RAWSXP && !ALTREP(v) && ATTRIB(v) == R_NilValue &&
         (size_t)XLENGTH(v) == n && (const void *)RAW_RO(v) == p)
@@ -198,6 +199,8 @@ int rzmq_lent_unload(void) {
   if (outstanding > 0) return 0; /* libzmq still reads them */
   if (lent_vectors != NULL) R_ReleaseObject(lent_vectors);
   lent_vectors = NULL;
+  /* a pinned library's next load starts with new slots: forget the old */
+  memset(recent_start, 0, sizeof recent_start);
   free(free_slots);
   free_slots = NULL;
   n_free = n_slots = 0;
