@@ -196,11 +196,9 @@ print.rzmq_on_message <- function(x, ...) {
 #' error of unserializing it (the message is used up).
 #'
 #' Each promise takes one message. Several promises waiting on one socket
-#' take one message each, though not necessarily in the order they were
-#' made, and all but the first may see theirs up to a second late
-#' (`getOption("rzmq.watch.tick", 1)`: the first to look uses up libzmq's
-#' signal); for a stream, use [on.message()]. Do not mix the two on the same
-#' socket.
+#' take one message each, in the order they were made, as soon as the
+#' messages arrive; each is rejected at its own timeout. For a stream, use
+#' [on.message()]. Do not mix the two on the same socket.
 #'
 #' @inheritParams on.message
 #' @param timeout seconds to wait, as for [poll.socket()]: fractions are
@@ -247,32 +245,95 @@ receive.promise <- function(socket, unserialize = TRUE, timeout = Inf) {
   loop <- later::current_loop()
   deadline <- if (timeout < 0 || is.infinite(timeout)) Inf else now() + timeout
   promises::promise(function(resolve, reject) {
-    look <- function(ready = NULL) {
-      ev <- socket_events(socket)
-      if (is.null(ev)) {
-        return(reject(promise_condition("closed",
-          "receive.promise: the socket was closed before a message arrived")))
-      }
-      if (bitwAnd(ev, 1L)) {
-        got <- tryCatch(list(value = receive.socket(socket, unserialize, dont.wait = TRUE)),
-                        error = function(e) list(error = e))
-        if (is.null(got$error)) resolve(got$value) else reject(got$error)
-        return(invisible())
-      }
-      left <- deadline - now()
-      if (left <= 0) {
-        return(reject(promise_condition("timeout", sprintf(
-          "receive.promise: no message within %s s", format(timeout)))))
-      }
-      later::later_fd(look_safely, readfds = fd, timeout = min(left, watch_tick()),
-                      loop = loop)
-      invisible()
+    q <- promise_queue(socket, fd, loop)
+    q$waiting[[length(q$waiting) + 1L]] <- list(
+      resolve = resolve, reject = reject, unserialize = unserialize,
+      deadline = deadline, timeout = timeout)
+    # look at once: a message may be waiting, and this deadline may be the
+    # first to come
+    if (!is.null(q$cancel)) {
+      q$cancel()
+      q$cancel <- NULL
     }
-    # an error in a later callback would escape into the loop: reject instead
-    look_safely <- function(ready = NULL) {
-      tryCatch(look(ready), error = function(e) reject(e))
+    queue_look_safely(q)
+  })
+}
+
+# -- the promises waiting on a socket ------------------------------------------
+# All the promises of one socket (in one loop) wait in one queue, served in
+# the order they were made, by one wait on ZMQ_FD: several separate waits
+# would race for libzmq's edge-triggered signal. Queues are found by the
+# socket's file descriptor, and told apart by the socket itself (a closed
+# socket's descriptor may come back for a new one).
+promise_queues <- new.env(parent = emptyenv())
+
+promise_queue <- function(socket, fd, loop) {
+  key <- as.character(fd)
+  for (q in promise_queues[[key]]) {
+    if (identical(q$socket, socket) && identical(q$loop, loop)) return(q)
+  }
+  q <- new.env(parent = emptyenv())
+  q$socket <- socket
+  q$fd <- fd
+  q$loop <- loop
+  q$key <- key
+  q$waiting <- list()
+  q$cancel <- NULL
+  promise_queues[[key]] <- c(promise_queues[[key]], q)
+  q
+}
+
+queue_drop <- function(q) {
+  if (!is.null(q$cancel)) q$cancel()
+  q$cancel <- NULL
+  others <- Filter(function(o) !identical(o, q), promise_queues[[q$key]])
+  if (length(others)) assign(q$key, others, envir = promise_queues)
+  else if (exists(q$key, envir = promise_queues, inherits = FALSE)) rm(list = q$key, envir = promise_queues)
+  invisible()
+}
+
+# Serve the queue: a message to each promise in turn while messages are
+# there, reject those whose time is up, then wait for ZMQ_FD (or the first
+# deadline, or the tick) and look again.
+queue_look <- function(q) {
+  q$cancel <- NULL
+  repeat {
+    if (length(q$waiting) == 0L) return(queue_drop(q))
+    ev <- socket_events(q$socket)
+    if (is.null(ev)) {
+      waiting <- q$waiting
+      q$waiting <- list()
+      queue_drop(q)
+      for (w in waiting) w$reject(promise_condition("closed",
+        "receive.promise: the socket was closed before a message arrived"))
+      return(invisible())
     }
-    look()
+    if (!bitwAnd(ev, 1L)) break
+    w <- q$waiting[[1L]]
+    q$waiting[[1L]] <- NULL
+    got <- tryCatch(list(value = receive.socket(q$socket, w$unserialize, dont.wait = TRUE)),
+                    error = function(e) list(error = e))
+    if (is.null(got$error)) w$resolve(got$value) else w$reject(got$error)
+  }
+  t <- now()
+  late <- vapply(q$waiting, function(w) w$deadline <= t, NA)
+  for (w in q$waiting[late]) w$reject(promise_condition("timeout", sprintf(
+    "receive.promise: no message within %s s", format(w$timeout))))
+  q$waiting <- q$waiting[!late]
+  if (length(q$waiting) == 0L) return(queue_drop(q))
+  left <- min(vapply(q$waiting, function(w) w$deadline, 0)) - t
+  q$cancel <- later::later_fd(function(ready) queue_look_safely(q), readfds = q$fd,
+                              timeout = min(left, watch_tick()), loop = q$loop)
+  invisible()
+}
+
+# An error in a later callback would escape into the loop: reject instead.
+queue_look_safely <- function(q) {
+  tryCatch(queue_look(q), error = function(e) {
+    waiting <- q$waiting
+    q$waiting <- list()
+    queue_drop(q)
+    for (w in waiting) w$reject(e)
   })
 }
 

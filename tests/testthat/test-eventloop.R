@@ -413,22 +413,73 @@ test_that("receive.promise() resolves with the next message, unserialized or raw
   expect_true(run_until(loop, function() later::loop_empty(loop), 5))
 })
 
-test_that("two promises on one socket take one message each", {
+test_that("promises on one socket take one message each, in the order they were made", {
   skip_without_promises()
-  # with the default tick: the first to look uses up ZMQ_FD's signal, and the
-  # other sees its message when its wait times out (rzmq.watch.tick)
+  # with the tick far off: every promise must be served by ZMQ_FD and the
+  # ZMQ_EVENTS checks alone, none waiting for its own wait to time out
+  no_tick()
   loop <- local_loop()
   p <- socket_pair("ZMQ_PULL", "ZMQ_PUSH")
   values <- collector()
   later::with_loop(loop, {
-    promises::then(receive.promise(p$a, timeout = 10), values$add)
-    promises::then(receive.promise(p$a, timeout = 10), values$add)
+    for (i in 1:3) local({
+      k <- i
+      promises::then(receive.promise(p$a, timeout = 10), function(v) values$add(list(k, v)))
+    })
   })
-  send.socket(p$b, "m1")
-  send.socket(p$b, "m2")
-  expect_true(run_until(loop, function() values$n() == 2L))
-  expect_setequal(unlist(values$all()), c("m1", "m2"))
+  for (m in c("m1", "m2", "m3")) send.socket(p$b, m)
+  started <- Sys.time()
+  expect_true(run_until(loop, function() values$n() == 3L))
+  expect_lt(as.numeric(Sys.time() - started, units = "secs"), 2)
+  got <- values$all()
+  expect_identical(vapply(got, function(x) x[[2]], ""), c("m1", "m2", "m3"))
+  # each promise in the order made got the message in the order sent
+  expect_setequal(vapply(got, function(x) paste(x[[1]], x[[2]]), ""),
+                  c("1 m1", "2 m2", "3 m3"))
+  # the queue is gone once it is empty, and nothing is left in the loop
+  expect_length(ls(rzmq:::promise_queues), 0L)
   expect_true(run_until(loop, function() later::loop_empty(loop), 5))
+
+  # one waiting with no limit, one after it with a short timeout: the second
+  # is rejected on time, and the first still takes the next message
+  first <- NULL
+  second <- NULL
+  later::with_loop(loop, {
+    promises::then(receive.promise(p$a), function(v) first <<- list(v))
+    promises::catch(receive.promise(p$a, unserialize = FALSE, timeout = 0.3),
+                    function(e) second <<- e)
+  })
+  started <- Sys.time()
+  expect_true(run_until(loop, function() !is.null(second)))
+  expect_lt(as.numeric(Sys.time() - started, units = "secs"), 2)
+  expect_s3_class(second, "rzmq_promise_timeout")
+  expect_null(first)
+  send.socket(p$b, "for the first")
+  expect_true(run_until(loop, function() !is.null(first)))
+  expect_identical(first[[1]], "for the first")
+
+  # each promise its own unserialize setting
+  got <- collector()
+  later::with_loop(loop, {
+    promises::then(receive.promise(p$a, unserialize = FALSE, timeout = 5), got$add)
+    promises::then(receive.promise(p$a, timeout = 5), got$add)
+  })
+  send.raw.string(p$b, "raw")
+  send.socket(p$b, 2L)
+  expect_true(run_until(loop, function() got$n() == 2L))
+  expect_identical(got$all(), list(charToRaw("raw"), 2L))
+
+  # closing the socket rejects every promise still waiting (seen at the next
+  # tick: nothing comes on ZMQ_FD)
+  options(rzmq.watch.tick = 0.2)
+  fails <- collector()
+  later::with_loop(loop, for (i in 1:2)
+    promises::catch(receive.promise(p$a), function(e) fails$add(class(e)[1])))
+  run_for(loop, 0.1)
+  destroy.socket(p$a)
+  expect_true(run_until(loop, function() fails$n() == 2L, 5))
+  expect_identical(unlist(fails$all()), rep("rzmq_promise_closed", 2))
+  expect_length(ls(rzmq:::promise_queues), 0L)
 })
 
 test_that("receive.promise() rejects on timeout and when the socket is closed", {
