@@ -197,7 +197,8 @@ print.rzmq_on_message <- function(x, ...) {
 #'
 #' Each promise takes one message. Several promises waiting on one socket
 #' take one message each, in the order they were made, as soon as the
-#' messages arrive; each is rejected at its own timeout. For a stream, use
+#' messages arrive; each is rejected if its own timeout passes before a
+#' message comes for it. For a stream, use
 #' [on.message()]. Do not mix the two on the same socket.
 #'
 #' @inheritParams on.message
@@ -268,6 +269,14 @@ receive.promise <- function(socket, unserialize = TRUE, timeout = Inf) {
 promise_queues <- new.env(parent = emptyenv())
 
 promise_queue <- function(socket, fd, loop) {
+  # a queue whose loop was destroyed is never served: let go of it (and of
+  # its socket), as later let go of its wait
+  for (k in ls(promise_queues)) for (q in promise_queues[[k]]) {
+    if (!later::exists_loop(q$loop)) {
+      q$cancel <- NULL
+      queue_drop(q)
+    }
+  }
   key <- as.character(fd)
   for (q in promise_queues[[key]]) {
     if (identical(q$socket, socket) && identical(q$loop, loop)) return(q)

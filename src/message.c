@@ -108,6 +108,10 @@ typedef struct lent {
 } lent;
 
 static SEXP lent_vectors = NULL; /* VECSXP, preserved: slot i, a lent vector */
+/* slot i's bytes as lent (NULL: slot free), to find a lent vector by the
+ * bytes a received message points at without asking R anything */
+static const void **slot_bytes = NULL;
+static size_t *slot_len = NULL;
 static int *free_slots = NULL;
 static int n_free = 0, n_slots = 0;
 static int outstanding = 0;  /* lent and not yet reclaimed (main thread) */
@@ -132,6 +136,7 @@ void rzmq_reclaim(void) {
   while (l != NULL) {
     lent *next = l->next;
     SET_VECTOR_ELT(lent_vectors, l->slot, R_NilValue);
+    slot_bytes[l->slot] = NULL;
     free_slots[n_free++] = l->slot;
     outstanding--;
     free(l);
@@ -139,53 +144,50 @@ void rzmq_reclaim(void) {
   }
 }
 
-/* The last vectors lent, newest first: where an inproc message from this
- * very process points. A hint only: an entry is believed when its slot still
- * holds a vector at those bytes (lent_vector), and otherwise costs nothing but
- * a frame left out of the collection budget; so a short ring is enough, and
- * looking costs the same however many vectors are lent. */
+/* Finding the vector this process lent whose bytes, all of them, a received
+ * message is (an inproc message sent and received in this same process).
+ * The slots of the last few lends are looked at first; then, unless very
+ * many vectors are lent at once, every slot. It cannot find a wrong vector:
+ * while the message is open its vector stays in its slot, and no other live
+ * vector has those bytes. */
 #define RECENT 16
-static const Rbyte *recent_start[RECENT];
-static size_t recent_len[RECENT];
+#define SCAN_MAX 4096 /* slots; past this a frame is copied instead */
 static int recent_slot[RECENT];
 static int recent_next = 0;
 
-static void lent_remember(const Rbyte *p, size_t n, int slot) {
-  recent_start[recent_next] = p;
-  recent_len[recent_next] = n;
+static void lent_remember(int slot) {
   recent_slot[recent_next] = slot;
   recent_next = (recent_next + 1) % RECENT;
 }
 
-static int lent_contains(const void *p) {
-  int i;
-  if (outstanding == 0) return 0;
-  for (i = 0; i < RECENT; i++) {
-    const Rbyte *b = recent_start[i];
-    if (b != NULL && (const Rbyte *)p >= b && (const Rbyte *)p < b + recent_len[i])
-      return 1;
-  }
-  return 0;
+static int slot_is(int slot, const void *p, size_t n) {
+  return slot >= 0 && slot < n_slots && slot_bytes[slot] == p && slot_len[slot] == n;
 }
 
-/* The vector this process lent whose bytes, all of them, a message is: an
- * inproc message sent and received in this same process. Received, it is the
- * frame itself (what `y <- x` would give), so nothing is copied or wrapped.
- * It cannot be a stale entry: while the message is open its vector stays in
- * its slot, and no other live vector has those bytes. Only plain vectors
- * without attributes, so the frame is what a copy would be. NULL if none. */
-static SEXP lent_vector(const void *p, size_t n) {
+/* The slot, or -1. */
+static int lent_find(const void *p, size_t n) {
   int i;
-  if (outstanding == 0) return NULL;
-  for (i = 0; i < RECENT; i++) {
-    SEXP v;
-    if (recent_start[i] != p || recent_len[i] != n || recent_slot[i] >= n_slots)
-      continue;
-    v = VECTOR_ELT(lent_vectors, recent_slot[i]);
-    if (TYPEOF(v) == RAWSXP && !ALTREP(v) && ATTRIB(v) == R_NilValue &&
-        (size_t)XLENGTH(v) == n && (const void *)RAW_RO(v) == p)
-      return v;
-  }
+  if (outstanding == 0 || p == NULL) return -1;
+  for (i = 0; i < RECENT; i++)
+    if (slot_is(recent_slot[i], p, n)) return recent_slot[i];
+  if (n_slots > SCAN_MAX) return -1;
+  for (i = 0; i < n_slots; i++)
+    if (slot_is(i, p, n)) return i;
+  return -1;
+}
+
+/* The lent vector itself, if it can be the received frame (what `y <- x`
+ * would give): a plain raw vector, no attributes, not ALTREP. *lent says
+ * whether the bytes are a lent vector's at all. NULL if it cannot. */
+static SEXP lent_vector(const void *p, size_t n, int *lent) {
+  int slot = lent_find(p, n);
+  SEXP v;
+  *lent = slot >= 0;
+  if (slot < 0) return NULL;
+  v = VECTOR_ELT(lent_vectors, slot);
+  if (TYPEOF(v) == RAWSXP && !ALTREP(v) && ATTRIB(v) == R_NilValue &&
+      (size_t)XLENGTH(v) == n)
+    return v;
   return NULL;
 }
 
@@ -199,10 +201,12 @@ int rzmq_lent_unload(void) {
   if (outstanding > 0) return 0; /* libzmq still reads them */
   if (lent_vectors != NULL) R_ReleaseObject(lent_vectors);
   lent_vectors = NULL;
-  /* a pinned library's next load starts with new slots: forget the old */
-  memset(recent_start, 0, sizeof recent_start);
   free(free_slots);
+  free(slot_bytes);
+  free(slot_len);
   free_slots = NULL;
+  slot_bytes = NULL;
+  slot_len = NULL;
   n_free = n_slots = 0;
   return 1;
 }
@@ -211,9 +215,18 @@ int rzmq_lent_unload(void) {
 static void lent_grow(void) {
   int cap = n_slots == 0 ? 64 : n_slots * 2, i;
   int *slots = realloc(free_slots, (size_t)cap * sizeof *slots);
+  const void **bytes;
+  size_t *lens;
   SEXP bigger;
   if (slots == NULL) Rf_error("cannot allocate memory to send `data`");
   free_slots = slots;
+  bytes = realloc(slot_bytes, (size_t)cap * sizeof *bytes);
+  if (bytes == NULL) Rf_error("cannot allocate memory to send `data`");
+  slot_bytes = bytes;
+  lens = realloc(slot_len, (size_t)cap * sizeof *lens);
+  if (lens == NULL) Rf_error("cannot allocate memory to send `data`");
+  slot_len = lens;
+  for (i = n_slots; i < cap; i++) slot_bytes[i] = NULL;
   bigger = PROTECT(Rf_allocVector(VECSXP, cap));
   for (i = 0; i < n_slots; i++)
     SET_VECTOR_ELT(bigger, i, VECTOR_ELT(lent_vectors, i));
@@ -247,7 +260,9 @@ void rzmq_msg_from_raw(zmq_msg_t *msg, SEXP data) {
   }
   /* changing the vector in R now makes a copy, never the message */
   MARK_NOT_MUTABLE(data);
-  lent_remember(RAW(data), n, l->slot);
+  slot_bytes[l->slot] = RAW(data);
+  slot_len[l->slot] = n;
+  lent_remember(l->slot);
   SET_VECTOR_ELT(lent_vectors, l->slot, data);
   outstanding++;
 }
@@ -406,14 +421,15 @@ static SEXP msg_to_raw(const unsigned char *p, size_t n, void *unused) {
 SEXP rzmq_frame_to_raw(zmq_msg_t *msg) {
   size_t n = zmq_msg_size(msg);
   if (n >= RZMQ_ZEROCOPY_MIN) {
-    SEXP v = lent_vector(zmq_msg_data(msg), n);
+    int lent;
+    SEXP v = lent_vector(zmq_msg_data(msg), n, &lent);
     if (v != NULL) {
       /* its slot lets go of it at the next rzmq_reclaim, by when the caller
        * holds it */
       zmq_msg_close(msg);
       return v;
     }
-    if (zmq_msg_get(msg, ZMQ_SHARED) == 1 || lent_contains(zmq_msg_data(msg)))
+    if (lent || zmq_msg_get(msg, ZMQ_SHARED) == 1)
       return rzmq_frame_raw(msg, 0);
     if (n >= RZMQ_ZEROCOPY_FRESH_MIN) return rzmq_frame_raw(msg, 1);
   }

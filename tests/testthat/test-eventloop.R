@@ -480,6 +480,20 @@ test_that("promises on one socket take one message each, in the order they were 
   expect_true(run_until(loop, function() fails$n() == 2L, 5))
   expect_identical(unlist(fails$all()), rep("rzmq_promise_closed", 2))
   expect_length(ls(rzmq:::promise_queues), 0L)
+
+  # a queue whose loop is destroyed is let go of by the next receive.promise
+  q <- socket_pair("ZMQ_PULL", "ZMQ_PUSH")
+  gone <- later::create_loop(parent = NULL)
+  later::with_loop(gone, receive.promise(q$a, timeout = 60))
+  expect_length(ls(rzmq:::promise_queues), 1L)
+  later::destroy_loop(gone)
+  value <- NULL
+  later::with_loop(loop, promises::then(receive.promise(q$a, timeout = 5),
+                                        function(v) value <<- list(v)))
+  send.socket(q$b, "to the live loop")
+  expect_true(run_until(loop, function() !is.null(value)))
+  expect_identical(value[[1]], "to the live loop")
+  expect_length(ls(rzmq:::promise_queues), 0L)
 })
 
 test_that("receive.promise() rejects on timeout and when the socket is closed", {

@@ -80,6 +80,16 @@ test_that("over inproc in one process, a lent vector is received as itself", {
   expect_identical(rzmq:::lent_count(), 0L)
 })
 
+test_that("many lent vectors in flight at once are each received as themselves", {
+  p <- socket_pair("ZMQ_PULL", "ZMQ_PUSH")
+  sent <- lapply(1:40, function(i) big(70000, seed = i))
+  for (v in sent) send.socket(p$b, v, serialize = FALSE)
+  got <- lapply(1:40, function(i) receive.socket(p$a, unserialize = FALSE))
+  expect_identical(got, sent)
+  expect_true(all(mapply(same_bytes, got, sent)))
+  expect_identical(rzmq:::lent_count(), 0L)
+})
+
 test_that("PUB to two subscribers in one process gives both the lent vector", {
   ctx <- init.context()
   pub <- init.socket(ctx, "ZMQ_PUB")
