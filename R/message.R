@@ -110,7 +110,8 @@ init.message <- function(data, serialize = TRUE,
 #' Large frames received with `unserialize = FALSE` are not copied where
 #' that pays. A raw vector of 64 KB or more that this same process sent over
 #' `inproc://` comes back as itself, as `y <- x` would give it (a vector with
-#' attributes comes back as a plain one, read in place as below). From 64 KB
+#' attributes comes back as a plain one, read in place as below; with many
+#' thousands in flight at once, the older ones may be copied). From 64 KB
 #' when the bytes exist anyway (a message object or a message shared by
 #' several receivers), and from 8 MB for any frame, the raw vector reads the
 #' message where libzmq holds it, and lets it go when R collects the vector.

@@ -151,7 +151,7 @@ void rzmq_reclaim(void) {
  * while the message is open its vector stays in its slot, and no other live
  * vector has those bytes. */
 #define RECENT 16
-#define SCAN_MAX 4096 /* slots; past this a frame is copied instead */
+#define SCAN_MAX 16384 /* slots (a few us); past this, only the last lends */
 static int recent_slot[RECENT];
 static int recent_next = 0;
 
