@@ -71,7 +71,8 @@ send.message.object <- function(socket, msg, send.more = FALSE) {
 #' buffer.
 #'
 #' @inheritParams send.socket
-#' @return A zmq message object (an external pointer).
+#' @return `init.message()`: a zmq message object (an external pointer).
+#'   `message.size()`: its size in bytes, a number.
 #' @examples
 #' ctx <- init.context()
 #' a <- init.socket(ctx, "ZMQ_PAIR")
@@ -79,6 +80,7 @@ send.message.object <- function(socket, msg, send.more = FALSE) {
 #' bind.socket(a, "inproc://message-example")
 #' connect.socket(b, "inproc://message-example")
 #' msg <- init.message(list(x = 5))
+#' message.size(msg)
 #' send.message.object(b, msg)
 #' send.message.object(b, msg)
 #' receive.socket(a)
@@ -90,6 +92,13 @@ init.message <- function(data, serialize = TRUE,
   .Call(c_rzmq_message_new, data, serialize,
         if (missing(xdr)) native_xdr else xdr)
 }
+
+#' @rdname init.message
+#' @param message a message object made by `init.message()`.
+#' @details `message.size()` gives the message's size in bytes: the length
+#'   of the raw vector, or of the serialized object.
+#' @export
+message.size <- function(message) .Call(c_rzmq_message_size, message)
 
 #' Receive a message
 #'

@@ -60,3 +60,36 @@ connect.socket <- function(socket, address) {
 disconnect.socket <- function(socket, address) {
   invisible(.Call(c_rzmq_socket_disconnect, socket, address))
 }
+
+#' The endpoints of a socket
+#'
+#' Lists what the socket is bound and connected to now: one row per
+#' successful [bind.socket()] or [connect.socket()], in the order they were
+#' made, until it is undone by [unbind.socket()] or [disconnect.socket()].
+#' A bind's endpoint is shown resolved, as [get.last.endpoint()] gives it: a
+#' wildcard port (`"tcp://127.0.0.1:*"`) shows the port it got, and that
+#' is the endpoint to give `unbind.socket()` (the wildcard text is not
+#' accepted by libzmq, and the row stays). A connect's endpoint is shown as
+#' it was given. As in libzmq, undoing an endpoint ends every row of it
+#' (connecting twice to one endpoint makes two rows; one disconnect ends
+#' both), and a tcp endpoint may be undone by another name of its address
+#' (`"tcp://localhost:5555"` for `"tcp://127.0.0.1:5555"`).
+#'
+#' @param socket a zmq socket.
+#' @return A data frame with character columns `endpoint` and `mode`
+#'   (`"bind"` or `"connect"`), with no rows if there are none. A closed
+#'   socket is an R error.
+#' @seealso [bind.socket()], [connect.socket()], [get.last.endpoint()]
+#' @examples
+#' context <- init.context()
+#' server <- init.socket(context, "ZMQ_REP")
+#' bind.socket(server, "tcp://127.0.0.1:*")
+#' bind.socket(server, "inproc://endpoints-example")
+#' socket.endpoints(server)
+#' unbind.socket(server, socket.endpoints(server)$endpoint[1])
+#' socket.endpoints(server)
+#' destroy.context(context)
+#' @export
+socket.endpoints <- function(socket) {
+  .Call(c_rzmq_socket_endpoints, socket)
+}

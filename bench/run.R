@@ -268,6 +268,7 @@ add_row("w5", 5, "REQ/REP round trip, tcp, 2 processes", "us")
 add_row("w6", 6, "PUSH/PULL 64 B, tcp, 2 processes", "msg/s")
 add_row("w6_batch", 6, "PUSH/PULL 64 B, batch API: send.messages/receive.messages", "msg/s")
 add_row("w7", 7, "poll 10 sockets, none ready, timeout 0", "us/call")
+add_row("w7_poller", 7, "poll 10 sockets, none ready, timeout 0: poll.poller()", "us/call")
 for (k in c("small", "mb")) {
   what <- if (k == "small") "task x + 1" else "task with 1 MB argument"
   add_row(sprintf("w8_%s_1_tps", k), 8, sprintf("remote %s, tcp, 1 worker", what), "tasks/s")
@@ -396,7 +397,19 @@ W[[7]] <- function(run, b) {
   r <- bench(b, "poll", list(S$b7, 10), S$tmo_small)
   if (!r$ok) return(fail(sprintf("7 %s", b), r))
   v <- num(r$results[[1]], "us"); record(run, "w7", b, v)
-  sprintf("%.3f us/poll", v)
+  msg <- sprintf("%.3f us/poll", v)
+  if (b == "this") {  # a poller made once, beside poll.socket()
+    r <- bench(b, "poller", list(S$b7, 10), S$tmo_small)
+    if (r$ok && "unavailable" %in% names(r$results[[1]])) {
+      msg <- paste0(msg, "; poll.poller(): not in this build")
+    } else if (!r$ok) {
+      fail(sprintf("7 poller %s", b), r)
+    } else {
+      v <- num(r$results[[1]], "us"); record(run, "w7_poller", b, v)
+      msg <- sprintf("%s; poll.poller() %.3f us/poll", msg, v)
+    }
+  }
+  msg
 }
 # One measurement over tcp and one over tcp with CURVE ("tcp+curve": the
 # bound socket is the CURVE server), back to back in the same run, and the
@@ -504,6 +517,9 @@ ratio_c[rows$id %in% c("w9_rr_x", "w9_mb_x")] <- NA
 # the batch API against the other bindings' one-message-at-a-time figure
 ratio_py[rows$id == "w6_batch"] <- get("w6_batch", "this") / get("w6", "pyzmq")
 ratio_c[rows$id == "w6_batch"] <- get("w6_batch", "this") / get("w6", "C")
+# the poller against the other bindings' one poll row
+ratio_py[rows$id == "w7_poller"] <- get("w7_poller", "this") / get("w7", "pyzmq")
+ratio_c[rows$id == "w7_poller"] <- get("w7_poller", "this") / get("w7", "C")
 no_ratio <- c("w1_floor", "w1_over", "w3_ref_alloc", "w8_ref_rr", "w8_ref_ser")
 ratio_py[rows$id %in% no_ratio] <- NA
 ratio_c[rows$id %in% no_ratio] <- NA
@@ -527,6 +543,7 @@ set_target("w4_peak0", "<= 2 x", get("w4_peak0", "this") <= 2)
 set_target("w5", "<= 1.5 x pyzmq", get("w5", "this") <= 1.5 * get("w5", "pyzmq"))
 set_target("w6", ">= pyzmq", get("w6", "this") >= get("w6", "pyzmq"))
 set_target("w6_batch", ">= pyzmq (its w6 row)", get("w6_batch", "this") >= get("w6", "pyzmq"))
+set_target("w7_poller", "<= pyzmq's Poller.poll()", get("w7_poller", "this") <= get("w7", "pyzmq"))
 # workload 8: the figure the target compares with, in the target's text
 is_x <- function(v) if (is.na(v)) "" else sprintf(" (is %.2f x)", v)
 for (id in c("w8_small_1_tps", "w8_small_2_tps")) {
@@ -552,7 +569,7 @@ not_applicable <- function(id, b) {
   (b == "pyzmq" && grepl("^w4", id)) ||
   (b %in% c("pbdZMQ", "old") && grepl("^w9", id)) ||
   (b == "mirai" && !grepl("^w8_(small|mb)_", id)) ||
-  (id %in% c("w1_floor", "w1_over", "w3_ref_alloc", "w6_batch", "w8_ref_ser") && b != "this") ||
+  (id %in% c("w1_floor", "w1_over", "w3_ref_alloc", "w6_batch", "w7_poller", "w8_ref_ser") && b != "this") ||
   (id == "w8_ref_rr" && b != "C")
 }
 cell <- function(id, b) {

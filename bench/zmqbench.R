@@ -350,6 +350,27 @@ mode_poll <- function(budget, nsock) {
   cat(sprintf("RESULT n=%.0f us=%.6f\n", nt[["n"]], nt[["t"]] / nt[["n"]] * 1e6))
 }
 
+# Workload 7 through a poller made once (this package): poll.poller().
+mode_poller <- function(budget, nsock) {
+  if (is_pbd || is_mirai || !exists("init.poller", asNamespace("rzmq"))) {
+    cat("RESULT unavailable=poller\n")
+    return(invisible())
+  }
+  nsock <- as.integer(nsock)
+  ctx <- init.context()
+  socks <- lapply(seq_len(nsock), function(i) {
+    s <- init.socket(ctx, "ZMQ_PULL")
+    bind.socket(s, sprintf("inproc://bench-poller-%d", i))
+    s
+  })
+  poller <- init.poller(socks, rep(list("read"), nsock))
+  res <- poll.poller(poller, timeout = 0)
+  if (any(vapply(res, function(e) isTRUE(e$read), NA))) stop("a socket is ready")
+  run <- function(k) for (i in seq_len(k)) poll.poller(poller, timeout = 0)
+  nt <- timed(run, as.numeric(budget))
+  cat(sprintf("RESULT n=%.0f us=%.6f\n", nt[["n"]], nt[["t"]] / nt[["n"]] * 1e6))
+}
+
 # ---- workload 6 through the batch API (this package) ----------------------------
 has_batch <- function() {
   ok <- !is_pbd && !is_mirai && exists("receive.messages", asNamespace("rzmq")) &&
@@ -585,7 +606,7 @@ modes <- list(pair = mode_pair, serial = mode_serial, bigobj = mode_bigobj, floo
               alloc = mode_alloc,
               reqrep = mode_reqrep, "reqrep-server" = mode_reqrep_server,
               pushpull = mode_pushpull, "push-client" = mode_push_client,
-              poll = mode_poll, "pushpull-batch" = mode_pushpull_batch,
+              poll = mode_poll, poller = mode_poller, "pushpull-batch" = mode_pushpull_batch,
               "push-client-batch" = mode_push_client_batch,
               remote = mode_remote, "remote-worker" = mode_remote_worker)
 if (is.null(modes[[mode]])) stop("unknown mode ", mode)

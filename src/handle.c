@@ -1,5 +1,5 @@
 /* handle.c: the handles R holds. External pointers tagged by kind (context,
- * socket, message object, authenticator, proxy), one getter that validates
+ * socket, message object, authenticator, proxy, poller), one getter that validates
  * any kind (open, not lent to a proxy) and names the argument in its errors,
  * and the count of handles whose finalizers have not run yet (their code
  * must stay loaded, see init.c's unload). */
@@ -17,6 +17,7 @@ static const struct {
     {"rzmq_authenticator", "zmq authenticator", "init.authenticator()",
      "has been destroyed"},
     {"rzmq_proxy", "zmq proxy", "init.proxy()", "has been stopped"},
+    {"rzmq_poller", "zmq poller", "init.poller()", NULL},
 };
 
 void rzmq_handle_init(void) {
@@ -44,7 +45,7 @@ void *rzmq_handle_peek(SEXP x, rzmq_kind kind) {
   return h;
 }
 
-static int kind_of(SEXP x) {
+int rzmq_handle_kind(SEXP x) {
   int k;
   if (TYPEOF(x) != EXTPTRSXP) return -1;
   for (k = 0; k < RZMQ_KINDS; k++)
@@ -54,7 +55,7 @@ static int kind_of(SEXP x) {
 
 /* Say what is wrong with `x` as a handle of `kind`. */
 static void handle_error(SEXP x, rzmq_kind kind, const char *name) {
-  int k = kind_of(x);
+  int k = rzmq_handle_kind(x);
   rzmq_head *h;
   if (k != (int)kind) {
     if (k >= 0)
@@ -89,3 +90,4 @@ void *rzmq_handle_finalizing(SEXP x) {
   rzmq_live_handles--;
   return h->gen == rzmq_fork_gen ? h : NULL;
 }
+

@@ -660,3 +660,8 @@ SEXP rzmq_message_send(SEXP sock, SEXP msgobj, SEXP more) {
   }
   return sent(send_frame(s, &copy, mo, 1));
 }
+
+SEXP rzmq_message_size(SEXP msgobj) {
+  rzmq_msgobj *m = rzmq_handle_get(msgobj, RZMQ_MESSAGE, "message");
+  return Rf_ScalarReal((double)zmq_msg_size(&m->msg));
+}

@@ -1,12 +1,15 @@
-/* poll.c: poll.socket. zmq_poll waits at most one slice (wait.c) at a time,
- * with a user-interrupt check in between; EINTR from other signals is
- * retried with the time that remains. */
+/* poll.c: poll.socket, and what poll.poller (poller.c) shares with it: the
+ * sockets and events as given, the timeout, the wait and the result. The
+ * wait looks at the sockets' ZMQ_EVENTS first, then zmq_poll waits at most
+ * one slice (wait.c) at a time, with a user-interrupt check in between; EINTR
+ * from other signals is retried with the time that remains. */
 #include "rzmq.h"
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <string.h>
 
-/* ---- poll.socket ----------------------------------------------------------- */
+/* ---- arguments ----------------------------------------------------------- */
 
 static short event_bits(SEXP ev, R_xlen_t i) {
   short bits = 0;
@@ -27,7 +30,7 @@ static short event_bits(SEXP ev, R_xlen_t i) {
   return bits;
 }
 
-static long poll_timeout_ms(SEXP timeout) {
+long rzmq_poll_timeout(SEXP timeout) {
   double t = rzmq_arg_number(timeout, "timeout");
   double ms;
   if (t == -1 || t == R_PosInf) return -1;
@@ -37,59 +40,6 @@ static long poll_timeout_ms(SEXP timeout) {
   if (ms == 0 && t > 0) ms = 1;
   if (ms > 2147483647.0) return -1; /* longer than 24 days: forever */
   return (long)ms;
-}
-
-/* "read", "write", "error", made once (released at unload) */
-static SEXP event_names = NULL;
-
-void rzmq_poll_unload(void) {
-  if (event_names != NULL) R_ReleaseObject(event_names);
-  event_names = NULL;
-}
-
-static SEXP poll_result(zmq_pollitem_t *items, R_xlen_t n) {
-  static const short bits[3] = {ZMQ_POLLIN, ZMQ_POLLOUT, ZMQ_POLLERR};
-  static const char *names[3] = {"read", "write", "error"};
-  SEXP out, shared;
-  R_xlen_t i;
-  int k;
-  if (event_names == NULL) {
-    SEXP nm = PROTECT(Rf_allocVector(STRSXP, 3));
-    for (k = 0; k < 3; k++) SET_STRING_ELT(nm, k, Rf_mkChar(names[k]));
-    R_PreserveObject(nm);
-    event_names = nm;
-    UNPROTECT(1);
-  }
-  out = PROTECT(Rf_allocVector(VECSXP, n));
-  shared = PROTECT(Rf_allocVector(VECSXP, 8)); /* names, by event mask */
-  for (i = 0; i < n; i++) {
-    int m = 0, j = 0, mask = 0;
-    SEXP el, nm;
-    for (k = 0; k < 3; k++)
-      if (items[i].events & bits[k]) {
-        m++;
-        mask |= 1 << k;
-      }
-    nm = VECTOR_ELT(shared, mask);
-    if (nm == R_NilValue) {
-      /* one names vector per event mask, shared (R copies before changes) */
-      nm = Rf_allocVector(STRSXP, m);
-      SET_VECTOR_ELT(shared, mask, nm);
-      for (k = 0; k < 3; k++)
-        if (mask & (1 << k))
-          SET_STRING_ELT(nm, j++, STRING_ELT(event_names, k));
-    }
-    el = PROTECT(Rf_allocVector(VECSXP, m));
-    for (k = 0, j = 0; k < 3; k++)
-      if (mask & (1 << k))
-        SET_VECTOR_ELT(el, j++,
-                       Rf_ScalarLogical((items[i].revents & bits[k]) != 0));
-    Rf_setAttrib(el, R_NamesSymbol, nm);
-    SET_VECTOR_ELT(out, i, el);
-    UNPROTECT(1);
-  }
-  UNPROTECT(2);
-  return out;
 }
 
 /* The socket at sockets[[i]]: checked cheaply; the argument's name is only
@@ -102,12 +52,9 @@ static void *poll_socket_handle(SEXP x, R_xlen_t i) {
   return rzmq_socket_get(x, what)->handle;
 }
 
-SEXP rzmq_poll(SEXP sockets, SEXP events, SEXP timeout) {
+SEXP rzmq_poll_items(SEXP sockets, SEXP events, zmq_pollitem_t **items_out) {
   R_xlen_t n, i;
   zmq_pollitem_t *items;
-  long ms;
-  double deadline;
-  rzmq_reclaim();
   if (TYPEOF(sockets) == EXTPTRSXP) { /* a lone socket: a list of one */
     SEXP one = PROTECT(Rf_allocVector(VECSXP, 1));
     SET_VECTOR_ELT(one, 0, sockets);
@@ -118,13 +65,13 @@ SEXP rzmq_poll(SEXP sockets, SEXP events, SEXP timeout) {
   if (TYPEOF(sockets) != VECSXP || XLENGTH(sockets) == 0)
     Rf_error("`sockets` must be a non-empty list of zmq sockets");
   n = XLENGTH(sockets);
+  if (n > INT_MAX) Rf_error("`sockets` has too many sockets");
   if (TYPEOF(events) == STRSXP) {
     /* one character vector: the same events for every socket */
   } else if (TYPEOF(events) != VECSXP || XLENGTH(events) != n) {
     Rf_error("`events` must be a list with one character vector per socket "
              "(%d sockets)", (int)n);
   }
-  ms = poll_timeout_ms(timeout);
   items = (zmq_pollitem_t *)R_alloc(n, sizeof *items);
   for (i = 0; i < n; i++) {
     memset(&items[i], 0, sizeof items[i]);
@@ -132,26 +79,142 @@ SEXP rzmq_poll(SEXP sockets, SEXP events, SEXP timeout) {
     items[i].events =
         event_bits(TYPEOF(events) == STRSXP ? events : VECTOR_ELT(events, i), i);
   }
+  *items_out = items;
+  UNPROTECT(1);
+  return sockets;
+}
+
+/* ---- the wait ------------------------------------------------------------ */
+
+/* What zmq_poll reports for a zmq socket is its ZMQ_EVENTS; asked directly
+ * it spares zmq_poll's poll() over every socket's descriptor. The number
+ * of sockets with an event, or -1 (errno in *err). */
+static int events_now(zmq_pollitem_t *items, int n, int *err) {
+  int i, ready = 0;
+  for (i = 0; i < n; i++) {
+    int ev = 0;
+    size_t len = sizeof ev;
+    if (zmq_getsockopt(items[i].socket, ZMQ_EVENTS, &ev, &len) != 0) {
+      *err = zmq_errno();
+      return -1;
+    }
+    items[i].revents = (short)(ev & items[i].events);
+    if (items[i].revents) ready++;
+  }
+  return ready;
+}
+
+int rzmq_poll_wait(zmq_pollitem_t *items, int n, long ms,
+                   rzmq_poll_recheck recheck, void *data) {
+  double deadline;
+  int i, err = 0, rc = events_now(items, n, &err);
+  if (rc < 0 && err != EINTR) return err;
+  if (rc > 0 || ms == 0) {
+    if (rc < 0) /* a signal, and no time to look again */
+      for (i = 0; i < n; i++) items[i].revents = 0;
+    return 0;
+  }
   deadline = rzmq_deadline((int)ms);
   for (;;) {
-    long slice = ms == 0 ? 0 : rzmq_next_slice(deadline);
-    int rc;
+    long slice = rzmq_next_slice(deadline);
     if (slice < 0) slice = 0; /* time is up: one last look */
-    rc = zmq_poll(items, (int)n, slice);
+    rc = zmq_poll(items, n, slice);
     if (rc < 0) {
-      int err = zmq_errno();
-      if (err != EINTR) {
-        UNPROTECT(1);
-        return rzmq_fail_null(err);
-      }
+      err = zmq_errno();
+      if (err != EINTR) return err;
       for (i = 0; i < n; i++) items[i].revents = 0;
     }
-    if (rc > 0 || slice == 0) break;
+    if (rc > 0 || slice == 0) return 0;
     R_CheckUserInterrupt();
     /* an interrupt handler may have closed a socket and resumed */
-    for (i = 0; i < n; i++)
-      items[i].socket = poll_socket_handle(VECTOR_ELT(sockets, i), i);
+    recheck(items, data);
+  }
+}
+
+/* ---- the result ---------------------------------------------------------- */
+
+/* One socket's element of the result depends only on the events asked for
+ * and those that happened: the 64 possible ones are made once (released at
+ * unload) and shared, not mutable, so a poll allocates only its list. */
+static SEXP elements = NULL;
+
+void rzmq_poll_unload(void) {
+  if (elements != NULL) R_ReleaseObject(elements);
+  elements = NULL;
+}
+
+static SEXP make_element(int asked, int got) {
+  static const char *names[3] = {"read", "write", "error"};
+  int m = 0, k, j = 0;
+  SEXP el, nm;
+  for (k = 0; k < 3; k++)
+    if (asked & (1 << k)) m++;
+  el = PROTECT(Rf_allocVector(VECSXP, m));
+  nm = PROTECT(Rf_allocVector(STRSXP, m));
+  for (k = 0; k < 3; k++)
+    if (asked & (1 << k)) {
+      SET_STRING_ELT(nm, j, Rf_mkChar(names[k]));
+      SET_VECTOR_ELT(el, j++, Rf_ScalarLogical((got & (1 << k)) != 0));
+    }
+  Rf_setAttrib(el, R_NamesSymbol, nm);
+  MARK_NOT_MUTABLE(el);
+  UNPROTECT(2);
+  return el;
+}
+
+static int event_index(short bits) { /* read, write, error: bits 0, 1, 2 */
+  return ((bits & ZMQ_POLLIN) ? 1 : 0) | ((bits & ZMQ_POLLOUT) ? 2 : 0) |
+         ((bits & ZMQ_POLLERR) ? 4 : 0);
+}
+
+SEXP rzmq_poll_result(const zmq_pollitem_t *items, R_xlen_t n) {
+  SEXP out;
+  R_xlen_t i;
+  if (elements == NULL) {
+    SEXP e = PROTECT(Rf_allocVector(VECSXP, 64));
+    R_PreserveObject(e);
+    elements = e;
+    UNPROTECT(1);
+  }
+  out = PROTECT(Rf_allocVector(VECSXP, n));
+  for (i = 0; i < n; i++) {
+    int asked = event_index(items[i].events);
+    int k = asked * 8 + (event_index(items[i].revents) & asked);
+    SEXP el = VECTOR_ELT(elements, k);
+    if (el == R_NilValue) {
+      el = make_element(asked, k & 7);
+      SET_VECTOR_ELT(elements, k, el);
+    }
+    SET_VECTOR_ELT(out, i, el);
   }
   UNPROTECT(1);
-  return poll_result(items, n);
+  return out;
+}
+
+/* ---- poll.socket --------------------------------------------------------- */
+
+typedef struct {
+  SEXP sockets;
+} listed;
+
+static void recheck_listed(zmq_pollitem_t *items, void *data) {
+  SEXP sockets = ((listed *)data)->sockets;
+  R_xlen_t i;
+  for (i = 0; i < XLENGTH(sockets); i++)
+    items[i].socket = poll_socket_handle(VECTOR_ELT(sockets, i), i);
+}
+
+SEXP rzmq_poll(SEXP sockets, SEXP events, SEXP timeout) {
+  zmq_pollitem_t *items;
+  listed l;
+  long ms;
+  int err;
+  rzmq_reclaim();
+  sockets = PROTECT(rzmq_poll_items(sockets, events, &items));
+  ms = rzmq_poll_timeout(timeout);
+  l.sockets = sockets;
+  err = rzmq_poll_wait(items, (int)XLENGTH(sockets), ms, recheck_listed, &l);
+  UNPROTECT(1);
+  if (err != 0) return rzmq_fail_null(err);
+  return rzmq_poll_result(items, XLENGTH(sockets));
 }

@@ -20,7 +20,8 @@
  * libzmq handle), tagged by its kind. Each struct starts with rzmq_head. */
 
 typedef enum {
-  RZMQ_CONTEXT, RZMQ_SOCKET, RZMQ_MESSAGE, RZMQ_AUTH, RZMQ_PROXY, RZMQ_KINDS
+  RZMQ_CONTEXT, RZMQ_SOCKET, RZMQ_MESSAGE, RZMQ_AUTH, RZMQ_PROXY, RZMQ_POLLER,
+  RZMQ_KINDS
 } rzmq_kind;
 
 typedef struct {
@@ -32,6 +33,7 @@ typedef struct {
 typedef struct rzmq_sock rzmq_sock;
 typedef struct rzmq_auth rzmq_auth; /* authenticator.c */
 typedef struct rzmq_proxy rzmq_proxy; /* proxy.c */
+typedef struct rzmq_endpoint rzmq_endpoint; /* endpoints.c */
 
 /* A context lives until its R handle is gone (or it is destroyed) AND every
  * socket made on it is closed; `holders` counts the structs pointing here.
@@ -58,6 +60,7 @@ struct rzmq_sock {
   int applied_rcvtimeo, applied_sndtimeo; /* what libzmq holds (message.c) */
   rzmq_sock *prev, *next; /* siblings in ctx->sockets while open */
   rzmq_proxy *proxy; /* the running proxy it is lent to, if any */
+  rzmq_endpoint *endpoints; /* bound and connected to now (endpoints.c) */
 };
 
 /* A message built once by init.message() and sent any number of times. */
@@ -130,6 +133,7 @@ void *rzmq_handle_get(SEXP x, rzmq_kind kind, const char *name);
 /* For finalizers: clear `x`; its struct if made in this process, else NULL
  * (a forked child never touches its parent's). */
 void *rzmq_handle_finalizing(SEXP x);
+int rzmq_handle_kind(SEXP x); /* its rzmq_kind, or -1: not one of ours */
 
 static inline rzmq_ctx *rzmq_context_get(SEXP x, const char *name) {
   return (rzmq_ctx *)rzmq_handle_get(x, RZMQ_CONTEXT, name);
@@ -137,6 +141,12 @@ static inline rzmq_ctx *rzmq_context_get(SEXP x, const char *name) {
 static inline rzmq_sock *rzmq_socket_get(SEXP x, const char *name) {
   return (rzmq_sock *)rzmq_handle_get(x, RZMQ_SOCKET, name);
 }
+
+/* ---- endpoints.c: what a socket is bound and connected to now ----------- */
+/* After a successful zmq_bind/connect/unbind/disconnect of `addr`. */
+void rzmq_endpoints_note(rzmq_sock *s, const char *addr, int bind, int added);
+void rzmq_endpoints_free(rzmq_sock *s);
+SEXP rzmq_socket_endpoints(SEXP sock);
 
 /* ---- security.c: Z85, CURVE keys, the CURVE and PLAIN roles of a socket --- */
 int rzmq_z85_valid(const char *s, size_t n);
@@ -259,15 +269,38 @@ SEXP rzmq_receive_double(SEXP sock);
 SEXP rzmq_receive_multipart(SEXP sock);
 SEXP rzmq_message_new(SEXP data, SEXP serialize, SEXP xdr);
 SEXP rzmq_message_send(SEXP sock, SEXP msg, SEXP more);
+SEXP rzmq_message_size(SEXP msg);
 
 /* ---- batch.c: many messages in one call ----------------------------------- */
 SEXP rzmq_send_messages(SEXP sock, SEXP data, SEXP serialize, SEXP xdr,
                         SEXP progress);
 SEXP rzmq_receive_messages(SEXP sock, SEXP n, SEXP unserialize, SEXP dontwait);
 
-/* ---- poll.c -------------------------------------------------------------- */
+/* ---- poll.c (and what poller.c shares with it) --------------------------- */
+/* `sockets` and `events` as poll.socket() takes them, checked: the list of
+ * socket handles (a lone socket becomes a list of one; the caller protects
+ * it) and in *items one zmq_pollitem_t each (R_alloc'd). */
+SEXP rzmq_poll_items(SEXP sockets, SEXP events, zmq_pollitem_t **items);
+long rzmq_poll_timeout(SEXP timeout); /* seconds -> ms; -1 forever */
+/* After an interrupt check that returned: set items[].socket again (a
+ * handler may have closed a socket), or raise an R error. */
+typedef void (*rzmq_poll_recheck)(zmq_pollitem_t *items, void *data);
+/* Wait up to `ms` (-1 forever) for the events of items[0..n), in slices
+ * with interrupt checks; revents set. 0, or an errno value. */
+int rzmq_poll_wait(zmq_pollitem_t *items, int n, long ms,
+                   rzmq_poll_recheck recheck, void *data);
+/* poll.socket()'s result: per item a named list of the events asked for. */
+SEXP rzmq_poll_result(const zmq_pollitem_t *items, R_xlen_t n);
 SEXP rzmq_poll(SEXP sockets, SEXP events, SEXP timeout);
 void rzmq_poll_unload(void);
+
+/* ---- poller.c: poll.socket()'s arguments checked once, polled many times -- */
+SEXP rzmq_poller_new(SEXP sockets, SEXP events);
+SEXP rzmq_poller_poll(SEXP poller, SEXP timeout);
+int rzmq_poller_closed(SEXP poller); /* it or one of its sockets */
+
+/* ---- closed.c: is.closed() of any kind of handle ------------------------- */
+SEXP rzmq_handle_closed(SEXP x);
 
 /* ---- monitor.c: a socket's events, read from a PAIR socket --------------- */
 SEXP rzmq_monitor_new(SEXP sock, SEXP events);

@@ -50,6 +50,7 @@ void rzmq_socket_release(rzmq_sock *s) {
   s->handle = NULL;
   s->head.closed = 1;
   zmq_close(h); /* returns at once; pending messages linger in libzmq */
+  rzmq_endpoints_free(s);
   rzmq_context_unlink(s->ctx, s);
   rzmq_context_socket_closed(s->ctx);
 }
@@ -103,6 +104,8 @@ static SEXP socket_endpoint(SEXP sock, SEXP addr, endpoint_fn fn) {
   const char *a = rzmq_arg_string(addr, "address", 0);
   if (fn(s->handle, a) != 0) return rzmq_fail_false(zmq_errno());
   if (fn == zmq_bind || fn == zmq_connect) s->attached = 1;
+  rzmq_endpoints_note(s, a, fn == zmq_bind || fn == zmq_unbind,
+                      fn == zmq_bind || fn == zmq_connect);
   return Rf_ScalarLogical(TRUE);
 }
 

@@ -16,6 +16,7 @@ socket_fun_args <- function(msg) {
     unbind.socket = list(address = "inproc://bad-input-bind"),
     destroy.socket = list(),
     get.last.endpoint = list(),
+    socket.endpoints = list(),
     get.rcv.timeout = list(),
     get.rcvmore = list(),
     get.send.timeout = list(),

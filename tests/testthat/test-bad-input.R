@@ -378,7 +378,8 @@ test_that("every exported function is exercised by this file", {
                  "destroy.authenticator", "authenticator.log",
                  "receive.event", "read.events",
                  "zmq.proxy", "init.proxy", "pause.proxy", "resume.proxy",
-                 "proxy.stats", "stop.proxy", "cancel.on.message")
+                 "proxy.stats", "stop.proxy", "cancel.on.message",
+                 "init.poller", "poll.poller", "is.closed", "message.size")
   expect_setequal(c(names(socket_fun_args(NULL)), no_socket), exported_functions)
 })
 

@@ -425,3 +425,25 @@ test_that("a large value received is freed once R no longer refers to it", {
   invisible(gc())
   expect_identical(held(), before)
 })
+
+test_that("message.size() is the byte size of a message object", {
+  expect_identical(message.size(init.message(as.raw(1:10), serialize = FALSE)), 10)
+  expect_identical(message.size(init.message(raw(0), serialize = FALSE)), 0)
+  x <- list(a = 1:100, b = "text")
+  expect_identical(message.size(init.message(x, xdr = FALSE)),
+                   as.numeric(length(serialize(x, NULL, xdr = FALSE))))
+  expect_identical(message.size(init.message(x, xdr = TRUE)),
+                   as.numeric(length(serialize(x, NULL, xdr = TRUE))))
+  big <- init.message(raw(3e6), serialize = FALSE)
+  expect_identical(message.size(big), 3e6)
+  # what a receiver gets has that many bytes
+  p <- socket_pair()
+  expect_true(send.message.object(p$b, big))
+  expect_true(readable(p$a))
+  expect_length(receive.socket(p$a, unserialize = FALSE), 3e6)
+  destroy.context(p$ctx)
+  expect_identical(message.size(big), 3e6) # a message outlives contexts
+  expect_error(message.size(p$a), "`message` must be a zmq message, not a zmq socket")
+  expect_error(message.size(raw(3)), "`message` must be a zmq message made by init.message\\(\\)")
+  expect_error(message.size(restored_from_rds(big)), "`message` is not a live zmq message")
+})

@@ -200,3 +200,86 @@ test_that("destroy.socket() twice is harmless; a closed socket is an R error", {
   t <- init.socket(ctx, "ZMQ_PAIR")
   expect_true(bind.socket(t, inproc()))
 })
+
+test_that("socket.endpoints() lists binds (resolved) and connects, in order, until undone", {
+  ctx <- init.context()
+  on.exit(destroy.context(ctx, linger = 0))
+  s <- init.socket(ctx, "ZMQ_PULL")
+  none <- socket.endpoints(s)
+  expect_s3_class(none, "data.frame")
+  expect_identical(names(none), c("endpoint", "mode"))
+  expect_identical(nrow(none), 0L)
+  expect_identical(none$endpoint, character(0))
+
+  ep_in <- inproc()
+  expect_true(bind.socket(s, ep_in))
+  expect_true(bind.socket(s, "tcp://127.0.0.1:*"))
+  tcp <- get.last.endpoint(s)
+  expect_match(tcp, "^tcp://127\\.0\\.0\\.1:[0-9]+$")
+  expect_true(connect.socket(s, inproc("nobody")))  # a connect: no peer needed
+  e <- socket.endpoints(s)
+  expect_identical(e$mode, c("bind", "bind", "connect"))
+  expect_identical(e$endpoint[1:2], c(ep_in, tcp))
+  expect_match(e$endpoint[3], "^inproc://nobody-")
+  expect_identical(row.names(e), c("1", "2", "3"))
+
+  # the wildcard text is not an endpoint libzmq knows: FALSE, the row stays
+  expect_false(suppressMessages(unbind.socket(s, "tcp://127.0.0.1:*")))
+  expect_identical(socket.endpoints(s)$endpoint[2], tcp)
+  # the resolved endpoint, as listed, unbinds it
+  expect_true(unbind.socket(s, tcp))
+  expect_identical(socket.endpoints(s)$mode, c("bind", "connect"))
+  expect_true(disconnect.socket(s, e$endpoint[3]))
+  expect_identical(socket.endpoints(s),
+                   data.frame(endpoint = ep_in, mode = "bind", stringsAsFactors = FALSE))
+  # a failed bind adds nothing, a failed unbind removes nothing
+  other <- init.socket(ctx, "ZMQ_PULL")
+  expect_false(suppressMessages(bind.socket(other, ep_in))) # in use
+  expect_identical(nrow(socket.endpoints(other)), 0L)
+  expect_false(suppressMessages(unbind.socket(s, inproc())))
+  expect_identical(socket.endpoints(s)$endpoint, ep_in)
+  expect_true(unbind.socket(s, ep_in))
+  expect_identical(nrow(socket.endpoints(s)), 0L)
+})
+
+test_that("socket.endpoints() follows libzmq: one disconnect ends repeated connects; another name of a tcp address", {
+  ctx <- init.context()
+  on.exit(destroy.context(ctx, linger = 0))
+  srv <- init.socket(ctx, "ZMQ_PULL")
+  tcp <- bind_tcp(srv)
+  port <- sub(".*:", "", tcp)
+  cl <- init.socket(ctx, "ZMQ_PUSH")
+  expect_true(connect.socket(cl, tcp))
+  expect_true(connect.socket(cl, tcp))
+  ipc_like <- inproc() # an inproc name nobody has bound yet
+  expect_true(connect.socket(cl, ipc_like))
+  expect_identical(socket.endpoints(cl)$endpoint, c(tcp, tcp, ipc_like))
+  expect_identical(socket.endpoints(cl)$mode, rep("connect", 3))
+  expect_true(disconnect.socket(cl, tcp))
+  expect_identical(socket.endpoints(cl)$endpoint, ipc_like)
+  expect_false(suppressMessages(disconnect.socket(cl, tcp)))
+  # connected as 127.0.0.1, disconnected as localhost: libzmq resolves it
+  expect_true(connect.socket(cl, tcp))
+  local <- paste0("tcp://localhost:", port)
+  expect_true(disconnect.socket(cl, local))
+  expect_identical(socket.endpoints(cl)$endpoint, ipc_like)
+  # connected as localhost: shown as given, ended by the same text
+  expect_true(connect.socket(cl, local))
+  expect_identical(socket.endpoints(cl)$endpoint, c(ipc_like, local))
+  expect_true(disconnect.socket(cl, local))
+  expect_identical(socket.endpoints(cl)$endpoint, ipc_like)
+})
+
+test_that("socket.endpoints() of a closed socket is an R error; bad sockets are named", {
+  ctx <- init.context()
+  s <- init.socket(ctx, "ZMQ_PAIR")
+  expect_true(bind.socket(s, inproc()))
+  destroy.socket(s)
+  expect_error(socket.endpoints(s), "`socket` has been closed")
+  t <- init.socket(ctx, "ZMQ_PAIR")
+  expect_true(bind.socket(t, inproc()))
+  destroy.context(ctx)
+  expect_error(socket.endpoints(t), "`socket` has been closed")
+  expect_error(socket.endpoints(ctx), "`socket` must be a zmq socket, not a zmq context")
+  expect_error(socket.endpoints("tcp://127.0.0.1:5555"), "`socket` must be a zmq socket")
+})

@@ -22,10 +22,13 @@
 #    every setter of socket.options and set.sockopt over sockopt.names()$name
 #    (and random names; and the getters): TRUE / FALSE, value / NULL, or an
 #    R error.
-#  poll (n-args / 2): random sockets lists, events and timeouts.
+#  poll (n-args / 2): random sockets lists, events and timeouts, through
+#    poll.socket() and a third through init.poller() / poll.poller().
 #  handles (n-args / 4): random thread counts, socket types, lingers,
 #    init.message / send.socket, and send.messages / receive.messages with
-#    random lists, counts and flags (an integer count / a list, or an R error).
+#    random lists, counts and flags (an integer count / a list, or an R error);
+#    is.closed / message.size / socket.endpoints / poll.poller of random
+#    values and handles of each kind.
 # After each group the sockets and the context must still work.
 
 local({ # common.R sits beside this script (run as Rscript FILE or R -f FILE)
@@ -278,10 +281,13 @@ arg_case <- function(k, phase) {
                        random_value())
       timeout <- if (runif(1) < 0.6) sample(list(0, 0L, 0.001, 0.01, -1, -1L, Inf, -Inf, -2, 1e-9,
                                                  1e10, 2^31, NaN, NA, -0.5), 1)[[1]] else random_value()
-      as.call(list(as.name("poll.socket"), socks, events, timeout))
+      # a third through a poller made of the same arguments
+      if (runif(1) < 0.35)
+        as.call(list(as.name("poll.poller"), as.call(list(as.name("init.poller"), socks, events)), timeout))
+      else as.call(list(as.name("poll.socket"), socks, events, timeout))
     },
     handle = {
-      switch(sample.int(6L, 1),
+      switch(sample.int(8L, 1),
         as.call(list(as.name("init.context"), if (runif(1) < 0.5) sample(0:4, 1) else random_value())),
         as.call(list(as.name("init.socket"), quote(ctx),
                      if (runif(1) < 0.4) sample(c(TYPES, tolower(TYPES), "REQ", "ZMQ_XREQ", "ZMQ_XREP"), 1)
@@ -305,7 +311,15 @@ arg_case <- function(k, phase) {
                      n = if (runif(1) < 0.7) sample(list(0, 1L, 5, 1000L, 1e9, 1e9 + 1, -1, 0.5, 2^31, NA), 1)[[1]]
                          else random_value(),
                      unserialize = if (runif(1) < 0.85) runif(1) < 0.5 else random_value(),
-                     dont.wait = if (runif(1) < 0.9) TRUE else random_value())))
+                     dont.wait = if (runif(1) < 0.9) TRUE else random_value())),
+        # the small queries: any value, or a handle of another kind
+        as.call(list(as.name(sample(c("is.closed", "message.size", "socket.endpoints"), 1)),
+                     if (runif(1) < 0.4) random_value()
+                     else sample(list(quote(s), quote(ctx), quote(init.message(1)),
+                                      quote(init.poller(s, "read"))), 1)[[1]])),
+        as.call(list(as.name("poll.poller"),
+                     if (runif(1) < 0.7) random_value() else quote(init.poller(list(s, idle), "read")),
+                     if (runif(1) < 0.5) 0 else random_value())))
     })
 }
 

@@ -11,6 +11,8 @@
 # native), raw frames (small, and > 64 KB which are lent to libzmq without
 # copying, then changed in R before the peer reads them), multipart (with a
 # ROUTER identity), receive.string / int / double / null.msg, poll.socket,
+# pollers (init.poller / poll.poller, sockets held only by a poller, a
+# closed socket under one), socket.endpoints, is.closed, message.size,
 # init.message / send.message.object, options, errors raised mid-receive
 # (malformed frames), sockets / contexts created, closed and collected, and
 # security (keys, Z85, CURVE and PLAIN through an authenticator, its log,
@@ -138,6 +140,46 @@ torture_body <- function(reps) {
       invisible(receive.socket(b))
       p <- poll.socket(list(b), list("read"), timeout = 0.01)
       ok("poll times out", identical(p, list(list(read = FALSE))))
+    })
+    step("pollers, endpoints, is.closed, message.size", {
+      pl <- init.poller(list(b, a), list(c("read", "write", "error"), "read"))
+      send.socket(a, "poll me")
+      p <- poll.poller(pl, timeout = 1)
+      ok("poller result", identical(p, list(list(read = TRUE, write = TRUE, error = FALSE), list(read = FALSE))))
+      invisible(receive.socket(b))
+      ok("poller times out", identical(poll.poller(pl, timeout = 0.01),
+                                       list(list(read = FALSE, write = TRUE, error = FALSE), list(read = FALSE))))
+      ok("poller of one socket", identical(poll.poller(init.poller(b, "read")), list(list(read = FALSE))))
+      # sockets held only by a poller survive the collector
+      lone <- local({
+        x <- init.socket(ctx, "ZMQ_PULL")
+        bind.socket(x, "tcp://127.0.0.1:*")
+        bind.socket(x, sprintf("inproc://torture-poller-%d", r))
+        init.poller(list(x, init.socket(ctx, "ZMQ_PAIR")), c("read", "write"))
+      })
+      invisible(gc())
+      ok("a poller keeps its sockets", identical(poll.poller(lone),
+                                                 list(list(read = FALSE, write = FALSE), list(read = FALSE, write = FALSE))))
+      closing <- init.socket(ctx, "ZMQ_PAIR")
+      pc <- init.poller(list(a, closing), "read")
+      destroy.socket(closing)
+      e <- tryCatch(poll.poller(pc), error = function(e) conditionMessage(e))
+      ok("a closed socket of a poller is named", grepl("socket 2 of `poller`", e))
+      ok("is.closed of the poller", is.closed(pc) && !is.closed(pl) && is.closed(closing) && !is.closed(a))
+      rm(lone, pc)
+      invisible(gc())
+      es <- init.socket(ctx, "ZMQ_PULL")
+      bind.socket(es, "tcp://127.0.0.1:*")
+      ep1 <- get.last.endpoint(es)
+      bind.socket(es, sprintf("inproc://torture-ep-%d", r))
+      connect.socket(es, "inproc://torture-nobody")
+      e1 <- socket.endpoints(es)
+      ok("socket.endpoints", identical(e1$endpoint[1], ep1) && identical(e1$mode, c("bind", "bind", "connect")))
+      unbind.socket(es, ep1)
+      disconnect.socket(es, "inproc://torture-nobody")
+      ok("socket.endpoints after unbind/disconnect", nrow(socket.endpoints(es)) == 1L)
+      destroy.socket(es)
+      ok("message.size", message.size(init.message(big_raw, serialize = FALSE)) == length(big_raw))
     })
     step("message objects", {
       m <- init.message(big_list)
