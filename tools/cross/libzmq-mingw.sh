@@ -88,6 +88,8 @@ lib=$(find "$prefix.tmp/lib" -maxdepth 1 -name 'libzmq*.a' | head -1)
 [ -n "$lib" ] || { log "no static library was installed"; exit 1; }
 [ "$lib" = "$prefix.tmp/lib/libzmq.a" ] || cp "$lib" "$prefix.tmp/lib/libzmq.a"
 grep -q 'define ZMQ_VERSION_MAJOR 4' "$prefix.tmp/include/zmq.h"
+# the .pc file names the install directory: the final one, after the move
+sed -i "s|$prefix.tmp|$prefix|g" "$prefix.tmp/lib/pkgconfig/libzmq.pc"
 rm -rf "$prefix"
 mv "$prefix.tmp" "$prefix"
 # older builds of other versions go

@@ -43,7 +43,7 @@ mkdir -p "$work/bin"
 cat > "$work/bin/pkg-config" <<EOF
 #!/bin/sh
 PKG_CONFIG_LIBDIR="$prefix/lib/pkgconfig" PKG_CONFIG_PATH= \
-  exec pkg-config --define-variable=prefix="$prefix" "\$@"
+  exec pkg-config "\$@"
 EOF
 chmod +x "$work/bin/pkg-config"
 
@@ -95,7 +95,8 @@ fi
 grep -qx 'R.dll' "$OUT/imports.txt" || { say "FAIL: R.dll is not imported"; exit 1; }
 grep -q ' R_init_rzmq$' "$OUT/objdump.txt" || { say "FAIL: R_init_rzmq is not exported"; exit 1; }
 # libzmq is inside, with CURVE
-if ! $TRIPLET-nm "$OUT/rzmq.dll" | grep -q 'curve_server_t'; then
+$TRIPLET-nm "$OUT/rzmq.dll" > "$work/symbols"
+if ! grep -q 'curve_server_t' "$work/symbols"; then
   say "FAIL: libzmq's CURVE is not in the DLL"; exit 1
 fi
 
