@@ -57,7 +57,7 @@ set +e
   if (!startsWith(normalizePath(dll), normalizePath(lib)))
     stop("testing the wrong build: ", dll)
   res <- as.data.frame(test_dir(".", package = "rzmq", load_package = "installed",
-                                reporter = ProgressReporter$new(show_praise = FALSE),
+                                reporter = "summary",
                                 stop_on_failure = FALSE))
   n <- c(files = length(unique(res$file)), tests = nrow(res),
          expectations = sum(res$nb), failed = sum(res$failed),
