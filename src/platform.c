@@ -1,6 +1,7 @@
 /* platform.c: the OS-specific half of platform.h, one block per system
- * (Windows; POSIX: Linux, macOS and the BSDs). Uses no R, so that the
- * Windows headers never meet R's (their TRUE, FALSE and ERROR collide). */
+ * (Windows; POSIX: Linux, macOS and the BSDs). It includes no R header, so
+ * windows.h is never read before R's (whose TRUE, FALSE and ERROR it would
+ * redefine); elsewhere zmq.h brings winsock2.h in only after them. */
 #if defined(_WIN32)
 #ifndef _WIN32_WINNT
 #define _WIN32_WINNT 0x0600 /* Vista: inet_pton */
@@ -137,6 +138,8 @@ void rzmq_advise_huge(void *p, size_t n) {
 
 #endif
 
+/* inet_pton is a pure conversion on every system (on Windows from ws2_32,
+ * Vista and later) */
 int rzmq_ip_parse(const char *s, unsigned char out[16]) {
   unsigned char buf[16];
   if (inet_pton(AF_INET, s, buf) == 1) {

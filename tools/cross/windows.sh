@@ -76,29 +76,34 @@ say "R.dll import library: $(($(wc -l < "$work/rimp/R.def") - 2)) R API symbols"
 $TRIPLET-dlltool -d "$work/rimp/R.def" -D R.dll -l "$work/rimp/libR.a"
 cp "$work/rimp/R.def" "$OUT/"
 
-# 3. link through Makevars.win's PKG_LIBS (Rtools' pkg-config branch)
-env -u ZMQ_CFLAGS -u ZMQ_LIBS -u INCLUDE_DIR -u LIB_DIR \
-  "${mk[@]}" rzmq.dll >> "$OUT/build.log" 2>&1 || { cat "$OUT/build.log"; exit 1; }
+# 3. link through each of Makevars.win's three ways to a libzmq, and check
+#    what each DLL needs: R.dll and Windows' own DLLs, nothing else
+ALLOWED='^(R\.dll|kernel32\.dll|ws2_32\.dll|iphlpapi\.dll|advapi32\.dll|user32\.dll|msvcrt\.dll|ucrtbase\.dll|api-ms-win-[a-z0-9-]+\.dll|rpcrt4\.dll|secur32\.dll|bcrypt\.dll|shell32\.dll|ntdll\.dll)$'
+link_with() { # link_with LABEL VAR=VALUE...: rzmq.dll and its imports in $OUT/LABEL.*
+  local label=$1; shift
+  rm -f "$work/src/rzmq.dll"
+  env -u ZMQ_CFLAGS -u ZMQ_LIBS -u INCLUDE_DIR -u LIB_DIR "$@" \
+    "${mk[@]}" rzmq.dll >> "$OUT/build.log" 2>&1 ||
+    { cat "$OUT/build.log"; say "FAIL: linking ($label) failed"; exit 1; }
+  $TRIPLET-objdump -p "$work/src/rzmq.dll" > "$OUT/$label.objdump.txt"
+  awk '/DLL Name:/ {print $3}' "$OUT/$label.objdump.txt" | sort -f > "$OUT/$label.imports.txt"
+  say "linked rzmq.dll ($label, $(stat -c %s "$work/src/rzmq.dll") bytes); imports: $(tr '\n' ' ' < "$OUT/$label.imports.txt")"
+  local bad
+  bad=$(grep -viE "$ALLOWED" "$OUT/$label.imports.txt" | tr '\n' ' ' || true)
+  [ -z "$bad" ] || { say "FAIL ($label): imports DLLs neither R's nor Windows' own: $bad"; exit 1; }
+  grep -qx 'R.dll' "$OUT/$label.imports.txt" || { say "FAIL ($label): R.dll is not imported"; exit 1; }
+  grep -q ' R_init_rzmq$' "$OUT/$label.objdump.txt" || { say "FAIL ($label): R_init_rzmq is not exported"; exit 1; }
+  # libzmq is inside, with CURVE
+  $TRIPLET-nm "$work/src/rzmq.dll" > "$work/symbols"
+  grep -q 'curve_server_t' "$work/symbols" || { say "FAIL ($label): no CURVE in the DLL"; exit 1; }
+}
+link_with ZMQ_CFLAGS ZMQ_CFLAGS="-I$prefix/include" \
+  ZMQ_LIBS="-L$prefix/lib -lzmq -lstdc++ -liphlpapi -lws2_32"
+link_with INCLUDE_DIR INCLUDE_DIR="$prefix/include" \
+  LIB_DIR="$prefix/lib"
+link_with rtools          # last: the DLL kept is Rtools' way's
 cp "$work/src/rzmq.dll" "$OUT/"
-say "linked rzmq.dll ($(stat -c %s "$OUT/rzmq.dll") bytes)"
-
-# 4. what the DLL needs and offers
-$TRIPLET-objdump -p "$OUT/rzmq.dll" > "$OUT/objdump.txt"
-awk '/DLL Name:/ {print $3}' "$OUT/objdump.txt" | sort -f > "$OUT/imports.txt"
-say "imports: $(tr '\n' ' ' < "$OUT/imports.txt")"
-bad=$(grep -viE '^(R\.dll|kernel32\.dll|ws2_32\.dll|iphlpapi\.dll|advapi32\.dll|user32\.dll|msvcrt\.dll|ucrtbase\.dll|api-ms-win-[a-z0-9-]+\.dll|rpcrt4\.dll|secur32\.dll|bcrypt\.dll|shell32\.dll|ntdll\.dll)$' \
-  "$OUT/imports.txt" || true)
-if [ -n "$bad" ]; then
-  say "FAIL: imports a DLL that is neither R's nor Windows' own: $bad"
-  exit 1
-fi
-grep -qx 'R.dll' "$OUT/imports.txt" || { say "FAIL: R.dll is not imported"; exit 1; }
-grep -q ' R_init_rzmq$' "$OUT/objdump.txt" || { say "FAIL: R_init_rzmq is not exported"; exit 1; }
-# libzmq is inside, with CURVE
-$TRIPLET-nm "$OUT/rzmq.dll" > "$work/symbols"
-if ! grep -q 'curve_server_t' "$work/symbols"; then
-  say "FAIL: libzmq's CURVE is not in the DLL"; exit 1
-fi
+cp "$OUT/rtools.imports.txt" "$OUT/imports.txt"
 
 # 5. Makevars.win without any libzmq stops with its message
 if env -u ZMQ_CFLAGS -u ZMQ_LIBS -u INCLUDE_DIR -u LIB_DIR \
