@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
 # windows.sh: proof that rzmq builds for 64-bit Windows, on this Linux
 # machine. It cross-compiles every src/*.c for x86_64-w64-mingw32 through
-# src/Makevars.win (warnings are errors), against R's headers and a static
+# src/Makevars.win (any warning fails it), against R's headers and a static
 # libzmq cross-built from Debian's zeromq3 source (tools/cross/libzmq-mingw.sh),
-# links rzmq.dll against an import library for R.dll made from the R API
-# symbols the objects use, and checks the DLL's imports: R.dll and Windows'
-# own DLLs only (libzmq, libstdc++ and winpthreads are inside).
+# links rzmq.dll (through each of Makevars.win's ways to a libzmq) against an
+# import library for R.dll made from the R API symbols the objects use, and
+# checks each DLL's imports: R.dll and Windows' own DLLs only (libzmq,
+# libstdc++ and winpthreads are inside), and that Makevars.win without a
+# libzmq stops with its message.
 # The DLL cannot run here (no Windows, no R.dll): this proves the build only.
+# One difference from Rtools remains: Debian's mingw-w64 links msvcrt.dll,
+# Rtools (R >= 4.2) the UCRT (api-ms-win-crt-*.dll); both are Windows' own.
 #   bash tools/cross/windows.sh          (as root, or with a writable
 #                                          RZMQ_CROSS_CACHE; see libzmq-mingw.sh)
 # RZMQ_CROSS_OUT (default /tmp/rzmq-cross-windows) keeps the DLL, the build
-# log and the import list.
+# log, R.def and each link's objdump -p and import list.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
