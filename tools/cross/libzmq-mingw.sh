@@ -10,9 +10,14 @@ set -euo pipefail
 
 TRIPLET=x86_64-w64-mingw32
 CACHE=${RZMQ_CROSS_CACHE:-/var/cache/rzmq-ci/mingw-libzmq}
-# Debian's bookworm source (the same libzmq CI's Linux builds use); the host's
-# apt configuration is not touched: apt runs here with lists of its own.
-SRC_LINE=${RZMQ_CROSS_DEBSRC:-"deb-src http://deb.debian.org/debian bookworm main"}
+# Debian's source for this release (the libzmq CI's Linux builds use), from
+# the host's Debian mirror; the host's apt configuration is not touched: apt
+# runs here with a sources list and package lists of its own.
+mirror=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list \
+           /etc/apt/sources.list.d/*.sources 2>/dev/null |
+         grep -oE 'https?://[^ ]+/debian/?( |$)' | head -1 | tr -d ' ')
+suite=$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}")
+SRC_LINE=${RZMQ_CROSS_DEBSRC:-"deb-src ${mirror:-http://deb.debian.org/debian} ${suite:-bookworm} main"}
 # Rtools' compilers use the posix thread model (winpthreads), as these do
 CC_X=${RZMQ_CROSS_CC:-$TRIPLET-gcc-posix}
 CXX_X=${RZMQ_CROSS_CXX:-$TRIPLET-g++-posix}
@@ -36,8 +41,10 @@ APT=(-o "Dir::Etc::SourceList=$apt_dir/sources.list"
 version() { apt-cache "${APT[@]}" showsrc zeromq3 2>/dev/null |
               awk '/^Version:/ {print $2}' | sort -V | tail -1; }
 
+# the source lists are refreshed weekly (or with RZMQ_CROSS_REFRESH=1)
 ver=$(version || true)
-if [ -z "$ver" ] || [ -n "${RZMQ_CROSS_REFRESH:-}" ]; then
+fresh=$(find "$apt_dir/lists" -maxdepth 1 -name '*Sources*' -mtime -7 2>/dev/null | head -1)
+if [ -z "$ver" ] || [ -z "$fresh" ] || [ -n "${RZMQ_CROSS_REFRESH:-}" ]; then
   log "apt-get update (source lists only, in $apt_dir)"
   apt-get -qq "${APT[@]}" update >&2
   ver=$(version || true)
