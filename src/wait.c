@@ -1,7 +1,8 @@
 /* wait.c: how a blocking call waits. Deadlines on the monotonic clock,
  * slices of at most 200 ms, and between slices a user-interrupt check that
  * first releases whatever the caller holds. EINTR from other signals is the
- * callers' to retry with the time that remains. */
+ * callers' to retry with the time that remains. On Windows the same check
+ * sees Ctrl-C or Esc (and lets R's GUI process its events). */
 #include "rzmq.h"
 #include <math.h>
 
