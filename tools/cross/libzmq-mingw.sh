@@ -15,8 +15,8 @@ CACHE=${RZMQ_CROSS_CACHE:-/var/cache/rzmq-ci/mingw-libzmq}
 # runs here with a sources list and package lists of its own.
 mirror=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list \
            /etc/apt/sources.list.d/*.sources 2>/dev/null |
-         grep -oE 'https?://[^ ]+/debian/?( |$)' | head -1 | tr -d ' ')
-suite=$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}")
+         grep -oE 'https?://[^ ]+/debian/?( |$)' | head -1 | tr -d ' ' || true)
+suite=$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}" || true)
 SRC_LINE=${RZMQ_CROSS_DEBSRC:-"deb-src ${mirror:-http://deb.debian.org/debian} ${suite:-bookworm} main"}
 # Rtools' compilers use the posix thread model (winpthreads), as these do
 CC_X=${RZMQ_CROSS_CC:-$TRIPLET-gcc-posix}
