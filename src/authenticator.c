@@ -5,10 +5,9 @@
  * recent decisions. The thread owns the ZAP socket; R talks to it only
  * through the mutex-guarded lists and a control socket that wakes it. */
 #ifndef _POSIX_C_SOURCE
-#define _POSIX_C_SOURCE 200809L /* clock_gettime, strdup */
+#define _POSIX_C_SOURCE 200809L /* strdup */
 #endif
 #include "rzmq.h"
-#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -138,7 +137,7 @@ static void check_addresses(SEXP x, const char *name) {
   for (i = 0; i < XLENGTH(x); i++) {
     unsigned char buf[16];
     const char *a = CHAR(STRING_ELT(x, i));
-    if (inet_pton(AF_INET, a, buf) != 1 && inet_pton(AF_INET6, a, buf) != 1)
+    if (rzmq_ip_parse(a, buf) == 0)
       Rf_error("`%s[%d]` \"%s\" is not an IP address", name, (int)i + 1, a);
   }
 }
@@ -341,7 +340,7 @@ static void handle_request(struct rzmq_auth *a) {
   e = &a->log[(a->log_start + a->log_n) % LOG_CAP];
   if (a->log_n < LOG_CAP) a->log_n++;
   else a->log_start = (a->log_start + 1) % LOG_CAP;
-  clock_gettime(CLOCK_REALTIME, &now);
+  rzmq_clock_realtime(&now);
   e->time = now.tv_sec + now.tv_nsec / 1e9;
   snprintf(e->mechanism, sizeof e->mechanism, "%s", mech);
   snprintf(e->address, sizeof e->address, "%s", address);

@@ -3,11 +3,7 @@
  * contexts so that gc() never blocks, the mutex guarding what libzmq's
  * threads hand back, and pinning: keeping this library mapped when some of
  * its code must still run after R unloads it. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE /* dladdr, RTLD_NODELETE */
-#endif
 #include "rzmq.h"
-#include <dlfcn.h>
 #include <errno.h>
 #include <stdlib.h>
 
@@ -151,7 +147,7 @@ void rzmq_lifetime_init(void) {
   /* a pinned library keeps its handlers: registering twice would make fork
    * lock the mutexes twice */
   if (registered) return;
-  pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+  rzmq_platform_atfork(atfork_prepare, atfork_parent, atfork_child);
   registered = 1;
 }
 
@@ -160,13 +156,5 @@ void rzmq_lifetime_init(void) {
  * the code mapped for the threads, libzmq callbacks and finalizers that still
  * need it. */
 void rzmq_lifetime_pin(void) {
-  Dl_info info;
-  int flags = RTLD_NOW | RTLD_NOLOAD;
-  if (pinned) return;
-#ifdef RTLD_NODELETE
-  flags |= RTLD_NODELETE;
-#endif
-  /* any address inside this library names it */
-  if (dladdr(&pinned, &info) != 0 && info.dli_fname != NULL)
-    pinned = dlopen(info.dli_fname, flags) != NULL;
+  if (!pinned) pinned = rzmq_platform_pin();
 }

@@ -240,6 +240,17 @@ SEXP rzmq_option_set(SEXP sock, SEXP name, SEXP value, SEXP argname) {
   return Rf_ScalarLogical(TRUE);
 }
 
+/* ZMQ_FD is an int on POSIX but a SOCKET (64 bits on Win64) on Windows:
+ * read it at the size zmq_pollitem_t gives it; an integer when it fits. */
+static SEXP fd_get(rzmq_sock *s) {
+  zmq_pollitem_t item;
+  size_t len = sizeof item.fd;
+  if (zmq_getsockopt(s->handle, ZMQ_FD, &item.fd, &len) != 0)
+    return rzmq_fail_null(zmq_errno());
+  if ((double)item.fd <= 2147483647.0) return Rf_ScalarInteger((int)item.fd);
+  return Rf_ScalarReal((double)item.fd);
+}
+
 SEXP rzmq_option_get(SEXP sock, SEXP name) {
   rzmq_sock *s = rzmq_socket_get(sock, "socket");
   const opt_def *o = option_find(&socket_table, name, "option", R_);
@@ -255,6 +266,7 @@ SEXP rzmq_option_get(SEXP sock, SEXP name) {
     /* libzmq holds a wait slice, the user's value is ours */
     if (o->id == ZMQ_RCVTIMEO) return Rf_ScalarInteger(s->rcvtimeo);
     if (o->id == ZMQ_SNDTIMEO) return Rf_ScalarInteger(s->sndtimeo);
+    if (o->id == ZMQ_FD) return fd_get(s);
     len = sizeof iv;
     if (zmq_getsockopt(s->handle, o->id, &iv, &len) != 0) break;
     return o->type == T_BOOL ? Rf_ScalarLogical(iv != 0) : Rf_ScalarInteger(iv);

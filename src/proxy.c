@@ -4,7 +4,6 @@
  * its sockets are lent to it (head.busy): R cannot use them, and closing
  * one from anywhere (socket.c) stops the proxy first. */
 #include "rzmq.h"
-#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,13 +137,8 @@ static SEXP proxy_start(SEXP frontend, SEXP backend, SEXP capture) {
    * starts with every signal blocked: a signal handled on it (SIGCHLD while
    * R's thread blocks it, as processx does when it kills a child) would end
    * libzmq's proxy with EINTR; blocked here, the kernel gives it to R's. */
-  if (err == 0) {
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    if (pthread_create(&p->tid, NULL, proxy_thread, p) != 0) err = EAGAIN;
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-  }
+  if (err == 0 && rzmq_thread_start_masked(&p->tid, proxy_thread, p) != 0)
+    err = EAGAIN;
   if (err != 0) {
     if (s[2] != NULL)
       zmq_setsockopt(p->zsock[2], ZMQ_SNDTIMEO, &s[2]->applied_sndtimeo,

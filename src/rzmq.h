@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <time.h>
 #include <zmq.h>
+#include "platform.h" /* the OS-specific calls, platform.c */
 
 /* ---- handles ---------------------------------------------------------------
  * Every handle is an external pointer to one of our structs (never to a bare

@@ -9,8 +9,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#define HUGE_ALIGN ((size_t)2 << 20) /* the x86-64 and arm64 huge page */
 
 /* Up to this size a serialization is copied into a libzmq-owned message
  * and the growing buffer is kept for the next call; above it the buffer
@@ -111,16 +109,7 @@ static void ser_cleanup(void *d, Rboolean jump) {
  * "madvise"), so filling it takes a few hundred page faults, not tens of
  * thousands. Only advice: nothing changes if the kernel declines. */
 #define HUGE_MIN ((size_t)8 << 20)
-static void advise_huge(void *p, size_t n) {
-#if defined(MADV_HUGEPAGE)
-  uintptr_t start = ((uintptr_t)p + HUGE_ALIGN - 1) & ~(uintptr_t)(HUGE_ALIGN - 1);
-  uintptr_t end = ((uintptr_t)p + n) & ~(uintptr_t)(HUGE_ALIGN - 1);
-  if (end > start) (void)madvise((void *)start, end - start, MADV_HUGEPAGE);
-#else
-  (void)p;
-  (void)n;
-#endif
-}
+static void advise_huge(void *p, size_t n) { rzmq_advise_huge(p, n); }
 
 /* ---- the large-buffer cache ------------------------------------------------
  * Filling fresh memory costs a page fault per page, as much again as the

@@ -1,20 +1,14 @@
 /* wait.c: how a blocking call waits. Deadlines on the monotonic clock,
  * slices of at most 200 ms, and between slices a user-interrupt check that
  * first releases whatever the caller holds. EINTR from other signals is the
- * callers' to retry with the time that remains. */
-#ifndef _POSIX_C_SOURCE
-#define _POSIX_C_SOURCE 200809L /* clock_gettime */
-#endif
+ * callers' to retry with the time that remains. On Windows the same check
+ * sees Ctrl-C or Esc (and lets R's GUI process its events). */
 #include "rzmq.h"
 #include <math.h>
 
 #define SLICE_MS 200
 
-static double now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
+static double now_ms(void) { return rzmq_clock_monotonic_ms(); }
 
 double rzmq_deadline(int timeout_ms) {
   return timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
@@ -29,7 +23,7 @@ long rzmq_next_slice(double deadline) {
 }
 
 void rzmq_abstime_in(struct timespec *ts, long ms) {
-  clock_gettime(CLOCK_REALTIME, ts);
+  rzmq_clock_realtime(ts);
   ts->tv_sec += ms / 1000;
   ts->tv_nsec += (ms % 1000) * 1000000L;
   if (ts->tv_nsec >= 1000000000L) {

@@ -196,6 +196,7 @@ torture_body <- function(reps) {
       ok("get SNDHWM", identical(get.sockopt(a, "ZMQ_SNDHWM"), 50L))
       ok("set.identity raw", set.identity(a, as.raw(1:4)))
       ok("get IDENTITY", identical(get.sockopt(a, "IDENTITY"), as.raw(1:4)))
+      ok("get FD", is.integer(get.sockopt(a, "FD")))
       ok("set.send.timeout", set.send.timeout(a, 1000))
       ok("get.send.timeout", identical(get.send.timeout(a), 1000L))
       ok("get.last.endpoint", identical(get.last.endpoint(b), "inproc://torture"))
