@@ -219,7 +219,9 @@ test_that("an interrupt mid-batch loses and repeats nothing", {
   }, args = list(control = ctl$endpoint, endpoint = endpoint))
   s <- ctl$socket
   expect_identical(recv_within(s, 20, proc), "sending")
-  Sys.sleep(0.3) # into the wait; the outcome is the same if not yet there
+  # the first messages have arrived, so the batch has started (and soon
+  # waits at the high-water mark: the parent does not read)
+  expect_true(readable(pull, 20))
   proc$interrupt()
   res <- recv_within(s, 10, proc)
   expect_identical(res[[1]], "rzmq_interrupt")
