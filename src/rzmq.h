@@ -50,7 +50,9 @@ struct rzmq_sock {
   void *handle; /* zmq socket; NULL once closed */
   rzmq_ctx *ctx;
   int type;
-  int attached; /* has bound or connected: too late for security options */
+  int attached; /* endpoints bound or connected, less those unbound or
+                   disconnected (never fewer than there are): while > 0,
+                   too late for security options */
   int monitor;  /* made by monitor.socket(): reads event messages (monitor.c) */
   rzmq_sock *watched, *watcher; /* monitor <-> monitored socket, while both
                                    are open (socket.c ends the link) */
@@ -139,7 +141,11 @@ static inline rzmq_sock *rzmq_socket_get(SEXP x, const char *name) {
 }
 
 /* ---- security.c: Z85, CURVE keys, the CURVE and PLAIN roles of a socket --- */
+/* Z85 text that decodes: its characters and every group's value. */
 int rzmq_z85_valid(const char *s, size_t n);
+/* An R error naming `what` if the socket has endpoints: security options
+ * act only on connections made later. */
+void rzmq_security_unattached(rzmq_sock *s, const char *what);
 void rzmq_curve_key(SEXP key, const char *name, unsigned char out[32]);
 SEXP rzmq_has(SEXP capability);
 SEXP rzmq_curve_keypair(void);
