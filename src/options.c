@@ -200,8 +200,8 @@ SEXP rzmq_option_set(SEXP sock, SEXP name, SEXP value, SEXP argname) {
   /* libzmq takes these on any router-based socket (REP, DEALER ...) and
    * later asserts, aborting R: only ROUTER sockets may have them */
   if (o->access & S_) {
-    char what[64];
-    snprintf(what, sizeof what, "ZMQ_%s", o->name);
+    char what[80];
+    snprintf(what, sizeof what, "set.sockopt(\"ZMQ_%s\")", o->name);
     rzmq_security_unattached(s, what);
   }
   if ((o->id == ZMQ_ROUTER_RAW || o->id == ZMQ_ROUTER_MANDATORY ||

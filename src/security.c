@@ -164,10 +164,10 @@ SEXP rzmq_z85_decode(SEXP s) {
  * endpoint is unbound or disconnected, setting is allowed again. */
 void rzmq_security_unattached(rzmq_sock *s, const char *what) {
   if (s->attached > 0)
-    Rf_error("%s: this socket is already bound or connected, and libzmq "
-             "applies security options only when a connection is made; set "
-             "them before bind.socket() or connect.socket() (or after "
-             "unbinding and disconnecting every endpoint)", what);
+    Rf_error("%s must be called before bind.socket() or connect.socket(): "
+             "libzmq applies security when a connection is made, so this "
+             "socket, already bound or connected, would stay as it is "
+             "(unbind and disconnect every endpoint first)", what);
 }
 
 static rzmq_sock *unattached(SEXP sock, const char *fun) {
