@@ -64,8 +64,16 @@ z85.decode <- function(s) .Call(c_rzmq_z85_decode, s)
 #'
 #' Call these after [init.socket()] and before [bind.socket()] or
 #' [connect.socket()]: libzmq applies them to connections as they are made,
-#' so a later call is an R error. A socket can be either side for any socket
-#' type (a REP server, a REQ client, or the other way round).
+#' so a later call is an R error, and so is setting any security option
+#' through [set.sockopt()] (`ZMQ_CURVE_*`, `ZMQ_PLAIN_*`, `ZMQ_ZAP_DOMAIN`):
+#' the socket stays as it was rather than claim a protection its endpoints
+#' lack. Once every endpoint is unbound or disconnected they may be set
+#' again. A socket can be either side for any socket type (a REP server, a
+#' REQ client, or the other way round).
+#'
+#' Input that could never work is refused at once: a key of 40 Z85
+#' characters that does not decode to 32 bytes (`strrep("#", 40)`), an
+#' empty user name or password.
 #'
 #' @param socket a zmq socket, not yet bound or connected.
 #' @param secret the server's secret key: 40 characters of Z85 text or 32
@@ -73,7 +81,7 @@ z85.decode <- function(s) .Call(c_rzmq_z85_decode, s)
 #' @param server.public the server's public key.
 #' @param keys the client's own key pair: a list with `public` and `secret`,
 #'   as [curve.keypair()] returns (the default makes a fresh one).
-#' @param username,password the PLAIN credentials (at most 255 bytes each).
+#' @param username,password the PLAIN credentials (1 to 255 bytes each).
 #' @return `TRUE`, invisibly. An R error if the socket is already bound or
 #'   connected, a key is malformed, or libzmq lacks CURVE
 #'   (`zmq.has("curve")`).
