@@ -126,9 +126,10 @@ on.message <- function(socket, callback, unserialize = TRUE, multipart = FALSE,
   }
   need_package("on.message", "later", "1.4.0")
   key <- as.character(fd)
-  # a second watcher would never see a message (the first takes them all)
-  others <- Filter(function(o) identical(o$state, "active") && socket_open(o$socket),
-                   watchers[[key]])
+  # a second watcher would never see a message (the first takes them all);
+  # one whose socket was closed or whose loop was destroyed no longer counts
+  others <- Filter(function(o) identical(o$state, "active") && socket_open(o$socket) &&
+                     later::exists_loop(o$loop), watchers[[key]])
   for (o in others) {
     if (identical(o$socket, socket)) {
       stop("`socket` is already watched by on.message(): a socket has one watcher ",

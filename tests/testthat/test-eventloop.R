@@ -570,6 +570,12 @@ test_that("a second on.message() on a watched socket is an R error naming cancel
   expect_identical(second$all(), list(4L))
   expect_identical(first$n(), 3L)
   cancel.on.message(w2)
+  # a watcher whose loop was destroyed no longer counts
+  gone <- later::create_loop(parent = NULL)
+  later::with_loop(gone, on.message(p$a, function(msg) NULL))
+  later::destroy_loop(gone)
+  w3 <- later::with_loop(loop, on.message(p$a, function(msg) NULL))
+  cancel.on.message(w3)
 })
 
 test_that("receive.promise() on a REQ socket that has sent nothing is rejected at once (EFSM)", {
