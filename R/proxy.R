@@ -14,9 +14,12 @@
 #' (`capture.dropped`). Raise the capture socket's high-water mark
 #' ([set.hwm()]) to let a slow reader fall further behind.
 #'
-#' The proxy works as libzmq's `zmq_proxy_steerable()` does (and takes the
-#' same commands), with that one difference: it reads a message only when
-#' the socket it goes to can take it, and never waits on the capture.
+#' The proxy works as libzmq's `zmq_proxy_steerable()` does, with two
+#' differences: it never waits on the capture, and it never waits in a send
+#' (a message whose destination is full waits in the proxy, one each way,
+#' until there is room), so pause, statistics and stop are answered at once
+#' however full the sockets are. Stopping it while a message waits sends
+#' that message if its destination has room by then, and drops it if not.
 #'
 #' The proxy always runs on a C thread of its own. `zmq.proxy()` waits for
 #' it, in slices of 200 ms that check for a user interrupt: Ctrl-C (or

@@ -18,6 +18,14 @@
 #define N_STATS 9    /* libzmq's eight, then the capture copies dropped */
 #define BURST 1000   /* messages forwarded one way before looking around */
 
+/* One way through the proxy (frontend to backend, or back). */
+typedef struct {
+  zmq_msg_t first; /* while held: a first frame waiting for room */
+  int held, more;  /* more: frames of that message still to come */
+  int cstate;      /* its capture copy (capture_frame) */
+  uint64_t bytes;  /* its size so far */
+} proxy_way;
+
 struct rzmq_proxy {
   rzmq_head head;     /* closed: stopped, its sockets given back */
   rzmq_sock *sock[3]; /* frontend, backend, capture (NULL) while running */
@@ -32,6 +40,7 @@ struct rzmq_proxy {
   /* the thread's own: frontend in, bytes in, out, bytes out, the same for
    * the backend, capture copies dropped */
   uint64_t stats[N_STATS];
+  proxy_way way[2]; /* the thread's: 0 frontend to backend, 1 back */
 };
 
 /* A copy of frame `m` for the capture socket, never waiting. `state`: 0 the
@@ -58,57 +67,103 @@ static int capture_frame(void *cap, zmq_msg_t *m, int first, int more,
   return 1;
 }
 
-/* Forward up to BURST whole messages from `from` to `to` (stats at `in`
- * and `out`), each only once `to` can take it, so none is ever received
- * that cannot be sent on. *blocked: `to` cannot take one now. 0, or -1
- * with errno. */
-static int forward(rzmq_proxy *p, void *from, void *to, int in, int out,
-                   int *blocked) {
-  int i;
+/* The rest of the message whose first frame just went: its frames are
+ * there already (a message arrives whole), and `to`, having taken its
+ * first frame, takes the others. */
+static int forward_rest(rzmq_proxy *p, proxy_way *w, void *from, void *to) {
+  int more = w->more;
+  while (more) {
+    zmq_msg_t m;
+    int err;
+    zmq_msg_init(&m);
+    if (zmq_msg_recv(&m, from, 0) < 0) goto fail;
+    more = zmq_msg_more(&m);
+    w->bytes += zmq_msg_size(&m);
+    if (p->zsock[2] != NULL &&
+        capture_frame(p->zsock[2], &m, 0, more, &w->cstate))
+      p->stats[8]++;
+    if (zmq_msg_send(&m, to, more ? ZMQ_SNDMORE : 0) < 0) goto fail;
+    continue;
+  fail:
+    err = zmq_errno();
+    zmq_msg_close(&m);
+    errno = err;
+    return -1;
+  }
+  return 0;
+}
+
+/* Forward up to BURST whole messages from `from` to `to` (way `d`). A
+ * first frame `to` cannot take at once waits in the way (*blocked set)
+ * until it can: the thread never waits in a send, where it would not hear
+ * R's commands, and loses nothing. 0, or -1 with errno. */
+static int forward(rzmq_proxy *p, int d, void *from, void *to, int *blocked) {
+  proxy_way *w = &p->way[d];
+  int in = d ? 4 : 0, out = d ? 2 : 6, i, err;
+  /* one socket both ways: libzmq's proxy sends without checking too */
+  int nowait = from != to ? ZMQ_DONTWAIT : 0;
   *blocked = 0;
   for (i = 0; i < BURST; i++) {
-    int first = 1, more = 1, cstate = 0;
-    uint64_t bytes = 0;
-    if (from != to) {
-      int ev = 0;
-      size_t len = sizeof ev;
-      if (zmq_getsockopt(to, ZMQ_EVENTS, &ev, &len) != 0) return -1;
-      if (!(ev & ZMQ_POLLOUT)) {
+    if (!w->held) {
+      zmq_msg_init(&w->first);
+      if (zmq_msg_recv(&w->first, from, ZMQ_DONTWAIT) < 0) {
+        err = zmq_errno();
+        zmq_msg_close(&w->first);
+        errno = err;
+        return err == EAGAIN ? 0 : -1;
+      }
+      w->held = 1;
+      w->more = zmq_msg_more(&w->first);
+      w->bytes = zmq_msg_size(&w->first);
+      if (p->zsock[2] != NULL &&
+          capture_frame(p->zsock[2], &w->first, 1, w->more, &w->cstate))
+        p->stats[8]++;
+    }
+    if (zmq_msg_send(&w->first, to, (w->more ? ZMQ_SNDMORE : 0) | nowait) < 0) {
+      err = zmq_errno();
+      if (err == EAGAIN && nowait) {
         *blocked = 1;
         return 0;
       }
+      zmq_msg_close(&w->first);
+      w->held = 0;
+      errno = err;
+      return -1;
     }
-    while (more) {
-      zmq_msg_t m;
-      zmq_msg_init(&m);
-      /* the frames of a message arrive together: only the first can be
-       * missing */
-      if (zmq_msg_recv(&m, from, first ? ZMQ_DONTWAIT : 0) < 0) {
-        int err = zmq_errno();
-        zmq_msg_close(&m);
-        if (first && err == EAGAIN) return 0;
-        errno = err;
-        return -1;
-      }
-      more = zmq_msg_more(&m);
-      bytes += zmq_msg_size(&m);
-      if (p->zsock[2] != NULL &&
-          capture_frame(p->zsock[2], &m, first, more, &cstate))
-        p->stats[8]++;
-      if (zmq_msg_send(&m, to, more ? ZMQ_SNDMORE : 0) < 0) {
-        int err = zmq_errno();
-        zmq_msg_close(&m);
-        errno = err;
-        return -1;
-      }
-      first = 0;
-    }
+    w->held = 0;
+    if (forward_rest(p, w, from, to) != 0) return -1;
     p->stats[in]++;
-    p->stats[in + 1] += bytes;
+    p->stats[in + 1] += w->bytes;
     p->stats[out]++;
-    p->stats[out + 1] += bytes;
+    p->stats[out + 1] += w->bytes;
   }
   return 0;
+}
+
+/* As the proxy ends: a message still waiting for room goes if it can now,
+ * else it is dropped (its destination was full when the proxy stopped). */
+static void release_held(rzmq_proxy *p) {
+  int d;
+  for (d = 0; d < 2; d++) {
+    proxy_way *w = &p->way[d];
+    void *from = p->zsock[d], *to = p->zsock[1 - d];
+    if (!w->held) continue;
+    w->held = 0;
+    if (zmq_msg_send(&w->first, to, (w->more ? ZMQ_SNDMORE : 0) |
+                                        ZMQ_DONTWAIT) < 0) {
+      zmq_msg_close(&w->first);
+      /* its other frames must not stay behind as a message of their own */
+      while (w->more) {
+        zmq_msg_t m;
+        zmq_msg_init(&m);
+        if (zmq_msg_recv(&m, from, ZMQ_DONTWAIT) < 0) w->more = 0;
+        else w->more = zmq_msg_more(&m);
+        zmq_msg_close(&m);
+      }
+    } else {
+      forward_rest(p, w, from, to);
+    }
+  }
 }
 
 /* One command from R: 1 for TERMINATE, 0 for the others, -1 on failure. */
@@ -175,8 +230,7 @@ static int proxy_loop(rzmq_proxy *p) {
       zmq_pollitem_t *src = &it[1 + d], *dst = &it[f != b ? 2 - d : 1];
       if ((src->revents & ZMQ_POLLIN) ||
           (blocked[d] && (dst->revents & ZMQ_POLLOUT)))
-        if (forward(p, src->socket, dst->socket, d ? 4 : 0, d ? 2 : 6,
-                    &blocked[d]) != 0)
+        if (forward(p, d, src->socket, dst->socket, &blocked[d]) != 0)
           return -1;
     }
   }
@@ -187,6 +241,7 @@ static void *proxy_thread(void *arg) {
   int linger = 0;
   int rc = proxy_loop(p);
   int err = rc != 0 ? zmq_errno() : 0;
+  release_held(p);
   zmq_setsockopt(p->ctl_thread, ZMQ_LINGER, &linger, sizeof linger);
   zmq_close(p->ctl_thread);
   pthread_mutex_lock(&p->mu);

@@ -455,3 +455,48 @@ test_that("a capture socket with no peer at all: the proxy keeps forwarding, eve
   # the capture socket's own send timeout was never touched
   expect_identical(get.send.timeout(cap), -1L)
 })
+
+test_that("a full destination never holds up the proxy's commands, and nothing is lost", {
+  skip_on_cran()
+  proc <- child_r(function() {
+    library(rzmq)
+    ctx <- init.context()
+    front <- init.socket(ctx, "ZMQ_PULL")
+    back <- init.socket(ctx, "ZMQ_PUSH")
+    sender <- init.socket(ctx, "ZMQ_PUSH")
+    receiver <- init.socket(ctx, "ZMQ_PULL")
+    for (s in list(back, receiver)) set.hwm(s, 1L)
+    bind.socket(front, "inproc://in"); bind.socket(back, "inproc://out")
+    connect.socket(sender, "inproc://in"); connect.socket(receiver, "inproc://out")
+    set.send.timeout(sender, 5000L)
+    p <- init.proxy(front, back)
+    # far more than the line between the proxy and the receiver holds
+    sent <- all(vapply(1:200, function(i) send.multipart(sender, list(charToRaw("k"), as.raw(i))), NA))
+    # while nothing is read, the proxy answers at once (libzmq's own proxy
+    # waits in its send, deaf to commands)
+    t0 <- proc.time()[["elapsed"]]
+    st <- proxy.stats(p)
+    paused <- pause.proxy(p)
+    resumed <- resume.proxy(p)
+    answered <- proc.time()[["elapsed"]] - t0
+    got <- list()
+    set.rcv.timeout(receiver, 5000L)
+    for (i in 1:200) {
+      m <- receive.multipart(receiver)
+      if (is.null(m)) break
+      got[[i]] <- m
+    }
+    list(sent = sent, st = st, paused = paused, resumed = resumed, answered = answered,
+         got = got, after = proxy.stats(p), stopped = stop.proxy(p))
+  })
+  child_wait(proc, 60)
+  r <- proc$get_result()
+  expect_true(r$sent)
+  expect_lt(r$answered, 2)
+  expect_lt(r$st[["backend.messages.out"]], 200)
+  expect_true(r$paused)
+  expect_true(r$resumed)
+  expect_identical(r$got, lapply(1:200, function(i) list(charToRaw("k"), as.raw(i))))
+  expect_identical(r$after[["backend.messages.out"]], 200)
+  expect_true(r$stopped)
+})
