@@ -168,7 +168,7 @@ SEXP rzmq_auth_configure(SEXP auth, SEXP set, SEXP curve, SEXP plain,
 SEXP rzmq_auth_destroy(SEXP auth);
 SEXP rzmq_auth_log(SEXP auth);
 
-/* ---- proxy.c: libzmq's steerable proxy on a thread of its own ------------ */
+/* ---- proxy.c: a steerable proxy (libzmq's commands) on a thread --------- */
 /* Stop it (the TERMINATE command, then join its thread) and give its sockets
  * back to R; harmless once stopped. socket.c calls it before it closes a
  * socket lent to a proxy. */
