@@ -209,12 +209,13 @@ torture_body <- function(reps) {
         unlink(c(f, paste0(f, "_secret")))
         e <- tryCatch(set.sockopt(srv, "CURVE_SERVER", 1L), error = function(e) conditionMessage(e))
         ok("a security option after bind is an R error", grepl("already bound or connected", e, fixed = TRUE))
-        e <- tryCatch(set.sockopt(pcl, "CURVE_SERVERKEY", strrep("#", 40)), error = function(e) conditionMessage(e))
+        fresh <- init.socket(cx, "ZMQ_DEALER")
+        e <- tryCatch(set.sockopt(fresh, "CURVE_SERVERKEY", strrep("#", 40)), error = function(e) conditionMessage(e))
         ok("an undecodable key is an R error", grepl("do not decode", e, fixed = TRUE))
         m <- tryCatch(unbind.socket(srv, "tcp://127.0.0.1:1"), message = function(m) conditionMessage(m))
         ok("unbinding what is not bound names it", grepl("tcp://127.0.0.1:1", m, fixed = TRUE))
         if (r %% 2 == 0) destroy.context(cx, linger = 0) # else only dropped
-        rm(cx, auth, srv, cl, psrv, pcl)
+        rm(cx, auth, srv, cl, psrv, pcl, fresh)
         invisible(gc())
       }
     })
