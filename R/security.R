@@ -278,8 +278,10 @@ cert_keys <- function(file) {
   section <- ""
   out <- list()
   for (line in lines) {
-    if (!grepl("^\\s", line)) { # a section name starts at column 0
-      section <- trimws(sub("=.*$", "", line))
+    # a section name starts at column 0 (an entry there, unindented, is
+    # taken as one of the section it follows)
+    if (!grepl("^\\s", line) && !grepl("=", line, fixed = TRUE)) {
+      section <- trimws(line)
       next
     }
     if (section != "curve" || !grepl("=", line, fixed = TRUE)) next

@@ -322,6 +322,9 @@ test_that("read.curve.keys() takes the keys of the `curve` section only, by thei
   # a key outside the curve section is no key
   writeLines(c("metadata", sprintf('    public-key = "%s"', old$public), "curve"), p)
   expect_error(read.curve.keys(p), "holds no public-key")
+  # written by hand without indenting: still the curve section's
+  writeLines(c("metadata", "curve", sprintf("public-key = '%s'", k$public)), p)
+  expect_identical(read.curve.keys(p)$public, k$public)
 })
 
 test_that("read.curve.keys() given the secret certificate's own path reads the secret from it", {
