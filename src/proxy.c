@@ -96,7 +96,7 @@ static int forward_rest(rzmq_proxy *p, proxy_way *w, void *from, void *to) {
 /* Forward up to BURST whole messages from `from` to `to` (way `d`). A
  * first frame `to` cannot take at once waits in the way (*blocked set)
  * until it can: the thread never waits in a send, where it would not hear
- * R's commands, and loses nothing. 0, or -1 with errno. */
+ * R's commands, and loses nothing. How many went, or -1 with errno. */
 static int forward(rzmq_proxy *p, int d, void *from, void *to, int *blocked) {
   proxy_way *w = &p->way[d];
   int in = d ? 4 : 0, out = d ? 2 : 6, i, err;
@@ -110,7 +110,7 @@ static int forward(rzmq_proxy *p, int d, void *from, void *to, int *blocked) {
         err = zmq_errno();
         zmq_msg_close(&w->first);
         errno = err;
-        return err == EAGAIN ? 0 : -1;
+        return err == EAGAIN ? i : -1;
       }
       w->held = 1;
       w->more = zmq_msg_more(&w->first);
@@ -123,7 +123,7 @@ static int forward(rzmq_proxy *p, int d, void *from, void *to, int *blocked) {
       err = zmq_errno();
       if (err == EAGAIN && nowait) {
         *blocked = 1;
-        return 0;
+        return i;
       }
       zmq_msg_close(&w->first);
       w->held = 0;
@@ -137,7 +137,7 @@ static int forward(rzmq_proxy *p, int d, void *from, void *to, int *blocked) {
     p->stats[out]++;
     p->stats[out + 1] += w->bytes;
   }
-  return 0;
+  return i;
 }
 
 /* As the proxy ends: a message still waiting for room goes if it can now,
@@ -194,29 +194,33 @@ static int command(rzmq_proxy *p, int *paused) {
 }
 
 /* Wait on the control socket and on each way a message can go: its source
- * for input, or, once a message waits for it, its destination for room. */
+ * for input, or, once a message waits for it, its destination for room.
+ * A destination that says it has room and still takes nothing (a ROUTER
+ * with ZMQ_ROUTER_MANDATORY whose one peer is full) is tried again every
+ * millisecond instead, not in a busy loop. */
 static int proxy_loop(rzmq_proxy *p) {
   void *f = p->zsock[0], *b = p->zsock[1];
-  int paused = 0, blocked[2] = {0, 0};
+  int paused = 0, blocked[2] = {0, 0}, stalled[2] = {0, 0};
   for (;;) {
     zmq_pollitem_t it[3];
-    int n = 1, rc, d;
+    int n = 1, rc, d, out[2];
     memset(it, 0, sizeof it);
     it[0].socket = p->ctl_thread;
     it[0].events = ZMQ_POLLIN;
+    for (d = 0; d < 2; d++) out[d] = blocked[d] && !stalled[d];
     if (!paused) {
       it[1].socket = f;
-      it[1].events = blocked[1] ? ZMQ_POLLOUT : 0;
-      if (!blocked[0]) it[1].events |= ZMQ_POLLIN;
+      it[1].events = (short)((out[1] ? ZMQ_POLLOUT : 0) |
+                             (blocked[0] ? 0 : ZMQ_POLLIN));
       n = 2;
       if (f != b) {
         it[2].socket = b;
-        it[2].events = (short)((blocked[0] ? ZMQ_POLLOUT : 0) |
+        it[2].events = (short)((out[0] ? ZMQ_POLLOUT : 0) |
                                (blocked[1] ? 0 : ZMQ_POLLIN));
         n = 3;
       }
     }
-    if (zmq_poll(it, n, -1) < 0) {
+    if (zmq_poll(it, n, !paused && (stalled[0] || stalled[1]) ? 1 : -1) < 0) {
       if (zmq_errno() == EINTR) continue;
       return -1;
     }
@@ -228,10 +232,12 @@ static int proxy_loop(rzmq_proxy *p) {
     if (n < 2) continue;
     for (d = 0; d < (f != b ? 2 : 1); d++) {
       zmq_pollitem_t *src = &it[1 + d], *dst = &it[f != b ? 2 - d : 1];
-      if ((src->revents & ZMQ_POLLIN) ||
-          (blocked[d] && (dst->revents & ZMQ_POLLOUT)))
-        if (forward(p, d, src->socket, dst->socket, &blocked[d]) != 0)
-          return -1;
+      int room = out[d] && (dst->revents & ZMQ_POLLOUT);
+      if ((src->revents & ZMQ_POLLIN) || room || stalled[d]) {
+        int sent = forward(p, d, src->socket, dst->socket, &blocked[d]);
+        if (sent < 0) return -1;
+        stalled[d] = blocked[d] && sent == 0 && (room || stalled[d]);
+      }
     }
   }
 }

@@ -500,3 +500,55 @@ test_that("a full destination never holds up the proxy's commands, and nothing i
   expect_identical(r$after[["backend.messages.out"]], 200)
   expect_true(r$stopped)
 })
+
+test_that("a ROUTER_MANDATORY backend whose one peer is full: commands answered, no busy loop, nothing lost", {
+  skip_on_cran()
+  proc <- child_r(function() {
+    library(rzmq)
+    ctx <- init.context()
+    front <- init.socket(ctx, "ZMQ_PULL")
+    back <- init.socket(ctx, "ZMQ_ROUTER")
+    set.sockopt(back, "ROUTER_MANDATORY", TRUE)
+    set.hwm(back, 1L)
+    bind.socket(front, "inproc://in"); bind.socket(back, "inproc://out")
+    # two peers: "x" always has room (so the ROUTER says it can send), "w"
+    # is full and read only at the end
+    peers <- lapply(c("w", "x"), function(id) {
+      s <- init.socket(ctx, "ZMQ_DEALER")
+      set.identity(s, id); set.hwm(s, 1L)
+      connect.socket(s, "inproc://out")
+      send.socket(s, "hello")
+      s
+    })
+    set.rcv.timeout(back, 5000L)
+    hellos <- replicate(2, receive.multipart(back)[[1]], simplify = FALSE)
+    sender <- init.socket(ctx, "ZMQ_PUSH")
+    connect.socket(sender, "inproc://in")
+    set.send.timeout(sender, 5000L)
+    p <- init.proxy(front, back)
+    sent <- all(vapply(1:50, function(i) send.multipart(sender, list(charToRaw("w"), as.raw(i))), NA))
+    # the proxy waits for "w": it must neither spin nor stop answering
+    t0 <- proc.time()
+    Sys.sleep(1) # measuring the CPU the process uses while it waits
+    used <- sum((proc.time() - t0)[c("user.self", "sys.self")])
+    t1 <- proc.time()[["elapsed"]]
+    st <- proxy.stats(p)
+    answered <- proc.time()[["elapsed"]] - t1
+    w <- peers[[1]]
+    set.rcv.timeout(w, 5000L)
+    got <- lapply(1:50, function(i) receive.socket(w, unserialize = FALSE))
+    list(hellos = hellos, sent = sent, used = used, answered = answered,
+         held = st[["backend.messages.out"]], got = got,
+         after = proxy.stats(p), stopped = stop.proxy(p))
+  })
+  child_wait(proc, 60)
+  r <- proc$get_result()
+  expect_setequal(vapply(r$hellos, rawToChar, ""), c("w", "x"))
+  expect_true(r$sent)
+  expect_lt(r$used, 0.3)
+  expect_lt(r$answered, 1)
+  expect_lt(r$held, 50)
+  expect_identical(r$got, lapply(1:50, as.raw))
+  expect_identical(r$after[["backend.messages.out"]], 50)
+  expect_true(r$stopped)
+})
