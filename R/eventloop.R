@@ -26,7 +26,10 @@
 #' callback gets every frame of one whole message as a list of raw vectors,
 #' as [receive.multipart()] returns them (`unserialize` is then not used).
 #'
-#' A socket has one watcher at a time: watch it once, and do not mix
+#' A socket has one watcher at a time: `on.message()` on a socket that an
+#' active watcher already watches is an R error that names
+#' `cancel.on.message()` (cancel the first, then watch it again; a watcher
+#' whose socket was closed no longer counts). Do not mix
 #' `on.message()` with [receive.promise()] on the same socket. The watcher
 #' keeps the socket open (the garbage collector does not take it) until it
 #' is cancelled. Closing the socket ([destroy.socket()], or
@@ -122,6 +125,18 @@ on.message <- function(socket, callback, unserialize = TRUE, multipart = FALSE,
     stop("`on.error` must be NULL or a function of one argument, the error", call. = FALSE)
   }
   need_package("on.message", "later", "1.4.0")
+  key <- as.character(fd)
+  # a second watcher would never see a message (the first takes them all);
+  # one whose socket was closed or whose loop was destroyed no longer counts
+  others <- Filter(function(o) identical(o$state, "active") && socket_open(o$socket) &&
+                     later::exists_loop(o$loop), watchers[[key]])
+  for (o in others) {
+    if (identical(o$socket, socket)) {
+      stop("`socket` is already watched by on.message(): a socket has one watcher ",
+           "at a time; cancel the first with cancel.on.message() before watching it again",
+           call. = FALSE)
+    }
+  }
   w <- new.env(parent = emptyenv())
   w$socket <- socket
   w$fd <- fd
@@ -136,6 +151,8 @@ on.message <- function(socket, callback, unserialize = TRUE, multipart = FALSE,
   w$cancel <- NULL
   w$running <- FALSE
   class(w) <- "rzmq_on_message"
+  w$key <- key
+  assign(key, c(others, w), envir = watchers)
   # Messages may be waiting already, their signal used up: look at once.
   watch_again(w, at_once = TRUE)
   w
@@ -154,7 +171,20 @@ cancel.on.message <- function(handle) {
   }
   if (is.function(handle$cancel)) handle$cancel()
   handle$cancel <- NULL
+  watcher_forget(handle)
   invisible(was_active)
+}
+
+# The active watchers, by their socket's ZMQ_FD (told apart by the socket:
+# a closed socket's descriptor may come back for a new one).
+watchers <- new.env(parent = emptyenv())
+
+watcher_forget <- function(w) {
+  if (is.null(w$key)) return(invisible())
+  others <- Filter(function(o) !identical(o, w), watchers[[w$key]])
+  if (length(others)) assign(w$key, others, envir = watchers)
+  else if (exists(w$key, envir = watchers, inherits = FALSE)) rm(list = w$key, envir = watchers)
+  invisible()
 }
 
 #' @export
@@ -193,7 +223,11 @@ print.rzmq_on_message <- function(x, ...) {
 #' the socket is closed before a message came, of class
 #' `c("rzmq_promise_closed", "rzmq_promise_error", "error", "condition")`.
 #' A message that cannot be unserialized rejects the promise with the
-#' error of unserializing it (the message is used up).
+#' error of unserializing it (the message is used up). On a `ZMQ_REQ`
+#' socket that has not sent a request (so no reply can come) the promise is
+#' rejected at once, with a condition of class
+#' `c("rzmq_promise_state", "rzmq_promise_error", "rzmq_EFSM", "rzmq_error",
+#' "error", "condition")`, instead of waiting out its timeout.
 #'
 #' Each promise takes one message. Several promises waiting on one socket
 #' take one message each, in the order they were made, as soon as the
@@ -288,8 +322,21 @@ promise_queue <- function(socket, fd, loop) {
   q$key <- key
   q$waiting <- list()
   q$cancel <- NULL
+  # a REQ socket that owes no reply can never receive: it says so with EFSM
+  q$req <- identical(.Call(c_rzmq_option_get, socket, "TYPE"), 3L)
   promise_queues[[key]] <- c(promise_queues[[key]], q)
   q
+}
+
+# A non-blocking receive for the first promise of a REQ socket's queue, with
+# libzmq's failures as conditions: list(value =), list(efsm =) (it has not
+# sent a request), or list() (nothing yet).
+req_receive <- function(q, w) {
+  old <- options(rzmq.errors = "condition-all")
+  on.exit(options(old))
+  tryCatch(list(value = receive.socket(q$socket, w$unserialize, dont.wait = TRUE)),
+           rzmq_EAGAIN = function(e) list(),
+           rzmq_EFSM = function(e) list(efsm = e))
 }
 
 queue_drop <- function(q) {
@@ -317,11 +364,29 @@ queue_look <- function(q) {
         "receive.promise: the socket was closed before a message arrived"))
       return(invisible())
     }
-    if (!bitwAnd(ev, 1L)) break
     w <- q$waiting[[1L]]
+    if (!bitwAnd(ev, 1L)) {
+      if (!q$req) break
+      # nothing to read: a REQ socket may also be one that sent nothing
+      got <- tryCatch(req_receive(q, w), error = function(e) list(error = e))
+      if (!is.null(got$efsm)) {
+        waiting <- q$waiting
+        q$waiting <- list()
+        queue_drop(q)
+        e <- promise_condition("state", paste0(
+          "receive.promise: this REQ socket has sent no request, so no reply can ",
+          "come (EFSM): send.socket() the request first"))
+        class(e) <- c(class(e)[1:2], "rzmq_EFSM", "rzmq_error", "error", "condition")
+        e$errno <- got$efsm$errno
+        for (x in waiting) x$reject(e)
+        return(invisible())
+      }
+      if (length(got) == 0L) break
+    } else {
+      got <- tryCatch(list(value = receive.socket(q$socket, w$unserialize, dont.wait = TRUE)),
+                      error = function(e) list(error = e))
+    }
     q$waiting[[1L]] <- NULL
-    got <- tryCatch(list(value = receive.socket(q$socket, w$unserialize, dont.wait = TRUE)),
-                    error = function(e) list(error = e))
     if (is.null(got$error)) w$resolve(got$value) else w$reject(got$error)
   }
   t <- now()
@@ -378,6 +443,7 @@ watch_run <- function(w) {
     ev <- socket_events(w$socket)
     if (is.null(ev)) {
       w$state <- "closed"
+      watcher_forget(w)
       break
     }
     if (!bitwAnd(ev, 1L)) {

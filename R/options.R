@@ -181,13 +181,27 @@ set.rcv.timeout <- function(socket, option.value) {
 #' the `ZMQ_` prefix, in any case: `"ZMQ_SNDHWM"`, `"sndhwm"`,
 #' `"TCP_KEEPALIVE"`, `"CURVE_SERVERKEY"` ... `sockopt.names()` lists them.
 #' Numbers are whole numbers, flags `TRUE`/`FALSE`, identities, keys and
-#' subscriptions strings or raw vectors.
+#' subscriptions strings or raw vectors. A CURVE key (`"key"` options) is 40
+#' characters of Z85 text that decode to 32 bytes, or 32 raw bytes; anything
+#' else is an R error naming `value`.
+#'
+#' **Security options only before bind or connect.** libzmq applies
+#' `ZMQ_CURVE_SERVER`, `ZMQ_CURVE_PUBLICKEY`, `ZMQ_CURVE_SECRETKEY`,
+#' `ZMQ_CURVE_SERVERKEY`, `ZMQ_PLAIN_SERVER`, `ZMQ_PLAIN_USERNAME`,
+#' `ZMQ_PLAIN_PASSWORD` and `ZMQ_ZAP_DOMAIN` when it makes a connection, so
+#' setting one on a socket that is already bound or connected would claim a
+#' protection its endpoints lack: it is an R error, the same one
+#' [set.curve.server()] gives, and the socket is left as it was. Once every
+#' endpoint of the socket is unbound or disconnected ([unbind.socket()],
+#' [disconnect.socket()]) they may be set again, for the endpoints that come
+#' next.
 #'
 #' @param socket a zmq socket.
 #' @param option the option's name.
 #' @param value the new value.
 #' @return `set.sockopt()`: `TRUE`, or `FALSE` with a message if libzmq
-#'   rejects the value. `get.sockopt()`: the value (an integer, logical,
+#'   rejects the value; an R error for a security option on a bound or
+#'   connected socket. `get.sockopt()`: the value (an integer, logical,
 #'   number, string or raw vector, by option), or `NULL` on failure.
 #'   `sockopt.names()`: a data frame with one row per option and the columns
 #'   `name` (`"ZMQ_LINGER"`), `type` (the C type libzmq takes: `"int"`,

@@ -6,11 +6,20 @@
 #' between clients and workers, an XSUB and an XPUB a forwarder for
 #' publishers and subscribers, a PULL and a PUSH a streamer. If `capture` is
 #' given, a copy of every frame either way is sent on it too: a PUB drops
-#' copies no one subscribes to, a PUSH, DEALER or PAIR waits for its reader.
-#' A copy that cannot be sent within 1 second (no reader, or one that
-#' fell behind by a high-water mark) ends the proxy with an error (EAGAIN),
-#' because libzmq's proxy cannot be stopped while it waits; the capture
-#' socket's own send timeout applies instead if it is shorter.
+#' copies no one subscribes to, a PUSH, DEALER or PAIR queues them for its
+#' reader up to its high-water mark. The capture never holds up or costs a
+#' message: a copy the capture socket cannot take at once (no reader, or
+#' one that fell behind by the high-water mark) is dropped whole, the
+#' message itself goes on, and `proxy.stats()` counts the dropped copies
+#' (`capture.dropped`). Raise the capture socket's high-water mark
+#' ([set.hwm()]) to let a slow reader fall further behind.
+#'
+#' The proxy works as libzmq's `zmq_proxy_steerable()` does, with two
+#' differences: it never waits on the capture, and it never waits in a send
+#' (a message whose destination is full waits in the proxy, one each way,
+#' until there is room), so pause, statistics and stop are answered at once
+#' however full the sockets are. Stopping it while a message waits sends
+#' that message if its destination has room by then, and drops it if not.
 #'
 #' The proxy always runs on a C thread of its own. `zmq.proxy()` waits for
 #' it, in slices of 200 ms that check for a user interrupt: Ctrl-C (or
@@ -41,8 +50,10 @@
 #'   `pause.proxy()`, `resume.proxy()` and `proxy.stats()` on it are R
 #'   errors that say why it failed. `proxy.stats()`: a named numeric vector:
 #'   `frontend.messages.in`, `frontend.bytes.in`, `frontend.messages.out`,
-#'   `frontend.bytes.out`, and the same for `backend` (libzmq counts a
-#'   multipart message once, and the bytes of all its frames).
+#'   `frontend.bytes.out`, and the same for `backend` (a multipart message
+#'   counts once, with the bytes of all its frames), then
+#'   `capture.dropped`, the messages whose copy the capture socket could not
+#'   take (0 without one).
 #' @examples
 #' ctx <- init.context()
 #' front <- init.socket(ctx, "ZMQ_PULL")

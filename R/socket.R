@@ -26,6 +26,12 @@ bind.socket <- function(socket, address) {
 #' @rdname bind.socket
 #' @details `unbind.socket()` stops listening on an endpoint bound before
 #'   (for a wildcard bind, give the endpoint [get.last.endpoint()] returned).
+#'   Unbinding an endpoint the socket is not bound to returns `FALSE` with a
+#'   message that names it (`` `address` "tcp://127.0.0.1:5555" is not bound
+#'   on this socket (No such file or directory) ``; errno `ENOENT`, an
+#'   `rzmq_ENOENT` condition under `options(rzmq.errors = "condition")`).
+#'   Once a socket has no endpoint left, its security options may be set
+#'   again ([set.curve.server()]).
 #' @export
 unbind.socket <- function(socket, address) {
   invisible(.Call(c_rzmq_socket_unbind, socket, address))
@@ -36,7 +42,9 @@ unbind.socket <- function(socket, address) {
 #' Connects the socket to the endpoint given by `address` (see
 #' [bind.socket()] for the transports). The connection is made in the
 #' background: connecting succeeds even before a peer has bound the address.
-#' `disconnect.socket()` undoes a connect.
+#' `disconnect.socket()` undoes a connect; disconnecting an endpoint the
+#' socket is not connected to returns `FALSE` with a message that names it
+#' (errno `ENOENT`), as [unbind.socket()] does.
 #'
 #' @inheritParams bind.socket
 #' @return `TRUE` if the operation succeeds, `FALSE` (with libzmq's error

@@ -11,7 +11,9 @@
 
 enum opt_type { T_INT, T_BOOL, T_INT64, T_UINT64, T_BYTES, T_STRING, T_KEY,
                 T_GONE };
-enum { R_ = 1, W_ = 2, RW_ = 3 };
+/* S_: a security option, read by libzmq when it makes a connection, so
+ * refused on a socket that is bound or connected (security.c) */
+enum { R_ = 1, W_ = 2, RW_ = 3, S_ = 4 };
 
 typedef struct {
   const char *name; /* libzmq's name without ZMQ_ */
@@ -56,18 +58,18 @@ static const opt_def options[] = {
     {"ROUTER_RAW", ZMQ_ROUTER_RAW, T_BOOL, W_, NULL},
     {"IPV6", ZMQ_IPV6, T_BOOL, RW_, NULL},
     {"MECHANISM", ZMQ_MECHANISM, T_INT, R_, NULL},
-    {"PLAIN_SERVER", ZMQ_PLAIN_SERVER, T_BOOL, RW_, NULL},
-    {"PLAIN_USERNAME", ZMQ_PLAIN_USERNAME, T_STRING, RW_, NULL},
-    {"PLAIN_PASSWORD", ZMQ_PLAIN_PASSWORD, T_STRING, RW_, NULL},
-    {"CURVE_SERVER", ZMQ_CURVE_SERVER, T_BOOL, RW_, NULL},
-    {"CURVE_PUBLICKEY", ZMQ_CURVE_PUBLICKEY, T_KEY, RW_, NULL},
-    {"CURVE_SECRETKEY", ZMQ_CURVE_SECRETKEY, T_KEY, RW_, NULL},
-    {"CURVE_SERVERKEY", ZMQ_CURVE_SERVERKEY, T_KEY, RW_, NULL},
+    {"PLAIN_SERVER", ZMQ_PLAIN_SERVER, T_BOOL, RW_ | S_, NULL},
+    {"PLAIN_USERNAME", ZMQ_PLAIN_USERNAME, T_STRING, RW_ | S_, NULL},
+    {"PLAIN_PASSWORD", ZMQ_PLAIN_PASSWORD, T_STRING, RW_ | S_, NULL},
+    {"CURVE_SERVER", ZMQ_CURVE_SERVER, T_BOOL, RW_ | S_, NULL},
+    {"CURVE_PUBLICKEY", ZMQ_CURVE_PUBLICKEY, T_KEY, RW_ | S_, NULL},
+    {"CURVE_SECRETKEY", ZMQ_CURVE_SECRETKEY, T_KEY, RW_ | S_, NULL},
+    {"CURVE_SERVERKEY", ZMQ_CURVE_SERVERKEY, T_KEY, RW_ | S_, NULL},
     {"PROBE_ROUTER", ZMQ_PROBE_ROUTER, T_BOOL, W_, NULL},
     {"REQ_CORRELATE", ZMQ_REQ_CORRELATE, T_BOOL, W_, NULL},
     {"REQ_RELAXED", ZMQ_REQ_RELAXED, T_BOOL, W_, NULL},
     {"CONFLATE", ZMQ_CONFLATE, T_BOOL, W_, NULL},
-    {"ZAP_DOMAIN", ZMQ_ZAP_DOMAIN, T_STRING, RW_, NULL},
+    {"ZAP_DOMAIN", ZMQ_ZAP_DOMAIN, T_STRING, RW_ | S_, NULL},
     {"ROUTER_HANDOVER", ZMQ_ROUTER_HANDOVER, T_BOOL, W_, NULL},
     {"TOS", ZMQ_TOS, T_INT, RW_, NULL},
     {"CONNECT_ROUTING_ID", ZMQ_CONNECT_ROUTING_ID, T_BYTES, W_, NULL},
@@ -197,6 +199,11 @@ SEXP rzmq_option_set(SEXP sock, SEXP name, SEXP value, SEXP argname) {
   uint64_t u64;
   /* libzmq takes these on any router-based socket (REP, DEALER ...) and
    * later asserts, aborting R: only ROUTER sockets may have them */
+  if (o->access & S_) {
+    char what[80];
+    snprintf(what, sizeof what, "set.sockopt(\"ZMQ_%s\")", o->name);
+    rzmq_security_unattached(s, what);
+  }
   if ((o->id == ZMQ_ROUTER_RAW || o->id == ZMQ_ROUTER_MANDATORY ||
        o->id == ZMQ_ROUTER_HANDOVER) && s->type != ZMQ_ROUTER)
     return rzmq_fail_false(EINVAL);
@@ -220,9 +227,14 @@ SEXP rzmq_option_set(SEXP sock, SEXP name, SEXP value, SEXP argname) {
     u64 = (uint64_t)whole_value(value, arg, 0, 9007199254740992.0);
     rc = zmq_setsockopt(s->handle, o->id, &u64, sizeof u64);
     break;
+  case T_KEY: { /* 32 bytes, or 40 characters of Z85 that decode */
+    unsigned char key[32];
+    rzmq_curve_key(value, arg, key);
+    rc = zmq_setsockopt(s->handle, o->id, key, sizeof key);
+    break;
+  }
   case T_BYTES:
   case T_STRING:
-  case T_KEY: /* 32 bytes, or 40 characters of Z85: libzmq tells by size */
     if (TYPEOF(value) == RAWSXP) {
       rc = zmq_setsockopt(s->handle, o->id, RAW(value), (size_t)XLENGTH(value));
     } else if (TYPEOF(value) == STRSXP && XLENGTH(value) == 1 &&

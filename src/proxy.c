@@ -1,18 +1,29 @@
-/* proxy.c: libzmq's steerable proxy, always on a C thread of its own, for
- * zmq.proxy() (R waits in slices and stops it on an interrupt) and for
- * init.proxy() (R goes on; pause, resume, statistics, stop). While it runs
- * its sockets are lent to it (head.busy): R cannot use them, and closing
- * one from anywhere (socket.c) stops the proxy first. */
+/* proxy.c: a proxy like libzmq's steerable one (same commands, same
+ * statistics), always on a C thread of its own, for zmq.proxy() (R waits in
+ * slices and stops it on an interrupt) and for init.proxy() (R goes on;
+ * pause, resume, statistics, stop). While it runs its sockets are lent to it
+ * (head.busy): R cannot use them, and closing one from anywhere (socket.c)
+ * stops the proxy first. */
 #include "rzmq.h"
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* libzmq's proxy sends to the capture socket without polling it first: a
- * capture no one reads would hold the thread in that send for good, deaf
- * to TERMINATE. So while it runs, such a send gives up after this long and
- * the proxy ends with EAGAIN. */
-#define CAPTURE_SNDTIMEO_MS 1000
+/* libzmq's own proxy sends to the capture socket with a blocking send and
+ * loses the message it is forwarding when that send fails. This one never
+ * waits for the capture: a copy it cannot take at once is dropped (and
+ * counted), and the message itself goes on. */
+#define N_STATS 9    /* libzmq's eight, then the capture copies dropped */
+#define BURST 1000   /* messages forwarded one way before looking around */
+
+/* One way through the proxy (frontend to backend, or back). */
+typedef struct {
+  zmq_msg_t first; /* while held: a first frame waiting for room */
+  int held, more;  /* more: frames of that message still to come */
+  int cstate;      /* its capture copy (capture_frame) */
+  uint64_t bytes;  /* its size so far */
+} proxy_way;
 
 struct rzmq_proxy {
   rzmq_head head;     /* closed: stopped, its sockets given back */
@@ -25,14 +36,217 @@ struct rzmq_proxy {
   pthread_cond_t cv;  /* signalled when the thread is done */
   int done, rc, err;
   int pending; /* statistics frames still to come (some of them abandoned) */
+  /* the thread's own: frontend in, bytes in, out, bytes out, the same for
+   * the backend, capture copies dropped */
+  uint64_t stats[N_STATS];
+  proxy_way way[2]; /* the thread's: 0 frontend to backend, 1 back */
 };
+
+/* A copy of frame `m` for the capture socket, never waiting. `state`: 0 the
+ * copy of this message goes through so far; 1 its first frame was refused,
+ * so the rest of it is not offered; 2 a later frame was refused, so the
+ * rest is offered anyway (libzmq drops it, and so keeps the capture's next
+ * message whole). Returns 1 when this message's copy was just lost. */
+static int capture_frame(void *cap, zmq_msg_t *m, int first, int more,
+                         int *state) {
+  zmq_msg_t c;
+  int rc;
+  if (first) *state = 0;
+  if (*state == 1) return 0;
+  zmq_msg_init(&c);
+  if (zmq_msg_copy(&c, m) != 0) {
+    zmq_msg_close(&c);
+    rc = -1;
+  } else {
+    rc = zmq_msg_send(&c, cap, (more ? ZMQ_SNDMORE : 0) | ZMQ_DONTWAIT);
+    if (rc < 0) zmq_msg_close(&c);
+  }
+  if (rc >= 0 || *state == 2) return 0;
+  *state = first ? 1 : 2;
+  return 1;
+}
+
+/* The rest of the message whose first frame just went: its frames are
+ * there already (a message arrives whole), and `to`, having taken its
+ * first frame, takes the others. */
+static int forward_rest(rzmq_proxy *p, proxy_way *w, void *from, void *to) {
+  int more = w->more;
+  while (more) {
+    zmq_msg_t m;
+    int err;
+    zmq_msg_init(&m);
+    if (zmq_msg_recv(&m, from, 0) < 0) goto fail;
+    more = zmq_msg_more(&m);
+    w->bytes += zmq_msg_size(&m);
+    if (p->zsock[2] != NULL &&
+        capture_frame(p->zsock[2], &m, 0, more, &w->cstate))
+      p->stats[8]++;
+    if (zmq_msg_send(&m, to, more ? ZMQ_SNDMORE : 0) < 0) goto fail;
+    continue;
+  fail:
+    err = zmq_errno();
+    zmq_msg_close(&m);
+    errno = err;
+    return -1;
+  }
+  return 0;
+}
+
+/* Forward up to BURST whole messages from `from` to `to` (way `d`). A
+ * first frame `to` cannot take at once waits in the way (*blocked set)
+ * until it can: the thread never waits in a send, where it would not hear
+ * R's commands, and loses nothing. How many went, or -1 with errno. */
+static int forward(rzmq_proxy *p, int d, void *from, void *to, int *blocked) {
+  proxy_way *w = &p->way[d];
+  int in = d ? 4 : 0, out = d ? 2 : 6, i, err;
+  /* one socket both ways: libzmq's proxy sends without checking too */
+  int nowait = from != to ? ZMQ_DONTWAIT : 0;
+  *blocked = 0;
+  for (i = 0; i < BURST; i++) {
+    if (!w->held) {
+      zmq_msg_init(&w->first);
+      if (zmq_msg_recv(&w->first, from, ZMQ_DONTWAIT) < 0) {
+        err = zmq_errno();
+        zmq_msg_close(&w->first);
+        errno = err;
+        return err == EAGAIN ? i : -1;
+      }
+      w->held = 1;
+      w->more = zmq_msg_more(&w->first);
+      w->bytes = zmq_msg_size(&w->first);
+      if (p->zsock[2] != NULL &&
+          capture_frame(p->zsock[2], &w->first, 1, w->more, &w->cstate))
+        p->stats[8]++;
+    }
+    if (zmq_msg_send(&w->first, to, (w->more ? ZMQ_SNDMORE : 0) | nowait) < 0) {
+      err = zmq_errno();
+      if (err == EAGAIN && nowait) {
+        *blocked = 1;
+        return i;
+      }
+      zmq_msg_close(&w->first);
+      w->held = 0;
+      errno = err;
+      return -1;
+    }
+    w->held = 0;
+    if (forward_rest(p, w, from, to) != 0) return -1;
+    p->stats[in]++;
+    p->stats[in + 1] += w->bytes;
+    p->stats[out]++;
+    p->stats[out + 1] += w->bytes;
+  }
+  return i;
+}
+
+/* As the proxy ends: a message still waiting for room goes if it can now,
+ * else it is dropped (its destination was full when the proxy stopped). */
+static void release_held(rzmq_proxy *p) {
+  int d;
+  for (d = 0; d < 2; d++) {
+    proxy_way *w = &p->way[d];
+    void *from = p->zsock[d], *to = p->zsock[1 - d];
+    if (!w->held) continue;
+    w->held = 0;
+    if (zmq_msg_send(&w->first, to, (w->more ? ZMQ_SNDMORE : 0) |
+                                        ZMQ_DONTWAIT) < 0) {
+      zmq_msg_close(&w->first);
+      /* its other frames must not stay behind as a message of their own */
+      while (w->more) {
+        zmq_msg_t m;
+        zmq_msg_init(&m);
+        if (zmq_msg_recv(&m, from, ZMQ_DONTWAIT) < 0) w->more = 0;
+        else w->more = zmq_msg_more(&m);
+        zmq_msg_close(&m);
+      }
+    } else {
+      forward_rest(p, w, from, to);
+    }
+  }
+}
+
+/* One command from R: 1 for TERMINATE, 0 for the others, -1 on failure. */
+static int command(rzmq_proxy *p, int *paused) {
+  zmq_msg_t m;
+  size_t n;
+  const char *c;
+  int i, rc = 0;
+  zmq_msg_init(&m);
+  if (zmq_msg_recv(&m, p->ctl_thread, ZMQ_DONTWAIT) < 0) {
+    int err = zmq_errno();
+    zmq_msg_close(&m);
+    errno = err;
+    return err == EAGAIN ? 0 : -1;
+  }
+  n = zmq_msg_size(&m);
+  c = zmq_msg_data(&m);
+  if (n == 5 && memcmp(c, "PAUSE", 5) == 0) *paused = 1;
+  else if (n == 6 && memcmp(c, "RESUME", 6) == 0) *paused = 0;
+  else if (n == 9 && memcmp(c, "TERMINATE", 9) == 0) rc = 1;
+  else if (n == 10 && memcmp(c, "STATISTICS", 10) == 0)
+    for (i = 0; i < N_STATS && rc == 0; i++)
+      if (zmq_send(p->ctl_thread, &p->stats[i], sizeof p->stats[i],
+                   i < N_STATS - 1 ? ZMQ_SNDMORE : 0) < 0)
+        rc = -1;
+  zmq_msg_close(&m);
+  return rc;
+}
+
+/* Wait on the control socket and on each way a message can go: its source
+ * for input, or, once a message waits for it, its destination for room.
+ * A destination that says it has room and still takes nothing (a ROUTER
+ * with ZMQ_ROUTER_MANDATORY whose one peer is full) is tried again every
+ * millisecond instead, not in a busy loop. */
+static int proxy_loop(rzmq_proxy *p) {
+  void *f = p->zsock[0], *b = p->zsock[1];
+  int paused = 0, blocked[2] = {0, 0}, stalled[2] = {0, 0};
+  for (;;) {
+    zmq_pollitem_t it[3];
+    int n = 1, rc, d, out[2];
+    memset(it, 0, sizeof it);
+    it[0].socket = p->ctl_thread;
+    it[0].events = ZMQ_POLLIN;
+    for (d = 0; d < 2; d++) out[d] = blocked[d] && !stalled[d];
+    if (!paused) {
+      it[1].socket = f;
+      it[1].events = (short)((out[1] ? ZMQ_POLLOUT : 0) |
+                             (blocked[0] ? 0 : ZMQ_POLLIN));
+      n = 2;
+      if (f != b) {
+        it[2].socket = b;
+        it[2].events = (short)((out[0] ? ZMQ_POLLOUT : 0) |
+                               (blocked[1] ? 0 : ZMQ_POLLIN));
+        n = 3;
+      }
+    }
+    if (zmq_poll(it, n, !paused && (stalled[0] || stalled[1]) ? 1 : -1) < 0) {
+      if (zmq_errno() == EINTR) continue;
+      return -1;
+    }
+    if (it[0].revents & ZMQ_POLLIN) {
+      rc = command(p, &paused);
+      if (rc != 0) return rc > 0 ? 0 : -1;
+      if (paused) continue;
+    }
+    if (n < 2) continue;
+    for (d = 0; d < (f != b ? 2 : 1); d++) {
+      zmq_pollitem_t *src = &it[1 + d], *dst = &it[f != b ? 2 - d : 1];
+      int room = out[d] && (dst->revents & ZMQ_POLLOUT);
+      if ((src->revents & ZMQ_POLLIN) || room || stalled[d]) {
+        int sent = forward(p, d, src->socket, dst->socket, &blocked[d]);
+        if (sent < 0) return -1;
+        stalled[d] = blocked[d] && sent == 0 && (room || stalled[d]);
+      }
+    }
+  }
+}
 
 static void *proxy_thread(void *arg) {
   rzmq_proxy *p = arg;
   int linger = 0;
-  int rc = zmq_proxy_steerable(p->zsock[0], p->zsock[1], p->zsock[2],
-                               p->ctl_thread);
+  int rc = proxy_loop(p);
   int err = rc != 0 ? zmq_errno() : 0;
+  release_held(p);
   zmq_setsockopt(p->ctl_thread, ZMQ_LINGER, &linger, sizeof linger);
   zmq_close(p->ctl_thread);
   pthread_mutex_lock(&p->mu);
@@ -58,9 +272,6 @@ void rzmq_proxy_stop(rzmq_proxy *p) {
   /* unread if the thread already ended on its own (a failure) */
   zmq_send(p->ctl_main, "TERMINATE", 9, ZMQ_DONTWAIT);
   pthread_join(p->tid, NULL);
-  if (p->sock[2] != NULL) /* what R's sends expect libzmq to hold */
-    zmq_setsockopt(p->zsock[2], ZMQ_SNDTIMEO, &p->sock[2]->applied_sndtimeo,
-                   sizeof(int));
   zmq_setsockopt(p->ctl_main, ZMQ_LINGER, &linger, sizeof linger);
   zmq_close(p->ctl_main);
   p->ctl_main = NULL;
@@ -126,12 +337,6 @@ static SEXP proxy_start(SEXP frontend, SEXP backend, SEXP capture) {
   if (err == 0 && zmq_bind(p->ctl_thread, ep) != 0) err = zmq_errno();
   if (err == 0 && zmq_connect(p->ctl_main, ep) != 0) err = zmq_errno();
   for (i = 0; i < 3; i++) p->zsock[i] = s[i] != NULL ? s[i]->handle : NULL;
-  if (err == 0 && s[2] != NULL) {
-    int ms = s[2]->sndtimeo >= 0 && s[2]->sndtimeo < CAPTURE_SNDTIMEO_MS
-                 ? s[2]->sndtimeo : CAPTURE_SNDTIMEO_MS;
-    if (zmq_setsockopt(p->zsock[2], ZMQ_SNDTIMEO, &ms, sizeof ms) != 0)
-      err = zmq_errno();
-  }
   /* the thread takes the sockets from here: pthread_create is the full
    * memory barrier libzmq asks of a socket moving between threads. It
    * starts with every signal blocked: a signal handled on it (SIGCHLD while
@@ -140,9 +345,6 @@ static SEXP proxy_start(SEXP frontend, SEXP backend, SEXP capture) {
   if (err == 0 && rzmq_thread_start_masked(&p->tid, proxy_thread, p) != 0)
     err = EAGAIN;
   if (err != 0) {
-    if (s[2] != NULL)
-      zmq_setsockopt(p->zsock[2], ZMQ_SNDTIMEO, &s[2]->applied_sndtimeo,
-                     sizeof(int));
     ctl_close(&p->ctl_thread);
     ctl_close(&p->ctl_main);
     rzmq_set_errno(err);
@@ -195,10 +397,10 @@ static rzmq_proxy *proxy_get(SEXP x) {
  * commands in order, so the reply also means every earlier command was
  * applied. Frames of a reply abandoned by an interrupt are read first and
  * dropped. Returns 0, or an errno (the thread has ended). */
-static int proxy_roundtrip(rzmq_proxy *p, uint64_t out[8]) {
+static int proxy_roundtrip(rzmq_proxy *p, uint64_t out[N_STATS]) {
   if (zmq_send(p->ctl_main, "STATISTICS", 10, ZMQ_DONTWAIT) < 0)
     return zmq_errno();
-  p->pending += 8;
+  p->pending += N_STATS;
   while (p->pending > 0) {
     zmq_pollitem_t item;
     int n;
@@ -209,7 +411,7 @@ static int proxy_roundtrip(rzmq_proxy *p, uint64_t out[8]) {
     if (n < 0 && zmq_errno() != EINTR) return zmq_errno();
     if (n > 0) {
       zmq_msg_t m;
-      int k = 8 - p->pending;
+      int k = N_STATS - p->pending;
       zmq_msg_init(&m);
       if (zmq_msg_recv(&m, p->ctl_main, ZMQ_DONTWAIT) >= 0) {
         if (k >= 0) {
@@ -238,7 +440,7 @@ static void check_running(rzmq_proxy *p) {
 SEXP rzmq_proxy_pause(SEXP x, SEXP pause) {
   rzmq_proxy *p = proxy_get(x);
   int on = rzmq_arg_flag(pause, "pause");
-  uint64_t st[8];
+  uint64_t st[N_STATS];
   const char *cmd = on ? "PAUSE" : "RESUME";
   int err;
   check_running(p);
@@ -251,20 +453,20 @@ SEXP rzmq_proxy_pause(SEXP x, SEXP pause) {
 }
 
 SEXP rzmq_proxy_stats(SEXP x) {
-  static const char *names[8] = {
+  static const char *names[N_STATS] = {
       "frontend.messages.in", "frontend.bytes.in", "frontend.messages.out",
       "frontend.bytes.out",   "backend.messages.in", "backend.bytes.in",
-      "backend.messages.out", "backend.bytes.out"};
+      "backend.messages.out", "backend.bytes.out", "capture.dropped"};
   rzmq_proxy *p = proxy_get(x);
-  uint64_t st[8];
+  uint64_t st[N_STATS];
   int err, i;
   SEXP out, nm;
   check_running(p);
   err = proxy_roundtrip(p, st);
   if (err != 0) return rzmq_fail_null(err);
-  out = PROTECT(Rf_allocVector(REALSXP, 8));
-  nm = PROTECT(Rf_allocVector(STRSXP, 8));
-  for (i = 0; i < 8; i++) {
+  out = PROTECT(Rf_allocVector(REALSXP, N_STATS));
+  nm = PROTECT(Rf_allocVector(STRSXP, N_STATS));
+  for (i = 0; i < N_STATS; i++) {
     REAL(out)[i] = (double)st[i];
     SET_STRING_ELT(nm, i, Rf_mkChar(names[i]));
   }

@@ -53,7 +53,9 @@ struct rzmq_sock {
   void *handle; /* zmq socket; NULL once closed */
   rzmq_ctx *ctx;
   int type;
-  int attached; /* has bound or connected: too late for security options */
+  int attached; /* endpoints bound or connected, less those unbound or
+                   disconnected (never fewer than there are): while > 0,
+                   too late for security options */
   int monitor;  /* made by monitor.socket(): reads event messages (monitor.c) */
   rzmq_sock *watched, *watcher; /* monitor <-> monitored socket, while both
                                    are open (socket.c ends the link) */
@@ -150,7 +152,11 @@ void rzmq_endpoints_free(rzmq_sock *s);
 SEXP rzmq_socket_endpoints(SEXP sock);
 
 /* ---- security.c: Z85, CURVE keys, the CURVE and PLAIN roles of a socket --- */
+/* Z85 text that decodes: its characters and every group's value. */
 int rzmq_z85_valid(const char *s, size_t n);
+/* An R error naming `what` if the socket has endpoints: security options
+ * act only on connections made later. */
+void rzmq_security_unattached(rzmq_sock *s, const char *what);
 void rzmq_curve_key(SEXP key, const char *name, unsigned char out[32]);
 SEXP rzmq_has(SEXP capability);
 SEXP rzmq_curve_keypair(void);
@@ -173,7 +179,7 @@ SEXP rzmq_auth_configure(SEXP auth, SEXP set, SEXP curve, SEXP plain,
 SEXP rzmq_auth_destroy(SEXP auth);
 SEXP rzmq_auth_log(SEXP auth);
 
-/* ---- proxy.c: libzmq's steerable proxy on a thread of its own ------------ */
+/* ---- proxy.c: a steerable proxy (libzmq's commands) on a thread --------- */
 /* Stop it (the TERMINATE command, then join its thread) and give its sockets
  * back to R; harmless once stopped. socket.c calls it before it closes a
  * socket lent to a proxy. */

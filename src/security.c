@@ -3,15 +3,35 @@
  * a socket, which must be set before the socket binds or connects. Who may
  * connect is the authenticator's business (authenticator.c). */
 #include "rzmq.h"
+#include <stdint.h>
 #include <string.h>
 
 static const char z85_chars[] =
     "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
     ".-:+=^!/*?&<>()[]{}@%$#";
 
+/* Only Z85 characters, and every group of five stands for a 32-bit number
+ * (strrep("#", 5) is 85^5 - 1, more than libzmq can decode): text that
+ * passes decodes. The authenticator checks its key lists with this too. */
 int rzmq_z85_valid(const char *s, size_t n) {
   size_t i;
   if (n % 5 != 0) return 0;
+  for (i = 0; i < n; i += 5) {
+    uint64_t v = 0;
+    size_t j;
+    for (j = i; j < i + 5; j++) {
+      const char *c = s[j] == '\0' ? NULL : strchr(z85_chars, s[j]);
+      if (c == NULL) return 0;
+      v = v * 85 + (uint64_t)(c - z85_chars);
+    }
+    if (v > 0xFFFFFFFFu) return 0;
+  }
+  return 1;
+}
+
+/* Only Z85 characters (whatever they decode to), for error messages. */
+static int z85_chars_only(const char *s, size_t n) {
+  size_t i;
   for (i = 0; i < n; i++)
     if (s[i] == '\0' || strchr(z85_chars, s[i]) == NULL) return 0;
   return 1;
@@ -55,9 +75,13 @@ void rzmq_curve_key(SEXP key, const char *name, unsigned char out[32]) {
     if (n != 40)
       Rf_error("`%s` must be a CURVE key: 40 characters of Z85 text (got %d "
                "characters) or a raw vector of 32 bytes", name, (int)n);
-    if (!rzmq_z85_valid(s, n) || zmq_z85_decode(out, s) == NULL)
+    if (!z85_chars_only(s, n))
       Rf_error("`%s` is not Z85 text: a CURVE key has 40 characters from "
                "0-9 a-z A-Z .-:+=^!/*?&<>()[]{}@%%$#", name);
+    if (!rzmq_z85_valid(s, n) || zmq_z85_decode(out, s) == NULL)
+      Rf_error("`%s` is not a CURVE key: its 40 characters are Z85 but do not "
+               "decode to 32 bytes (a group of five stands for more than "
+               "2^32 - 1)", name);
     return;
   }
   Rf_error("`%s` must be a CURVE key: 40 characters of Z85 text or a raw "
@@ -119,9 +143,12 @@ SEXP rzmq_z85_decode(SEXP s) {
   if (n % 5 != 0)
     Rf_error("`s` must have a multiple of 5 characters for Z85 (got %d)",
              (int)n);
-  if (!rzmq_z85_valid(p, n))
+  if (!z85_chars_only(p, n))
     Rf_error("`s` is not Z85 text: it may hold only 0-9 a-z A-Z "
              ".-:+=^!/*?&<>()[]{}@%%$#");
+  if (!rzmq_z85_valid(p, n))
+    Rf_error("`s` is not Z85 text: a group of five characters stands for "
+             "more than 2^32 - 1");
   out = PROTECT(Rf_allocVector(RAWSXP, (R_xlen_t)(n / 5 * 4)));
   if (n > 0 && zmq_z85_decode(RAW(out), p) == NULL)
     Rf_error("`s` is not Z85 text");
@@ -131,11 +158,21 @@ SEXP rzmq_z85_decode(SEXP s) {
 
 /* ---- socket roles ------------------------------------------------------------ */
 
+/* libzmq reads the security options when it makes a connection, so one set
+ * on a socket with endpoints would claim a protection its connections lack.
+ * Every setter (options.c too) refuses it with this error; once every
+ * endpoint is unbound or disconnected, setting is allowed again. */
+void rzmq_security_unattached(rzmq_sock *s, const char *what) {
+  if (s->attached > 0)
+    Rf_error("%s must be called before bind.socket() or connect.socket(): "
+             "libzmq applies security when a connection is made, so this "
+             "socket, already bound or connected, would stay as it is "
+             "(unbind and disconnect every endpoint first)", what);
+}
+
 static rzmq_sock *unattached(SEXP sock, const char *fun) {
   rzmq_sock *s = rzmq_socket_get(sock, "socket");
-  if (s->attached)
-    Rf_error("%s() must be called before bind.socket() or connect.socket(): "
-             "libzmq applies security when a connection is made", fun);
+  rzmq_security_unattached(s, fun);
   return s;
 }
 
@@ -151,7 +188,7 @@ static void set_opt(rzmq_sock *s, int opt, const void *v, size_t n,
 SEXP rzmq_curve_server(SEXP sock, SEXP secret) {
   unsigned char sec[32];
   int on = 1;
-  rzmq_sock *s = unattached(sock, "set.curve.server");
+  rzmq_sock *s = unattached(sock, "set.curve.server()");
   need_curve();
   rzmq_curve_key(secret, "secret", sec);
   set_opt(s, ZMQ_CURVE_SERVER, &on, sizeof on, "ZMQ_CURVE_SERVER");
@@ -162,7 +199,7 @@ SEXP rzmq_curve_server(SEXP sock, SEXP secret) {
 SEXP rzmq_curve_client(SEXP sock, SEXP server_public, SEXP public, SEXP secret) {
   unsigned char srv[32], pub[32], sec[32];
   char sec85[41], derived[41], pub85[41];
-  rzmq_sock *s = unattached(sock, "set.curve.client");
+  rzmq_sock *s = unattached(sock, "set.curve.client()");
   need_curve();
   rzmq_curve_key(server_public, "server.public", srv);
   rzmq_curve_key(public, "keys$public", pub);
@@ -181,15 +218,19 @@ SEXP rzmq_curve_client(SEXP sock, SEXP server_public, SEXP public, SEXP secret) 
 
 SEXP rzmq_plain_server(SEXP sock) {
   int on = 1;
-  rzmq_sock *s = unattached(sock, "set.plain.server");
+  rzmq_sock *s = unattached(sock, "set.plain.server()");
   set_opt(s, ZMQ_PLAIN_SERVER, &on, sizeof on, "ZMQ_PLAIN_SERVER");
   return Rf_ScalarLogical(TRUE);
 }
 
 SEXP rzmq_plain_client(SEXP sock, SEXP username, SEXP password) {
-  rzmq_sock *s = unattached(sock, "set.plain.client");
+  rzmq_sock *s = unattached(sock, "set.plain.client()");
   const char *u = rzmq_arg_string(username, "username", 0);
   const char *p = rzmq_arg_string(password, "password", 1);
+  /* libzmq would refuse it with a bare "Invalid argument" */
+  if (p[0] == '\0')
+    Rf_error("`password` must not be empty: PLAIN needs a password of 1 to "
+             "255 bytes");
   if (strlen(u) > 255 || strlen(p) > 255)
     Rf_error("`username` and `password` may have at most 255 bytes each");
   set_opt(s, ZMQ_PLAIN_USERNAME, u, strlen(u), "ZMQ_PLAIN_USERNAME");

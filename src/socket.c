@@ -2,6 +2,7 @@
  * pointer protects its context's, so the context cannot be collected first;
  * closing never blocks (libzmq lingers in the background). */
 #include "rzmq.h"
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -102,10 +103,26 @@ typedef int (*endpoint_fn)(void *, const char *);
 static SEXP socket_endpoint(SEXP sock, SEXP addr, endpoint_fn fn) {
   rzmq_sock *s = rzmq_socket_get(sock, "socket");
   const char *a = rzmq_arg_string(addr, "address", 0);
-  if (fn(s->handle, a) != 0) return rzmq_fail_false(zmq_errno());
-  if (fn == zmq_bind || fn == zmq_connect) s->attached = 1;
-  rzmq_endpoints_note(s, a, fn == zmq_bind || fn == zmq_unbind,
-                      fn == zmq_bind || fn == zmq_connect);
+  int adding = fn == zmq_bind || fn == zmq_connect;
+  if (fn(s->handle, a) != 0) {
+    int err = zmq_errno();
+    /* libzmq's own text, "No such file or directory", names no endpoint */
+    if (err == ENOENT && !adding) {
+      const char *what = fn == zmq_unbind ? "bound" : "connected";
+      size_t n = strlen(a) + 128;
+      char *text = R_alloc(n, 1);
+      snprintf(text, n, "`address` \"%s\" is not %s on this socket (%s)", a,
+               what, zmq_strerror(err));
+      rzmq_report_text(err, text);
+      return Rf_ScalarLogical(FALSE);
+    }
+    return rzmq_fail_false(err);
+  }
+  /* one disconnect may end several connects of one address: the count
+   * only ever errs high, keeping security options refused */
+  if (adding) s->attached++;
+  else if (s->attached > 0) s->attached--;
+  rzmq_endpoints_note(s, a, fn == zmq_bind || fn == zmq_unbind, adding);
   return Rf_ScalarLogical(TRUE);
 }
 

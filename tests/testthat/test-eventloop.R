@@ -538,6 +538,82 @@ test_that("receive.promise() rejects on timeout and when the socket is closed", 
   expect_false(inherits(failure, "rzmq_promise_error"))
 })
 
+test_that("a second on.message() on a watched socket is an R error naming cancel.on.message()", {
+  skip_without_later()
+  no_tick()
+  loop <- local_loop()
+  p <- socket_pair("ZMQ_PULL", "ZMQ_PUSH")
+  first <- collector()
+  w1 <- later::with_loop(loop, on.message(p$a, first$add))
+  expect_error(later::with_loop(loop, on.message(p$a, function(msg) NULL)),
+               "`socket` is already watched by on.message(): a socket has one watcher at a time; cancel the first with cancel.on.message()",
+               fixed = TRUE)
+  # the same socket in another loop is the same socket
+  other <- local_loop()
+  expect_error(later::with_loop(other, on.message(p$a, function(msg) NULL)),
+               "already watched", fixed = TRUE)
+  # the first watcher still gets everything
+  for (i in 1:3) send.socket(p$b, i)
+  expect_true(run_until(loop, function() first$n() == 3L))
+  expect_identical(first$all(), list(1L, 2L, 3L))
+  # other sockets are not affected
+  q <- socket_pair("ZMQ_PULL", "ZMQ_PUSH")
+  wq <- later::with_loop(loop, on.message(q$a, function(msg) NULL))
+  cancel.on.message(wq)
+  # once cancelled, the socket may be watched again, and the new watcher
+  # gets what comes
+  cancel.on.message(w1)
+  second <- collector()
+  w2 <- later::with_loop(loop, on.message(p$a, second$add))
+  send.socket(p$b, 4L)
+  expect_true(run_until(loop, function() second$n() == 1L))
+  expect_identical(second$all(), list(4L))
+  expect_identical(first$n(), 3L)
+  cancel.on.message(w2)
+  # a watcher whose loop was destroyed no longer counts
+  gone <- later::create_loop(parent = NULL)
+  later::with_loop(gone, on.message(p$a, function(msg) NULL))
+  later::destroy_loop(gone)
+  w3 <- later::with_loop(loop, on.message(p$a, function(msg) NULL))
+  cancel.on.message(w3)
+})
+
+test_that("receive.promise() on a REQ socket that has sent nothing is rejected at once (EFSM)", {
+  skip_without_promises()
+  loop <- local_loop()
+  ctx <- init.context()
+  on.exit(destroy.context(ctx, linger = 0), add = TRUE)
+  rep <- init.socket(ctx, "ZMQ_REP")
+  req <- init.socket(ctx, "ZMQ_REQ")
+  ep <- inproc("promise-req")
+  bind.socket(rep, ep)
+  connect.socket(req, ep)
+  failure <- NULL
+  started <- Sys.time()
+  later::with_loop(loop, promises::catch(receive.promise(req, timeout = 30),
+                                         function(e) failure <<- e))
+  expect_true(run_until(loop, function() !is.null(failure), 5))
+  expect_lt(as.numeric(Sys.time() - started, units = "secs"), 2)
+  expect_s3_class(failure, c("rzmq_promise_state", "rzmq_promise_error", "rzmq_EFSM", "rzmq_error", "error"))
+  expect_match(conditionMessage(failure), "this REQ socket has sent no request", fixed = TRUE)
+  expect_type(failure$errno, "integer")
+  # after a request the reply comes through a promise as usual
+  expect_true(send.socket(req, "question"))
+  expect_identical(recv_within(rep, 5), "question")
+  reply <- NULL
+  later::with_loop(loop, promises::then(receive.promise(req, timeout = 10),
+                                        function(msg) reply <<- msg))
+  expect_true(send.socket(rep, "answer"))
+  expect_true(run_until(loop, function() !is.null(reply), 5))
+  expect_identical(reply, "answer")
+  # the reply taken, it owes none again: the next promise is rejected at once
+  failure <- NULL
+  later::with_loop(loop, promises::catch(receive.promise(req, timeout = 30),
+                                         function(e) failure <<- e))
+  expect_true(run_until(loop, function() !is.null(failure), 5))
+  expect_s3_class(failure, "rzmq_EFSM")
+})
+
 test_that("on.message() and receive.promise() reject bad input with clear errors", {
   ctx <- init.context()
   s <- init.socket(ctx, "ZMQ_PULL")

@@ -347,6 +347,8 @@ test_that("R CURVE client; pyzmq server, ThreadAuthenticator with its certificat
   server_public <- rawToChar(ready[[3]])
   expect_match(endpoint, "^tcp://127\\.0\\.0\\.1:[0-9]+$")
   # the server's own certificate, made by create_certificates(), read in R
+  # (pyzmq leaves the secret file as the umask allows; R would warn)
+  Sys.chmod(file.path(server_dir, "server.key_secret"), "600", use_umask = FALSE)
   expect_identical(read.curve.keys(file.path(server_dir, "server.key"))$public,
                    server_public)
 
@@ -394,8 +396,18 @@ test_that("read.curve.keys() reads zmq.auth.create_certificates() files", {
   expect_identical(normalizePath(out[3]),
                    normalizePath(file.path(dir, "py-made.key")))
   expect_identical(out[4], paste0(out[3], "_secret"))
-  expect_identical(read.curve.keys(out[3]),
-                   list(public = public, secret = secret))
+  # pyzmq writes its secret file as the umask allows (0644 under 022): R
+  # reads it and says that others can read it
+  expect_true(Sys.chmod(out[4], "644", use_umask = FALSE))
+  expect_warning(got <- read.curve.keys(out[3]),
+                 "can be read by its group and others (mode 644)", fixed = TRUE)
+  expect_identical(got, list(public = public, secret = secret))
+  # its secret file's metadata holds a public-key-previous: not the key
+  expect_true(any(grepl("public-key-previous", readLines(out[4]), fixed = TRUE)))
+  # the secret certificate by its own name; private now: no warning
+  expect_true(Sys.chmod(out[4], "600", use_umask = FALSE))
+  expect_silent(got <- read.curve.keys(out[4]))
+  expect_identical(got, list(public = public, secret = secret))
   expect_identical(curve.public(secret), public)
   # the public certificate on its own, as a peer would get it
   alone <- file.path(dir, "alone")

@@ -322,3 +322,66 @@ test_that("set.sockopt() value errors name its `value` argument", {
   expect_error(set.sockopt(s, "LINGER", "x"), "`value`")
   expect_error(set.sockopt(s, "IDENTITY", 1), "`value`")
 })
+
+test_that("security options set with set.sockopt() after bind or connect are R errors; allowed again once every endpoint is gone", {
+  ctx <- init.context()
+  on.exit(destroy.context(ctx, linger = 0))
+  k <- curve.keypair()
+  values <- list(CURVE_SERVER = 1L, CURVE_PUBLICKEY = k$public,
+                 CURVE_SECRETKEY = k$secret, CURVE_SERVERKEY = k$public,
+                 PLAIN_SERVER = TRUE, PLAIN_USERNAME = "u",
+                 PLAIN_PASSWORD = "p", ZAP_DOMAIN = "global")
+  # every option the table marks as security is in this list, and only they
+  opts <- sockopt.names()
+  expect_true(all(paste0("ZMQ_", names(values)) %in% opts$name[opts$write]))
+  bound <- init.socket(ctx, "ZMQ_REP")
+  ep <- bind_tcp(bound)
+  connected <- init.socket(ctx, "ZMQ_REQ")
+  expect_true(connect.socket(connected, ep))
+  for (s in list(bound, connected)) {
+    for (o in names(values)) {
+      expect_error(set.sockopt(s, o, values[[o]]),
+                   sprintf("set.sockopt(\"ZMQ_%s\") must be called before bind.socket() or connect.socket()", o),
+                   fixed = TRUE)
+      expect_error(set.sockopt(s, paste0("zmq_", tolower(o)), values[[o]]),
+                   "already bound or connected", fixed = TRUE)
+    }
+    expect_identical(get.sockopt(s, "MECHANISM"), 0L) # still NULL
+    expect_identical(get.sockopt(s, "ZAP_DOMAIN"), "")
+    # other options are still fine
+    expect_true(set.sockopt(s, "LINGER", 0L))
+  }
+  # once every endpoint is unbound or disconnected, they may be set again
+  expect_true(unbind.socket(bound, ep))
+  expect_true(set.sockopt(bound, "CURVE_SERVER", 1L))
+  expect_true(set.sockopt(bound, "CURVE_SECRETKEY", k$secret))
+  expect_identical(get.sockopt(bound, "MECHANISM"), 2L)
+  expect_true(disconnect.socket(connected, ep))
+  expect_true(set.sockopt(connected, "ZAP_DOMAIN", "global"))
+  # two endpoints: one left is still too late
+  two <- init.socket(ctx, "ZMQ_PULL")
+  ep1 <- bind_tcp(two)
+  ep2 <- bind_tcp(two)
+  expect_true(unbind.socket(two, ep1))
+  expect_error(set.sockopt(two, "PLAIN_SERVER", 1L), "already bound or connected")
+  expect_true(unbind.socket(two, ep2))
+  expect_true(set.sockopt(two, "PLAIN_SERVER", 1L))
+  # a failed unbind does not count
+  expect_true(bind.socket(two, ep1))
+  expect_false(suppressMessages(unbind.socket(two, ep2)))
+  expect_error(set.sockopt(two, "PLAIN_SERVER", 0L), "already bound or connected")
+})
+
+test_that("CURVE keys given to set.sockopt() are checked as keys: an R error naming `value`", {
+  ctx <- init.context()
+  on.exit(destroy.context(ctx, linger = 0))
+  s <- init.socket(ctx, "ZMQ_DEALER")
+  for (o in c("CURVE_SERVERKEY", "CURVE_PUBLICKEY", "CURVE_SECRETKEY")) {
+    # Z85 characters that decode to no key (each group of five > 2^32 - 1)
+    expect_error(set.sockopt(s, o, strrep("#", 40)),
+                 "`value` is not a CURVE key: its 40 characters are Z85 but do not decode", fixed = TRUE)
+    expect_error(set.sockopt(s, o, raw(31)), "`value` must be a CURVE key")
+    expect_error(set.sockopt(s, o, "short"), "`value` must be a CURVE key")
+  }
+  expect_identical(get.sockopt(s, "MECHANISM"), 0L)
+})

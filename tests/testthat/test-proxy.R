@@ -234,7 +234,8 @@ test_that("proxy.stats counts the messages and bytes each way", {
   expect_named(st, c("frontend.messages.in", "frontend.bytes.in",
                      "frontend.messages.out", "frontend.bytes.out",
                      "backend.messages.in", "backend.bytes.in",
-                     "backend.messages.out", "backend.bytes.out"))
+                     "backend.messages.out", "backend.bytes.out",
+                     "capture.dropped"))
   expect_true(all(st == 0))
   up <- strrep("u", 1:30)   # 30 messages, 465 bytes, frontend -> backend
   down <- strrep("d", 1:12) # 12 messages, 78 bytes, backend -> frontend
@@ -243,7 +244,7 @@ test_that("proxy.stats counts the messages and bytes each way", {
   for (x in up) expect_identical(recv_within(b$b, 10, unserialize = FALSE), charToRaw(x))
   for (x in down) expect_identical(recv_within(f$b, 10, unserialize = FALSE), charToRaw(x))
   st <- proxy.stats(p)
-  expect_identical(unname(st), c(30, 465, 12, 78, 12, 78, 30, 465))
+  expect_identical(unname(st), c(30, 465, 12, 78, 12, 78, 30, 465, 0))
   stop.proxy(p)
   destroy.context(ctx, linger = 0)
 })
@@ -388,46 +389,166 @@ test_that("a running proxy used in a forked child is an R error there and keeps 
   expect_true(r$stopped)
 })
 
-test_that("a capture socket no one reads ends the proxy with an error instead of wedging it", {
+test_that("a capture socket no one reads never costs a message: its copies are dropped and counted", {
+  l <- proxy_line()
+  on.exit(destroy.context(l$ctx, linger = 0))
+  # a capture whose reader never reads, with room for a few copies only
+  cap <- init.socket(l$ctx, "ZMQ_PUSH")
+  tap <- init.socket(l$ctx, "ZMQ_PULL")
+  set.hwm(cap, 5L)
+  set.hwm(tap, 5L)
+  ep <- inproc("proxy-unread-capture")
+  expect_true(bind.socket(cap, ep))
+  expect_true(connect.socket(tap, ep))
+  set.send.timeout(l$sender, 5000L)
+  p <- init.proxy(l$front, l$back, cap)
+  n <- 3000L
+  got <- vector("list", n)
+  # in batches, so the line never fills up while nobody reads the receiver
+  for (start in seq(1L, n, by = 100L)) {
+    idx <- start:(start + 99L)
+    for (i in idx) {
+      parts <- if (i %% 3L == 0L) list(charToRaw(paste0("m", i)), as.raw(i %% 256L))
+               else list(charToRaw(paste0("m", i)))
+      expect_true(send.multipart(l$sender, parts))
+    }
+    for (i in idx) {
+      if (!readable(l$receiver, 5)) break
+      got[[i]] <- receive.multipart(l$receiver)
+    }
+    if (is.null(got[[i]])) break # lost: no point waiting for the rest
+  }
+  want <- lapply(seq_len(n), function(i) {
+    if (i %% 3L == 0L) list(charToRaw(paste0("m", i)), as.raw(i %% 256L))
+    else list(charToRaw(paste0("m", i)))
+  })
+  # every message reached the backend, whole and in order
+  expect_identical(sum(!vapply(got, is.null, NA)), n)
+  expect_identical(got, want)
+  st <- proxy.stats(p)
+  expect_identical(names(st)[9], "capture.dropped")
+  expect_identical(st[["frontend.messages.in"]], as.numeric(n))
+  expect_identical(st[["backend.messages.out"]], as.numeric(n))
+  expect_gt(st[["capture.dropped"]], 0)
+  # the copies that were not dropped are whole messages, in order
+  expect_true(stop.proxy(p))
+  kept <- list()
+  while (readable(tap, 0.2)) kept[[length(kept) + 1L]] <- receive.multipart(tap)
+  expect_identical(length(kept) + st[["capture.dropped"]], as.numeric(n))
+  expect_identical(kept, want[seq_along(kept)])
+})
+
+test_that("a capture socket with no peer at all: the proxy keeps forwarding, every copy dropped", {
+  l <- proxy_line()
+  on.exit(destroy.context(l$ctx, linger = 0))
+  cap <- init.socket(l$ctx, "ZMQ_PUSH") # bound, never connected: no room ever
+  expect_true(bind.socket(cap, inproc("proxy-no-capture-peer")))
+  p <- init.proxy(l$front, l$back, cap)
+  for (i in 1:50) {
+    expect_true(send.socket(l$sender, i))
+    expect_identical(recv_within(l$receiver, 5), i)
+  }
+  st <- proxy.stats(p) # an R error if the proxy had ended
+  expect_identical(st[["capture.dropped"]], 50)
+  expect_identical(st[["backend.messages.out"]], 50)
+  expect_true(stop.proxy(p))
+  # the capture socket's own send timeout was never touched
+  expect_identical(get.send.timeout(cap), -1L)
+})
+
+test_that("a full destination never holds up the proxy's commands, and nothing is lost", {
   skip_on_cran()
   proc <- child_r(function() {
     library(rzmq)
     ctx <- init.context()
     front <- init.socket(ctx, "ZMQ_PULL")
     back <- init.socket(ctx, "ZMQ_PUSH")
-    cap <- init.socket(ctx, "ZMQ_PUSH") # bound, never connected: sends wait
     sender <- init.socket(ctx, "ZMQ_PUSH")
     receiver <- init.socket(ctx, "ZMQ_PULL")
+    for (s in list(back, receiver)) set.hwm(s, 1L)
     bind.socket(front, "inproc://in"); bind.socket(back, "inproc://out")
-    bind.socket(cap, "inproc://cap")
     connect.socket(sender, "inproc://in"); connect.socket(receiver, "inproc://out")
-    p <- init.proxy(front, back, cap)
-    send.socket(sender, "copied to nobody")
+    set.send.timeout(sender, 5000L)
+    p <- init.proxy(front, back)
+    # far more than the line between the proxy and the receiver holds
+    sent <- all(vapply(1:200, function(i) send.multipart(sender, list(charToRaw("k"), as.raw(i))), NA))
+    # while nothing is read, the proxy answers at once (libzmq's own proxy
+    # waits in its send, deaf to commands)
     t0 <- proc.time()[["elapsed"]]
-    failed <- NA_character_
-    while (proc.time()[["elapsed"]] - t0 < 10) {
-      failed <- tryCatch({proxy.stats(p); NA_character_}, error = conditionMessage)
-      if (!is.na(failed)) break
-      Sys.sleep(0.05)
+    st <- proxy.stats(p)
+    paused <- pause.proxy(p)
+    resumed <- resume.proxy(p)
+    answered <- proc.time()[["elapsed"]] - t0
+    got <- list()
+    set.rcv.timeout(receiver, 5000L)
+    for (i in 1:200) {
+      m <- receive.multipart(receiver)
+      if (is.null(m)) break
+      got[[i]] <- m
     }
-    ended <- proc.time()[["elapsed"]] - t0
-    stopped <- stop.proxy(p)
-    # the capture socket's send timeout is R's again (-1: forever)
-    timeo <- get.send.timeout(cap)
-    # zmq.proxy returns FALSE the same way
-    send.socket(sender, "again")
-    t1 <- proc.time()[["elapsed"]]
-    blocking <- suppressWarnings(zmq.proxy(front, back, cap))
-    list(failed = failed, ended = ended, stopped = stopped, timeo = timeo,
-         blocking = blocking, blocking_secs = proc.time()[["elapsed"]] - t1)
+    list(sent = sent, st = st, paused = paused, resumed = resumed, answered = answered,
+         got = got, after = proxy.stats(p), stopped = stop.proxy(p))
   })
-  child_wait(proc, 30)
+  child_wait(proc, 60)
   r <- proc$get_result()
-  expect_match(r$failed, "`p` is no longer running (its proxy failed: Resource temporarily unavailable)",
-               fixed = TRUE)
-  expect_lt(r$ended, 5)
+  expect_true(r$sent)
+  expect_lt(r$answered, 2)
+  expect_lt(r$st[["backend.messages.out"]], 200)
+  expect_true(r$paused)
+  expect_true(r$resumed)
+  expect_identical(r$got, lapply(1:200, function(i) list(charToRaw("k"), as.raw(i))))
+  expect_identical(r$after[["backend.messages.out"]], 200)
   expect_true(r$stopped)
-  expect_identical(r$timeo, -1L)
-  expect_false(r$blocking)
-  expect_lt(r$blocking_secs, 5)
+})
+
+test_that("a ROUTER_MANDATORY backend whose one peer is full: commands answered, no busy loop, nothing lost", {
+  skip_on_cran()
+  proc <- child_r(function() {
+    library(rzmq)
+    ctx <- init.context()
+    front <- init.socket(ctx, "ZMQ_PULL")
+    back <- init.socket(ctx, "ZMQ_ROUTER")
+    set.sockopt(back, "ROUTER_MANDATORY", TRUE)
+    set.hwm(back, 1L)
+    bind.socket(front, "inproc://in"); bind.socket(back, "inproc://out")
+    # two peers: "x" always has room (so the ROUTER says it can send), "w"
+    # is full and read only at the end
+    peers <- lapply(c("w", "x"), function(id) {
+      s <- init.socket(ctx, "ZMQ_DEALER")
+      set.identity(s, id); set.hwm(s, 1L)
+      connect.socket(s, "inproc://out")
+      send.socket(s, "hello")
+      s
+    })
+    set.rcv.timeout(back, 5000L)
+    hellos <- replicate(2, receive.multipart(back)[[1]], simplify = FALSE)
+    sender <- init.socket(ctx, "ZMQ_PUSH")
+    connect.socket(sender, "inproc://in")
+    set.send.timeout(sender, 5000L)
+    p <- init.proxy(front, back)
+    sent <- all(vapply(1:50, function(i) send.multipart(sender, list(charToRaw("w"), as.raw(i))), NA))
+    # the proxy waits for "w": it must neither spin nor stop answering
+    t0 <- proc.time()
+    Sys.sleep(1) # measuring the CPU the process uses while it waits
+    used <- sum((proc.time() - t0)[c("user.self", "sys.self")])
+    t1 <- proc.time()[["elapsed"]]
+    st <- proxy.stats(p)
+    answered <- proc.time()[["elapsed"]] - t1
+    w <- peers[[1]]
+    set.rcv.timeout(w, 5000L)
+    got <- lapply(1:50, function(i) receive.socket(w, unserialize = FALSE))
+    list(hellos = hellos, sent = sent, used = used, answered = answered,
+         held = st[["backend.messages.out"]], got = got,
+         after = proxy.stats(p), stopped = stop.proxy(p))
+  })
+  child_wait(proc, 60)
+  r <- proc$get_result()
+  expect_setequal(vapply(r$hellos, rawToChar, ""), c("w", "x"))
+  expect_true(r$sent)
+  expect_lt(r$used, 0.3)
+  expect_lt(r$answered, 1)
+  expect_lt(r$held, 50)
+  expect_identical(r$got, lapply(1:50, as.raw))
+  expect_identical(r$after[["backend.messages.out"]], 50)
+  expect_true(r$stopped)
 })

@@ -213,3 +213,173 @@ test_that("certificate files that are not right are R errors", {
   expect_identical(write.curve.keys(list(public = k$public), p2), p2)
   expect_identical(read.curve.keys(p2), k)
 })
+
+test_that("an attacker's set.sockopt(CURVE_SERVER) after bind is refused: the socket stays NULL and says so", {
+  ctx <- init.context()
+  on.exit(destroy.context(ctx, linger = 0))
+  k <- curve.keypair()
+  s <- init.socket(ctx, "ZMQ_PULL")
+  ep <- bind_tcp(s)
+  # the same error set.curve.server() gives, whichever function sets it
+  msg <- "must be called before bind.socket() or connect.socket(): libzmq applies security when a connection is made"
+  expect_error(set.curve.server(s, k$secret), paste0("set.curve.server() ", msg), fixed = TRUE)
+  expect_error(set.sockopt(s, "CURVE_SERVER", 1L), paste0("set.sockopt(\"ZMQ_CURVE_SERVER\") ", msg), fixed = TRUE)
+  expect_error(set.sockopt(s, "CURVE_SECRETKEY", k$secret), msg, fixed = TRUE)
+  expect_error(set.sockopt(s, "ZMQ_PLAIN_SERVER", TRUE), msg, fixed = TRUE)
+  expect_error(set.sockopt(s, "zap_domain", "global"), msg, fixed = TRUE)
+  # nothing claims a protection the endpoint lacks
+  expect_identical(get.sockopt(s, "MECHANISM"), 0L)
+  expect_false(get.sockopt(s, "CURVE_SERVER"))
+  # and, as the user never got CURVE, a plaintext client still connects
+  client <- init.socket(ctx, "ZMQ_PUSH")
+  set.send.timeout(client, 2000L)
+  expect_true(connect.socket(client, ep))
+  expect_true(send.socket(client, "in clear"))
+  expect_identical(recv_within(s, 5), "in clear")
+})
+
+test_that("security roles may be set again once every endpoint is unbound or disconnected", {
+  ctx <- init.context()
+  on.exit(destroy.context(ctx, linger = 0))
+  k <- curve.keypair()
+  s <- init.socket(ctx, "ZMQ_PULL")
+  ep <- bind_tcp(s)
+  expect_error(set.curve.server(s, k$secret), "already bound or connected")
+  expect_true(unbind.socket(s, ep))
+  expect_true(set.curve.server(s, k$secret))
+  ep <- bind_tcp(s)
+  expect_identical(get.sockopt(s, "MECHANISM"), 2L)
+  # the new endpoint is CURVE: a plaintext client gets nothing through
+  plain <- init.socket(ctx, "ZMQ_PUSH")
+  set.send.timeout(plain, 500L)
+  set.linger(plain, 0L)
+  connect.socket(plain, ep)
+  send.socket(plain, "in clear")
+  expect_false(readable(s, 1))
+  curve <- init.socket(ctx, "ZMQ_PUSH")
+  set.curve.client(curve, k$public)
+  set.send.timeout(curve, 2000L)
+  connect.socket(curve, ep)
+  expect_true(send.socket(curve, "encrypted"))
+  expect_identical(recv_within(s, 5), "encrypted")
+  # a client: after disconnect.socket() of its only endpoint
+  c2 <- init.socket(ctx, "ZMQ_REQ")
+  expect_true(connect.socket(c2, ep))
+  expect_error(set.curve.client(c2, k$public), "already bound or connected")
+  expect_true(disconnect.socket(c2, ep))
+  expect_true(set.curve.client(c2, k$public))
+})
+
+test_that("40 Z85 characters that decode to no key are refused at once, wherever a key is taken", {
+  ctx <- init.context()
+  on.exit(destroy.context(ctx, linger = 0))
+  bad <- strrep("#", 40)
+  k <- curve.keypair()
+  s <- init.socket(ctx, "ZMQ_REP")
+  why <- "is not a CURVE key: its 40 characters are Z85 but do not decode to 32 bytes"
+  expect_error(set.curve.server(s, bad), paste("`secret`", why), fixed = TRUE)
+  expect_error(set.curve.client(s, bad), paste("`server.public`", why), fixed = TRUE)
+  expect_error(set.curve.client(s, k$public, keys = list(public = bad, secret = k$secret)),
+               paste("`keys$public`", why), fixed = TRUE)
+  expect_error(curve.public(bad), paste("`secret`", why), fixed = TRUE)
+  expect_error(set.sockopt(s, "CURVE_SECRETKEY", bad), paste("`value`", why), fixed = TRUE)
+  expect_error(z85.decode(bad), "`s` is not Z85 text: a group of five characters stands for more than 2^32 - 1",
+               fixed = TRUE)
+  expect_error(z85.decode(strrep("#", 5)), "more than 2^32 - 1", fixed = TRUE)
+  # the largest group is still fine
+  expect_identical(z85.decode("%nSc0"), as.raw(c(255, 255, 255, 255)))
+  # the authenticator's key list, through the same C check
+  expect_error(init.authenticator(ctx, curve = c(k$public, bad)), "`curve[2]`", fixed = TRUE)
+  expect_error(write.curve.keys(list(public = bad), file.path(tempdir(), "never.key")),
+               "`keys$public` must be a CURVE key", fixed = TRUE)
+  expect_false(file.exists(file.path(tempdir(), "never.key")))
+  expect_identical(get.sockopt(s, "MECHANISM"), 0L)
+})
+
+test_that("an empty PLAIN password is refused at once, naming `password`", {
+  ctx <- init.context()
+  on.exit(destroy.context(ctx, linger = 0))
+  s <- init.socket(ctx, "ZMQ_REQ")
+  expect_error(set.plain.client(s, "alice", ""), "`password` must not be empty", fixed = TRUE)
+  expect_error(set.plain.client(s, "", "secret"), "`username`", fixed = TRUE)
+  expect_identical(get.sockopt(s, "MECHANISM"), 0L)
+  expect_identical(get.sockopt(s, "PLAIN_USERNAME"), "")
+  expect_true(set.plain.client(s, "alice", "s"))
+})
+
+test_that("read.curve.keys() takes the keys of the `curve` section only, by their exact names", {
+  dir <- withr_tempdir()
+  k <- curve.keypair()
+  old <- curve.keypair()
+  p <- file.path(dir, "rotated.key")
+  # as pyzmq's create_certificates(metadata = ...) writes it: metadata first
+  writeLines(c("#   ZeroMQ CURVE Public Certificate", "", "metadata",
+               sprintf('    public-key-previous = "%s"', old$public),
+               sprintf('    secret-key-note = "%s"', old$public),
+               "    name = rotated", "curve",
+               sprintf('    public-key = "%s"', k$public)), p)
+  expect_identical(read.curve.keys(p), list(public = k$public, secret = NULL))
+  # a key outside the curve section is no key
+  writeLines(c("metadata", sprintf('    public-key = "%s"', old$public), "curve"), p)
+  expect_error(read.curve.keys(p), "holds no public-key")
+  # written by hand without indenting: still the curve section's
+  writeLines(c("metadata", "curve", sprintf("public-key = '%s'", k$public)), p)
+  expect_identical(read.curve.keys(p)$public, k$public)
+})
+
+test_that("read.curve.keys() given the secret certificate's own path reads the secret from it", {
+  dir <- withr_tempdir()
+  k <- curve.keypair()
+  p <- file.path(dir, "own.key")
+  write.curve.keys(k, p)
+  expect_identical(read.curve.keys(paste0(p, "_secret")), k)
+  # on its own, without the public certificate beside it
+  unlink(p)
+  expect_identical(read.curve.keys(paste0(p, "_secret")), k)
+})
+
+test_that("write.curve.keys() writes 0644 and 0600 whatever the umask; a readable secret file warns", {
+  skip_on_os("windows")
+  dir <- withr_tempdir()
+  k <- curve.keypair()
+  p <- file.path(dir, "umask.key")
+  old <- Sys.umask("000")
+  on.exit(Sys.umask(old), add = TRUE)
+  write.curve.keys(k, p)
+  expect_identical(format(file.mode(p)), "644")
+  expect_identical(format(file.mode(paste0(p, "_secret"))), "600")
+  expect_identical(format(Sys.umask()), "0")
+  # files that existed with other modes get these modes too
+  Sys.chmod(c(p, paste0(p, "_secret")), "666", use_umask = FALSE)
+  write.curve.keys(k, p)
+  expect_identical(format(file.mode(p)), "644")
+  expect_identical(format(file.mode(paste0(p, "_secret"))), "600")
+  expect_silent(read.curve.keys(p))
+  # a secret file others may read: the keys, and a warning that says so
+  Sys.chmod(paste0(p, "_secret"), "644", use_umask = FALSE)
+  expect_warning(got <- read.curve.keys(p),
+                 sprintf("the secret certificate %s_secret can be read by its group and others (mode 644)", p),
+                 fixed = TRUE)
+  expect_identical(got, k)
+  Sys.chmod(paste0(p, "_secret"), "640", use_umask = FALSE)
+  expect_warning(read.curve.keys(paste0(p, "_secret")), "can be read by its group (mode 640)", fixed = TRUE)
+  # a public certificate alone never warns
+  expect_silent(read.curve.keys(p <- {
+    q <- file.path(dir, "public-only.key")
+    write.curve.keys(list(public = k$public), q)
+    q
+  }))
+})
+
+test_that("read.curve.keys() and write.curve.keys() of a directory: one clear R error", {
+  dir <- withr_tempdir()
+  k <- curve.keypair()
+  expect_error(read.curve.keys(dir), "`path` is a directory, not a certificate file", fixed = TRUE)
+  expect_error(write.curve.keys(k, dir), "`path` is a directory, not a certificate file", fixed = TRUE)
+  expect_no_warning(try(read.curve.keys(dir), silent = TRUE))
+  expect_no_warning(try(write.curve.keys(k, dir), silent = TRUE))
+  # a directory where the secret certificate would go
+  p <- file.path(dir, "x.key")
+  dir.create(paste0(p, "_secret"))
+  expect_error(write.curve.keys(k, p), "secret certificate would be a directory", fixed = TRUE)
+})

@@ -283,3 +283,24 @@ test_that("socket.endpoints() of a closed socket is an R error; bad sockets are 
   expect_error(socket.endpoints(ctx), "`socket` must be a zmq socket, not a zmq context")
   expect_error(socket.endpoints("tcp://127.0.0.1:5555"), "`socket` must be a zmq socket")
 })
+
+test_that("unbinding or disconnecting an endpoint that is not there names it", {
+  ctx <- init.context()
+  on.exit(destroy.context(ctx, linger = 0))
+  s <- init.socket(ctx, "ZMQ_PULL")
+  ep <- inproc()
+  expect_message(res <- unbind.socket(s, ep),
+                 sprintf("`address` \"%s\" is not bound on this socket", ep), fixed = TRUE)
+  expect_false(res)
+  expect_identical(zmq.errno(), 2L)
+  expect_message(res <- disconnect.socket(s, "tcp://127.0.0.1:1"),
+                 "`address` \"tcp://127.0.0.1:1\" is not connected on this socket", fixed = TRUE)
+  expect_false(res)
+  # under options(rzmq.errors = "condition"): an rzmq_ENOENT with that text
+  old <- options(rzmq.errors = "condition")
+  on.exit(options(old), add = TRUE)
+  e <- tryCatch(unbind.socket(s, ep), rzmq_ENOENT = function(e) e)
+  expect_s3_class(e, "rzmq_ENOENT")
+  expect_match(conditionMessage(e), ep, fixed = TRUE)
+  expect_identical(e$errno, 2L)
+})

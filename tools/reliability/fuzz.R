@@ -20,8 +20,8 @@
 #    unbind / disconnect: TRUE / FALSE or an R error.
 #  options (n-args): random values (types, lengths, NA, huge numbers) for
 #    every setter of socket.options and set.sockopt over sockopt.names()$name
-#    (and random names; and the getters): TRUE / FALSE, value / NULL, or an
-#    R error.
+#    (and random names; and the getters; CURVE keys of 40 random Z85
+#    characters): TRUE / FALSE, value / NULL, or an R error.
 #  poll (n-args / 2): random sockets lists, events and timeouts, through
 #    poll.socket() and a third through init.poller() / poll.poller().
 #  handles (n-args / 4): random thread counts, socket types, lingers,
@@ -228,6 +228,7 @@ safe_endpoint <- function(s) {
   s
 }
 
+Z85 <- "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#"
 SETTERS <- c("set.hwm", "set.swap", "set.affinity", "set.identity", "subscribe", "unsubscribe",
              "set.rate", "set.recovery.ivl", "set.recovery.ivl.msec", "set.mcast.loop",
              "set.sndbuf", "set.rcvbuf", "set.linger", "set.reconnect.ivl", "set.zmq.backlog",
@@ -256,7 +257,11 @@ arg_case <- function(k, phase) {
           sample(c("ZMQ_", "", "sndhwm", "ZMQ_HWM", "ZMQ_SWAP", "nope", "ZMQ_TYPE", NA, "zmq_linger"), 1)
         if (runif(1) < 0.3) nm <- tolower(sub("^ZMQ_", "", nm))
         if (runif(1) < 0.05) nm <- random_value()
-        as.call(list(as.name("set.sockopt"), quote(s), nm, random_value()))
+        v <- random_value()
+        # keys: 40 random Z85 characters, most of which decode to no key
+        if (is.character(nm) && length(nm) == 1L && grepl("CURVE_.*KEY", toupper(nm)) && runif(1) < 0.5)
+          v <- paste(sample(strsplit(Z85, "")[[1]], 40, replace = TRUE), collapse = "")
+        as.call(list(as.name("set.sockopt"), quote(s), nm, v))
       } else if (u < 0.95) {
         nm <- if (runif(1) < 0.85) sample(sockopt.names()$name, 1) else random_value()
         as.call(list(as.name("get.sockopt"), quote(s), nm))

@@ -248,9 +248,17 @@ torture_body <- function(reps) {
         f <- tempfile()
         write.curve.keys(sk, f)
         ok("certificate files", identical(read.curve.keys(f), sk))
+        ok("the secret certificate's own path", identical(read.curve.keys(paste0(f, "_secret")), sk))
         unlink(c(f, paste0(f, "_secret")))
+        e <- tryCatch(set.sockopt(srv, "CURVE_SERVER", 1L), error = function(e) conditionMessage(e))
+        ok("a security option after bind is an R error", grepl("already bound or connected", e, fixed = TRUE))
+        fresh <- init.socket(cx, "ZMQ_DEALER")
+        e <- tryCatch(set.sockopt(fresh, "CURVE_SERVERKEY", strrep("#", 40)), error = function(e) conditionMessage(e))
+        ok("an undecodable key is an R error", grepl("do not decode", e, fixed = TRUE))
+        m <- tryCatch(unbind.socket(srv, "tcp://127.0.0.1:1"), message = function(m) conditionMessage(m))
+        ok("unbinding what is not bound names it", grepl("tcp://127.0.0.1:1", m, fixed = TRUE))
         if (r %% 2 == 0) destroy.context(cx, linger = 0) # else only dropped
-        rm(cx, auth, srv, cl, psrv, pcl)
+        rm(cx, auth, srv, cl, psrv, pcl, fresh)
         invisible(gc())
       }
     })
@@ -313,16 +321,25 @@ torture_body <- function(reps) {
       resume.proxy(p)
       ok("proxy after resume", identical(receive.socket(rcv), "held"))
       st <- proxy.stats(p)
-      ok("proxy stats", identical(unname(st[c(1, 7)]), c(2, 2)) &&
-           identical(names(st)[8], "backend.bytes.out"))
+      ok("proxy stats", identical(unname(st[c(1, 7, 9)]), c(2, 2, 0)) &&
+           identical(names(st)[8], "backend.bytes.out") &&
+           identical(names(st)[9], "capture.dropped"))
       e <- tryCatch(send.socket(bk, 1), error = function(e) conditionMessage(e))
       ok("a busy socket is an R error", grepl("running proxy", e, fixed = TRUE))
       stop.proxy(p)
       ok("socket usable after stop.proxy", isTRUE(send.socket(snd, "direct")) &&
            identical(receive.socket(fr), "direct"))
+      # a capture with no room: its copies are dropped, the messages go on
+      lone <- init.socket(cx, "ZMQ_PUSH")
+      bind.socket(lone, paste0(ep, "lone"))
+      p <- init.proxy(fr, bk, lone)
+      for (i in 1:3) send.socket(snd, i)
+      ok("proxy without its capture's room", identical(lapply(1:3, function(i) receive.socket(rcv)), as.list(1:3)) &&
+           identical(proxy.stats(p)[["capture.dropped"]], 3))
+      stop.proxy(p)
       p <- init.proxy(fr, bk)
       if (r %% 2 == 0) destroy.context(cx, linger = 0) # else only dropped
-      rm(cx, fr, bk, cap, snd, rcv, tap, p)
+      rm(cx, fr, bk, cap, snd, rcv, tap, p, lone)
       invisible(gc())
     })
     step("batches: every kind, n limits, multipart in the queue", {

@@ -701,7 +701,15 @@ for (r in 1:20) {
   src <- init.socket(cx, "ZMQ_PUSH"); connect.socket(src, get.last.endpoint(front))
   dst <- init.socket(cx, "ZMQ_PULL"); connect.socket(dst, sprintf("inproc://px-back-%d", r))
   set.rcv.timeout(dst, 20000L)
-  p <- init.proxy(front, back)
+  # every other proxy has a capture whose reader never reads: the copies
+  # that find no room are dropped (the messages still all arrive)
+  cap <- NULL
+  if (r %% 2 == 0) {
+    cap <- init.socket(cx, "ZMQ_PUSH"); tap <- init.socket(cx, "ZMQ_PULL")
+    set.hwm(cap, 2L); set.hwm(tap, 2L)
+    bind.socket(cap, sprintf("inproc://px-cap-%d", r)); connect.socket(tap, sprintf("inproc://px-cap-%d", r))
+  }
+  p <- init.proxy(front, back, cap)
   objs <- lapply(1:20, function(k) list(k, make_object(r * 100 + k, max(8L, draw_size()), k)))
   for (o in objs) send.socket(src, o)
   got <- 0L
@@ -710,13 +718,15 @@ for (r in 1:20) {
   if (r %% 2) { pause.proxy(p); resume.proxy(p) }
   st <- proxy.stats(p)
   check(st[[1]] == 20, "proxy.stats counts the frontend's messages", st)
+  if (!is.null(cap)) check(st[["capture.dropped"]] > 0, "an unread capture's copies are dropped", st)
   ev <- read.events(mon)
   check(nrow(ev) >= 1L, "the monitor saw the connection")
   switch(r %% 3 + 1,
          { stop.proxy(p); destroy.context(cx, linger = 0) },
          destroy.context(cx, linger = 0),   # stops the proxy first
          { rm(p); invisible(gc()); destroy.context(cx, linger = 0) }) # its finalizer stops it
-  rm(cx, front, back, mon, src, dst, objs)
+  rm(cx, front, back, mon, src, dst, objs, cap)
+  if (exists("tap")) rm(tap)
   if (exists("p")) rm(p)
   if (r %% 5 == 0) invisible(gc())
 }

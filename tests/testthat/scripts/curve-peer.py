@@ -16,8 +16,9 @@ server: a REP socket, CURVE server with keys from create_certificates() in
   CONTROL_ENDPOINT: sends ["ready", endpoint, server public key], echoes
   every request, sends "refused" at the first handshake refused for its
   key, and on "bye" replies with the number of requests it echoed.
-create: create_certificates(DIR, NAME, metadata); prints the public key,
-  the secret key and the two file names, one per line.
+create: create_certificates(DIR, NAME, metadata, with a metadata entry
+  public-key-previous); prints the public key, the secret key and the two
+  file names, one per line.
 
 Every wait has a deadline; any failure exits non-zero with the reason on
 stderr.
@@ -178,8 +179,12 @@ def server(ctx, control_endpoint, cert_dir, server_dir):
 
 
 def create(key_dir, name):
+    # a rotated key's metadata: an entry whose name starts with public-key,
+    # before the curve section, is not the key
+    previous = zmq.curve_keypair()[0].decode("ascii")
     public_file, secret_file = zmq.auth.create_certificates(
-        key_dir, name, metadata={"name": name, "made-by": "pyzmq"})
+        key_dir, name, metadata={"name": name, "made-by": "pyzmq",
+                                 "public-key-previous": previous})
     public, secret = zmq.auth.load_certificate(secret_file)
     expect("public key of the secret key", zmq.curve_public(secret), public)
     for line in (public.decode("ascii"), secret.decode("ascii"),
