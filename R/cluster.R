@@ -77,11 +77,11 @@ init.cluster <- function(workers = 2L, launch = launch.local(), secure = TRUE,
                          heartbeat = 5, timeout = 60) {
   if (!inherits(launch, "rzmq_launcher") || !is.function(launch$start) ||
       !is.function(launch$cleanup)) {
-    stop("'launch' must be a launcher, such as launch.local()", call. = FALSE)
+    stop("`launch` must be a launcher, such as launch.local()", call. = FALSE)
   }
   hosts <- check_workers(workers, launch)
   if (!is.logical(secure) || length(secure) != 1L || is.na(secure))
-    stop("'secure' must be TRUE or FALSE", call. = FALSE)
+    stop("`secure` must be TRUE or FALSE", call. = FALSE)
   check_seconds(heartbeat, "heartbeat")
   check_seconds(timeout, "timeout")
   if (secure && !zmq.has("curve")) {
@@ -107,15 +107,15 @@ init.cluster <- function(workers = 2L, launch = launch.local(), secure = TRUE,
 check_workers <- function(workers, launch) {
   if (is.character(workers)) {
     if (identical(launch$kind, "local"))
-      stop("'workers' must be a number of workers for launch.local()",
+      stop("`workers` must be a number of workers for launch.local()",
            call. = FALSE)
     if (!length(workers) || anyNA(workers) || !all(nzchar(workers)))
-      stop("'workers' must be host names (non-empty strings)", call. = FALSE)
+      stop("`workers` must be host names (non-empty strings)", call. = FALSE)
     return(as.list(workers))
   }
   if (!is.numeric(workers) || length(workers) != 1L || is.na(workers) ||
       workers < 1 || workers != round(workers) || !is.finite(workers)) {
-    stop("'workers' must be a whole number >= 1 (or host names)",
+    stop("`workers` must be a whole number >= 1 (or host names)",
          call. = FALSE)
   }
   as.list(rep(NA_character_, workers))
@@ -124,7 +124,7 @@ check_workers <- function(workers, launch) {
 check_seconds <- function(x, name) {
   if (!is.numeric(x) || length(x) != 1L || is.na(x) || !is.finite(x) ||
       x <= 0) {
-    stop(sprintf("'%s' must be a positive number of seconds", name),
+    stop(sprintf("`%s` must be a positive number of seconds", name),
          call. = FALSE)
   }
 }
@@ -302,9 +302,14 @@ probe <- function(st) {
 
 lost_error <- function(st, i) {
   tasks <- st$outstanding[[i]]
-  tags <- unlist(st$tags[[i]])
-  task <- if (length(tags)) paste(format(tags), collapse = ", ") else
-    if (length(tasks)) paste(tasks, collapse = ", ") else "none"
+  # a task is named by its tag (clusterApplyLB: the element's number), or
+  # else by the cluster's count of tasks sent
+  tags <- vapply(seq_along(tasks), function(k) {
+    tag <- st$tags[[i]][k][[1L]]
+    if (is.null(tag)) paste0("#", tasks[[k]]) else
+      paste(format(tag), collapse = " ")
+  }, "")
+  task <- paste(tags, collapse = ", ")
   structure(class = c("rzmq_worker_lost", "error", "condition"),
     list(message = sprintf(
       "worker %d (pid %s on host %s) was lost%s", i, st$pid[[i]],
@@ -331,6 +336,7 @@ abandon <- function(st) {
 sendData.rzmq_node <- function(node, data) {
   st <- .subset2(node, "st")
   i <- .subset2(node, "index")
+  if (st$state[[i]] == "starting") wait_node(st, i)
   if (st$state[[i]] != "live") {
     if (identical(data$type, "DONE")) return(invisible(NULL))
     abandon(st)
@@ -421,9 +427,11 @@ stopCluster.rzmq_cluster <- function(cl = NULL) {
     }
     if (st$state[[i]] != "lost") st$state[[i]] <- "stopped"
   }
-  if (all(st$state %in% c("stopped", "lost"))) master_close(st)
+  if (!any(st$state == "live")) master_close(st)
   invisible(NULL)
 }
+
+cluster_state <- function(cl) .subset2(cl[[1L]], "st")
 
 # Stop everything the master started; safe to call twice.
 master_close <- function(st) {
@@ -472,4 +480,84 @@ print.rzmq_node <- function(x, ...) {
   cat(sprintf("<rzmq cluster node %d: pid %s on host %s, %s, %d tasks done>\n",
               i, st$pid[[i]], st$host[[i]], node_state(st, i), st$done[[i]]))
   invisible(x)
+}
+
+# A worker added by worker.command(): wait up to `timeout` s for it.
+wait_node <- function(st, i) {
+  deadline <- now() + st$timeout
+  while (st$state[[i]] == "starting" && now() < deadline) pump(st)
+  if (st$state[[i]] == "starting") {
+    stop(sprintf("worker %d did not connect within %g s", i, st$timeout),
+         call. = FALSE)
+  }
+}
+
+#' The command that starts one more worker by hand
+#'
+#' `worker.command()` adds a worker to a cluster made by [init.cluster()]
+#' and prints the shell command that starts it: run it on a machine that
+#' can reach the master's endpoint (for a cluster of [launch.local()]
+#' workers, this machine: the master listens on `127.0.0.1`). The
+#' configuration, with the new worker's own secret key, goes to the
+#' worker's standard input, as every launcher gives it. The secret is
+#' printed only with `secret = TRUE`: otherwise it shows as `<secret>` (copy
+#' the command with `secret = TRUE` where nobody looks over your shoulder).
+#' The authenticator admits the new worker's key from now on.
+#'
+#' The new node is the last of the cluster returned; use that cluster from
+#' then on. A call that sends it a task waits up to the cluster's `timeout`
+#' for the worker to connect.
+#'
+#' @param cl a cluster made by [init.cluster()].
+#' @param secret `TRUE` to print the secret key in the command.
+#' @param rscript the `Rscript` to name in the command.
+#' @return The cluster with one more node, invisibly; the command is
+#'   printed (and is the `"command"` attribute of the result).
+#' @seealso [init.cluster()], [run.worker()]
+#' @examples
+#' cl <- init.cluster(1L)
+#' cl <- worker.command(cl)
+#' parallel::stopCluster(cl)
+#' @export
+worker.command <- function(cl, secret = FALSE, rscript = "Rscript") {
+  if (!inherits(cl, "rzmq_cluster") || !length(cl))
+    stop("`cl` must be a cluster made by init.cluster()", call. = FALSE)
+  if (!is.logical(secret) || length(secret) != 1L || is.na(secret))
+    stop("`secret` must be TRUE or FALSE", call. = FALSE)
+  if (!is.character(rscript) || length(rscript) != 1L || is.na(rscript))
+    stop("`rscript` must be a string", call. = FALSE)
+  st <- .subset2(cl[[1L]], "st")
+  if (st$closed) stop("`cl` was stopped", call. = FALSE)
+  i <- st$n + 1L
+  st$n <- i
+  st$tokens[[i]] <- random_token()
+  st$ids[[i]] <- charToRaw(st$tokens[[i]])
+  st$state[[i]] <- "starting"
+  st$host[[i]] <- NA_character_
+  st$pid[[i]] <- NA_integer_
+  st$done[[i]] <- 0L
+  st$pending[[i]] <- 0L
+  st$busy[[i]] <- FALSE
+  st$results[i] <- list(NULL)
+  st$outstanding[i] <- list(NULL)
+  st$tags[i] <- list(NULL)
+  st$processes[i] <- list(NULL)
+  if (st$secure) {
+    st$worker_keys[[i]] <- curve.keypair()
+    configure.authenticator(
+      st$auth, curve = vapply(st$worker_keys, `[[`, "", "public"))
+  }
+  config <- worker_config(st, i)
+  if (!secret) {
+    config <- sub("secret=[^ ]+", if (st$secure) "secret=<secret>" else
+      "secret=-", config)
+  }
+  cmd <- sprintf("echo %s | %s -e %s", shQuote(config), rscript,
+                 shQuote("rzmq::run.worker()"))
+  cat(cmd, "\n", sep = "")
+  node <- structure(list(index = i, st = st, host = NA_character_),
+                    class = "rzmq_node")
+  out <- structure(c(unclass(cl), list(node)), class = class(cl))
+  attr(out, "command") <- cmd
+  invisible(out)
 }

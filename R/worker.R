@@ -34,11 +34,12 @@
 #' run.worker
 #' @export
 run.worker <- function(endpoint = NULL, config = NULL, ...) {
-  if (...length()) stop("run.worker() takes no other arguments", call. = FALSE)
+  if (...length())
+    stop("run.worker() takes only `endpoint` and `config`", call. = FALSE)
   cfg <- read_worker_config(config)
   if (!is.null(endpoint)) {
     if (!is.character(endpoint) || length(endpoint) != 1L || is.na(endpoint))
-      stop("'endpoint' must be NULL or an endpoint (a string)", call. = FALSE)
+      stop("`endpoint` must be NULL or an endpoint (a string)", call. = FALSE)
     cfg$endpoint <- endpoint
   }
   ctx <- init.context()
@@ -57,7 +58,7 @@ read_worker_config <- function(file = NULL) {
     line <- readLines(con, n = 1L, warn = FALSE)
   } else {
     if (!is.character(file) || length(file) != 1L || is.na(file))
-      stop("'config' must be NULL or a file name", call. = FALSE)
+      stop("`config` must be NULL or a file name", call. = FALSE)
     line <- readLines(file, n = 1L, warn = FALSE)
     unlink(file)
   }
