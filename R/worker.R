@@ -149,7 +149,8 @@ task_loop <- function(s, mon) {
     task <- msg[[2L]]
     type <- task$type
     if (identical(type, "EXEC")) {
-      .Call(c_rzmq_send, s, list(msg[[1L]], run_task(task$data)), FALSE,
+      .Call(c_rzmq_send, s,
+            list(msg[[1L]], run_task(task$data, s, msg[[1L]])), FALSE,
             TRUE, native_xdr)
     } else if (identical(type, "DONE")) {
       return(TRUE)
@@ -179,7 +180,12 @@ lost_master <- function(mon) {
 
 # One task, as parallel's workers run it: list(type = "VALUE", value,
 # success, time, tag); an error (or an interrupt) becomes a try-error value.
-run_task <- function(data) {
+run_task <- function(data, socket = NULL, seq = NULL) {
+  # future's workers look for a `master` node (SOCK0node) in the frames of
+  # the call to send conditions while the task runs; these go to the master
+  # as messages of the task that are not its result
+  master <- structure(list(socket = socket, seq = seq),
+                      class = c("rzmq_master", "SOCK0node"))
   success <- TRUE
   failed <- function(e) {
     success <<- FALSE
@@ -190,4 +196,11 @@ run_task <- function(data) {
                     error = failed, interrupt = failed)
   list(type = "VALUE", value = value, success = success,
        time = proc.time() - t0, tag = data$tag)
+}
+
+#' @exportS3Method parallel::sendData
+sendData.rzmq_master <- function(node, data) {
+  s <- .subset2(node, "socket")
+  if (!is.null(s)) send.socket(s, list(.subset2(node, "seq"), data, TRUE))
+  invisible(NULL)
 }
