@@ -36,12 +36,11 @@
 run.worker <- function(endpoint = NULL, config = NULL, ...) {
   if (...length())
     stop("run.worker() takes only `endpoint` and `config`", call. = FALSE)
+  if (!is.null(endpoint) &&
+      (!is.character(endpoint) || length(endpoint) != 1L || is.na(endpoint)))
+    stop("`endpoint` must be NULL or an endpoint (a string)", call. = FALSE)
   cfg <- read_worker_config(config)
-  if (!is.null(endpoint)) {
-    if (!is.character(endpoint) || length(endpoint) != 1L || is.na(endpoint))
-      stop("`endpoint` must be NULL or an endpoint (a string)", call. = FALSE)
-    cfg$endpoint <- endpoint
-  }
+  if (!is.null(endpoint)) cfg$endpoint <- endpoint
   ctx <- init.context()
   on.exit(destroy.context(ctx, linger = 1000L), add = TRUE)
   s <- worker_socket(ctx, cfg)
@@ -81,9 +80,9 @@ parse_worker_config <- function(line) {
             "public", "secret")
   if (!all(need %in% names(values)))
     bad(paste("missing", paste(setdiff(need, names(values)), collapse = ", ")))
-  values$id <- as.integer(values$id)
-  values$heartbeat <- as.numeric(values$heartbeat)
-  values$timeout <- as.numeric(values$timeout)
+  values$id <- suppressWarnings(as.integer(values$id))
+  values$heartbeat <- suppressWarnings(as.numeric(values$heartbeat))
+  values$timeout <- suppressWarnings(as.numeric(values$timeout))
   if (is.na(values$id) || is.na(values$heartbeat) || is.na(values$timeout))
     bad("id, heartbeat and timeout must be numbers")
   values$secure <- values$secret != "-"
