@@ -151,6 +151,16 @@ print.rzmq_launcher <- function(x, ...) {
 }
 
 # Whether a process still runs (signal 0 checks without sending anything).
+# A worker that exited stays a zombie until init reaps it, which some inits
+# (in containers) do late: on Linux, /proc tells a zombie from the living.
 process_alive <- function(pid) {
-  !is.na(pid) && isTRUE(suppressWarnings(tools::pskill(pid, 0L)))
+  if (is.na(pid) || !isTRUE(suppressWarnings(tools::pskill(pid, 0L))))
+    return(FALSE)
+  stat <- sprintf("/proc/%d/stat", as.integer(pid))
+  if (!file.exists(stat)) return(TRUE)
+  line <- tryCatch(readLines(stat, n = 1L, warn = FALSE),
+                   error = function(e) "")
+  # the state follows the command name, which is in parentheses
+  state <- substr(sub("^.*\\) ", "", line), 1L, 1L)
+  !state %in% c("Z", "X", "")
 }
