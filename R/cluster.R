@@ -183,6 +183,7 @@ master_state <- function(n, launch, secure, heartbeat, timeout) {
   st$name <- paste0("rzmq-", random_token())
   masters[[st$name]] <- st
   st$last_probe <- now()
+  st$npump <- 0L
   st$closed <- FALSE
   st$ctx <- init.context()
   s <- init.socket(st$ctx, "ZMQ_ROUTER")
@@ -260,29 +261,41 @@ wait_hellos <- function(st) {
 
 # Receive one message (waiting up to the router's receive timeout, the
 # probe interval) and file it under its worker. Returns whether one came.
-pump <- function(st, wait = TRUE) {
+pump <- function(st, wait = TRUE, want = NULL) {
   s <- st$router
-  if (now() - st$last_probe > st$probe) probe(st)
+  # the clock is read every 64 messages (and whenever a wait times out)
+  n <- st$npump + 1L
+  if (n == 64L) {
+    n <- 0L
+    if (now() - st$last_probe > st$probe) probe(st)
+  }
+  st$npump <- n
   id <- .Call(c_rzmq_receive, s, FALSE, !wait)
-  if (is.null(id)) return(FALSE)
+  if (is.null(id)) {
+    if (wait && now() - st$last_probe > st$probe) probe(st)
+    return(FALSE)
+  }
   msg <- .Call(c_rzmq_receive, s, TRUE, FALSE)
   i <- match(rawToChar(id), st$tokens)
-  if (!is.na(i) && is.list(msg) && length(msg) >= 2L) file_message(st, i, msg)
-  TRUE
+  if (is.na(i) || !is.list(msg) || length(msg) < 2L) return(TRUE)
+  file_message(st, i, msg, want)
 }
 
-file_message <- function(st, i, msg) {
+# Book a message from worker i. A result the caller waits for (a worker in
+# `want` with nothing queued before it) is returned as list(i, value);
+# anything else is queued under its worker, and TRUE is returned.
+file_message <- function(st, i, msg, want = NULL) {
   seq <- msg[[1L]]
-  if (identical(seq, 0L)) return(hello(st, i, msg[[2L]]))
+  if (identical(seq, 0L)) {
+    hello(st, i, msg[[2L]])
+    return(TRUE)
+  }
   out <- st$outstanding[[i]]
   if (length(msg) == 3L) {
     # a message sent during a task (future's immediate conditions): the
     # task's result is still to come
-    if (seq %in% out) {
-      st$results[[i]] <- c(st$results[[i]], list(msg[[2L]]))
-      st$pending[[i]] <- st$pending[[i]] + 1L
-    }
-    return()
+    if (seq %in% out) queue_result(st, i, msg[[2L]])
+    return(TRUE)
   }
   if (length(out) == 1L && out == seq) {
     st$outstanding[i] <- list(NULL)
@@ -290,12 +303,20 @@ file_message <- function(st, i, msg) {
     st$busy[[i]] <- FALSE
   } else {
     k <- match(seq, out)
-    if (is.na(k)) return() # late result of an abandoned call, or unknown
+    if (is.na(k)) return(TRUE) # late result of an abandoned call, or unknown
     st$outstanding[[i]] <- out[-k]
     st$tags[[i]] <- st$tags[[i]][-k]
+    if (!length(st$outstanding[[i]])) st$busy[[i]] <- FALSE
   }
   st$done[[i]] <- st$done[[i]] + 1L
-  st$results[[i]] <- c(st$results[[i]], list(msg[[2L]]))
+  if (!is.null(want) && st$pending[[i]] == 0L && i %in% want)
+    return(list(i, msg[[2L]]))
+  queue_result(st, i, msg[[2L]])
+  TRUE
+}
+
+queue_result <- function(st, i, value) {
+  st$results[[i]] <- c(st$results[[i]], list(value))
   st$pending[[i]] <- st$pending[[i]] + 1L
 }
 
@@ -379,11 +400,12 @@ sendData.rzmq_node <- function(node, data) {
     stop(lost_error(st, i))
   }
   .Call(c_rzmq_send, s, list(seq, data), FALSE, TRUE, native_xdr)
-  if (identical(data$type, "EXEC")) {
+  type <- data$type
+  if (identical(type, "EXEC")) {
     st$outstanding[[i]] <- c(st$outstanding[[i]], seq)
     st$tags[[i]] <- c(st$tags[[i]], list(data$data$tag))
     st$busy[[i]] <- TRUE
-  } else if (identical(data$type, "DONE")) {
+  } else if (identical(type, "DONE")) {
     st$state[[i]] <- "stopped"
   }
   invisible(NULL)
@@ -413,14 +435,26 @@ recvData.rzmq_node <- function(node) {
     if (!st$busy[[i]])
       stop(sprintf("worker %d has no task whose result could come", i),
            call. = FALSE)
-    pump(st)
+    got <- pump(st, want = i)
+    if (is.list(got)) {
+      done <- TRUE
+      if (!is.null(st$bell)) doorbell_sync(st, i)
+      return(got[[2L]])
+    }
   }
 }
 
 #' @exportS3Method parallel::recvOneData
 recvOneData.rzmq_cluster <- function(cl) {
   st <- node_master(cl[[1L]])
-  idx <- vapply(cl, .subset2, 1L, "index")
+  # parallel asks again and again with the same cluster
+  if (identical(cl, st$last_cl)) {
+    idx <- st$last_idx
+  } else {
+    idx <- vapply(cl, .subset2, 1L, "index")
+    st$last_cl <- cl
+    st$last_idx <- idx
+  }
   done <- FALSE
   on.exit(if (!done) abandon(st))
   repeat {
@@ -436,7 +470,11 @@ recvOneData.rzmq_cluster <- function(cl) {
     if (!any(waiting))
       stop("no worker of the cluster has a task whose result could come",
            call. = FALSE)
-    pump(st)
+    got <- pump(st, want = idx)
+    if (is.list(got)) {
+      done <- TRUE
+      return(list(node = match(got[[1L]], idx), value = got[[2L]]))
+    }
   }
 }
 
