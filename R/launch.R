@@ -40,6 +40,12 @@
 #   init.cluster() with the list of process records; makes sure nothing is
 #   left (kill what still runs, cancel jobs that never started, reap
 #   children).
+# - $address (optional): the host name or IP address workers connect to.
+#   NULL: "127.0.0.1" for kind "local" (the master binds 127.0.0.1 only),
+#   else getOption("rzmq.cluster.host", Sys.info()[["nodename"]]) with the
+#   master bound to every interface. "127.0.0.1"/"localhost" bind loopback
+#   only (e.g. ssh with tunnel = TRUE, whose spec$config_for() points the
+#   worker at the tunnel's far end).
 #
 # The worker reports its own host name and pid when it connects, so print()
 # and rzmq_worker_lost errors name them whatever the launcher.
