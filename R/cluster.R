@@ -46,7 +46,7 @@
 #' unless the launcher says otherwise.
 #'
 #' @param workers the number of workers (a whole number >= 1); for
-#'   launchers that start workers on other hosts ([launch.ssh()]) a
+#'   launchers that start workers on other hosts (`launch.ssh()`) a
 #'   character vector of host names, one per worker (repeat a host for
 #'   several workers there).
 #' @param launch a launcher: [launch.local()] (the default), or another
@@ -72,6 +72,7 @@
 #' parallel::parSapply(cl, 1:10, function(i) i^2)
 #' parallel::clusterEvalQ(cl, Sys.getpid())
 #' parallel::stopCluster(cl)
+#' @importFrom parallel stopCluster
 #' @export
 init.cluster <- function(workers = 2L, launch = launch.local(), secure = TRUE,
                          heartbeat = 5, timeout = 60) {

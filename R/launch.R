@@ -69,8 +69,9 @@
 #' `launch.local()` starts each worker as an `Rscript` process on this
 #' machine, running [run.worker()]; the worker's configuration, with its
 #' secret key, is written to its standard input, never to its command line
-#' or environment. Each worker runs in the background of its own shell, so
-#' a Ctrl-C typed in the master's terminal does not reach it.
+#' or environment. Each worker runs in the background, in a session of its
+#' own where the system has `setsid` (Linux), so a Ctrl-C typed in the
+#' master's terminal interrupts the master only.
 #'
 #' @param rscript the `Rscript` program to run (by default this R's own).
 #' @param outfile where the workers' standard output and error go: a file
@@ -98,6 +99,7 @@ launch.local <- function(rscript = file.path(R.home("bin"), "Rscript"),
   if (!is.character(outfile) || length(outfile) != 1L || is.na(outfile)) {
     stop("`outfile` must be a file name, \"/dev/null\" or \"\"", call. = FALSE)
   }
+  setsid <- Sys.which("setsid")
   start <- function(spec) {
     pidfile <- tempfile("rzmq-worker-", fileext = ".pid")
     on.exit(unlink(pidfile), add = TRUE)
@@ -109,7 +111,11 @@ launch.local <- function(rscript = file.path(R.home("bin"), "Rscript"),
     # writes its pid and exits; the worker is then nobody's zombie, and it
     # keeps the pipe's read end, so the configuration written below waits
     # in the pipe until the worker reads it.
-    cmd <- sprintf("exec 3<&0; %s -e %s <&3 3<&-%s & echo $! >%s",
+    # in a session of its own (setsid, where there is one: it execs in the
+    # same process, so $! is the worker's pid), a Ctrl-C typed in the
+    # master's terminal reaches the master only
+    cmd <- sprintf("exec 3<&0; %s%s -e %s <&3 3<&-%s & echo $! >%s",
+                   if (nzchar(setsid)) paste0(shQuote(setsid), " ") else "",
                    shQuote(rscript), shQuote(spec$expr()), redirect,
                    shQuote(pidfile))
     con <- pipe(cmd, open = "w")
