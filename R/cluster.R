@@ -181,6 +181,8 @@ master_state <- function(n, launch, secure, heartbeat, timeout) {
   st$busy <- logical(n)          # whether a worker has outstanding tasks
   st$stale <- integer()          # task numbers whose results are discarded
   st$seq <- 0L
+  st$cache_data <- NULL
+  st$cache_msg <- NULL
   st$name <- paste0("rzmq-", random_token())
   masters[[st$name]] <- st
   st$last_probe <- now()
@@ -277,6 +279,12 @@ pump <- function(st, wait = TRUE, want = NULL) {
     return(FALSE)
   }
   msg <- .Call(c_rzmq_receive, s, TRUE, FALSE)
+  # our workers send one frame; anything more is not theirs
+  if (isTRUE(.Call(c_rzmq_option_get, s, "RCVMORE"))) {
+    while (isTRUE(.Call(c_rzmq_option_get, s, "RCVMORE")))
+      .Call(c_rzmq_receive, s, FALSE, FALSE)
+    return(TRUE)
+  }
   i <- match(rawToChar(id), st$tokens)
   if (is.na(i) || !is.list(msg) || length(msg) < 2L) return(TRUE)
   file_message(st, i, msg, want)
@@ -302,6 +310,8 @@ file_message <- function(st, i, msg, want = NULL) {
     st$outstanding[i] <- list(NULL)
     st$tags[i] <- list(NULL)
     st$busy[[i]] <- FALSE
+    # nothing left to send it again to: let the cached message go
+    if (!any(st$busy)) st$cache_data <- st$cache_msg <- NULL
   } else {
     k <- match(seq, out)
     if (is.na(k)) return(TRUE) # late result of an abandoned call, or unknown
@@ -316,6 +326,17 @@ file_message <- function(st, i, msg, want = NULL) {
   TRUE
 }
 
+# A message to worker i: its routing id, the task number, the payload.
+send_frames <- function(st, i, seq, data) {
+  send.socket(st$router, st$ids[[i]], send.more = TRUE, serialize = FALSE)
+  send_rest(st, seq, data)
+}
+
+send_rest <- function(st, seq, data) {
+  send.socket(st$router, seq, send.more = TRUE)
+  send.socket(st$router, data)
+}
+
 queue_result <- function(st, i, value) {
   st$results[[i]] <- c(st$results[[i]], list(value))
   st$pending[[i]] <- st$pending[[i]] + 1L
@@ -327,8 +348,7 @@ hello <- function(st, i, h) {
     st$host[[i]] <- as.character(h$host)
     st$pid[[i]] <- as.integer(h$pid)
     st$state[[i]] <- "live"
-    send.socket(st$router, st$ids[[i]], send.more = TRUE, serialize = FALSE)
-    send.socket(st$router, list(0L, list(type = "WELCOME")))
+    send_frames(st, i, 0L, list(type = "WELCOME"))
   }
 }
 
@@ -341,7 +361,7 @@ probe <- function(st) {
     ok <- suppressMessages(send.socket(st$router, st$ids[[i]],
                                        send.more = TRUE, serialize = FALSE))
     if (isTRUE(ok)) {
-      send.socket(st$router, list(-1L, list(type = "PING")))
+      send_rest(st, -1L, list(type = "PING"))
     } else {
       st$state[[i]] <- "lost"
     }
@@ -400,7 +420,18 @@ sendData.rzmq_node <- function(node, data) {
     abandon(st)
     stop(lost_error(st, i))
   }
-  .Call(c_rzmq_send, s, list(seq, data), FALSE, TRUE, native_xdr)
+  # the same data sent to one worker after another (clusterCall(),
+  # clusterExport(), a task with the same arguments) is serialized once:
+  # the message object is shared, not copied
+  if (identical(data, st$cache_data)) {
+    msg <- st$cache_msg
+  } else {
+    msg <- .Call(c_rzmq_message_new, data, TRUE, native_xdr)
+    st$cache_data <- data
+    st$cache_msg <- msg
+  }
+  .Call(c_rzmq_send, s, seq, TRUE, TRUE, native_xdr)
+  .Call(c_rzmq_message_send, s, msg, FALSE)
   type <- data$type
   if (identical(type, "EXEC")) {
     st$outstanding[[i]] <- c(st$outstanding[[i]], seq)
@@ -490,7 +521,7 @@ stopCluster.rzmq_cluster <- function(cl = NULL) {
     if (st$state[[i]] == "live") {
       if (isTRUE(suppressMessages(send.socket(
         st$router, st$ids[[i]], send.more = TRUE, serialize = FALSE))))
-        send.socket(st$router, list(-1L, list(type = "DONE")))
+        send_rest(st, -1L, list(type = "DONE"))
     }
     if (st$state[[i]] != "lost") st$state[[i]] <- "stopped"
   }
@@ -512,7 +543,7 @@ master_close <- function(st) {
   destroy.context(st$ctx, linger = 0L)
   # what print() shows stays; the rest goes
   for (f in c("processes", "launch", "results", "worker_keys", "server_keys",
-              "auth", "router", "ctx"))
+              "auth", "router", "ctx", "cache_data", "cache_msg", "last_cl"))
     st[[f]] <- NULL
   invisible()
 }
