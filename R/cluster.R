@@ -176,11 +176,14 @@ master_state <- function(n, launch, secure, heartbeat, timeout) {
   st$done <- integer(n)
   st$pending <- integer(n)       # results waiting in `results`
   st$results <- vector("list", n)
-  st$outstanding <- vector("list", n) # task numbers sent, not yet answered
-  st$tags <- vector("list", n)   # and their tags
-  st$busy <- logical(n)          # whether a worker has outstanding tasks
-  st$stale <- integer()          # task numbers whose results are discarded
-  st$seq <- 0L
+  # A worker runs its tasks in the order sent and answers each EXEC once,
+  # so results need no numbers: each worker's count of tasks outstanding,
+  # and of results still to come that belong to an abandoned call (skip).
+  st$outstanding <- integer(n)
+  st$tags <- vector("list", n)   # list(tag, number) of each outstanding task
+  st$busy <- logical(n)          # outstanding > 0
+  st$skip <- integer(n)
+  st$seq <- 0L                   # tasks sent, to name those without a tag
   st$cache_data <- NULL
   st$cache_msg <- NULL
   st$name <- paste0("rzmq-", random_token())
@@ -243,9 +246,14 @@ worker_spec <- function(st, i, host) {
 # Wait until every worker said hello, or fail naming those that did not.
 wait_hellos <- function(st) {
   deadline <- now() + st$timeout
+  look <- now() + 0.5
   while (any(st$state == "starting")) {
-    if (now() > deadline) {
-      late <- which(st$state == "starting")
+    # a worker whose process (the worker, its ssh, its srun) ended before
+    # it said hello will not say it: no need to wait for the timeout
+    dead <- if (now() > look) gone_before_hello(st) else integer()
+    if (now() > look) look <- now() + 0.5
+    if (length(dead) || now() > deadline) {
+      late <- if (length(dead)) dead else which(st$state == "starting")
       what <- vapply(late, function(i) {
         p <- st$processes[[i]]
         d <- if (is.list(p) && is.character(p$describe)) p$describe else ""
@@ -253,13 +261,25 @@ wait_hellos <- function(st) {
       }, "")
       stop(structure(class = c("rzmq_cluster_start_error", "error",
                                "condition"),
-        list(message = sprintf(
-          "%s did not connect within %g s: %s", plural(length(late), "worker"),
-          st$timeout, paste(what, collapse = ", ")),
+        list(message = if (length(dead)) sprintf(
+          "%s ended before connecting: %s (launch.local(outfile = \"\") shows a local worker's output)",
+          plural(length(late), "worker"), paste(what, collapse = ", ")) else
+          sprintf("%s did not connect within %g s: %s",
+                  plural(length(late), "worker"), st$timeout,
+                  paste(what, collapse = ", ")),
           call = NULL, workers = late)))
     }
     pump(st)
   }
+}
+
+gone_before_hello <- function(st) {
+  starting <- which(st$state == "starting")
+  starting[vapply(starting, function(i) {
+    p <- st$processes[[i]]
+    pid <- if (is.list(p) && length(p$pid) == 1L) suppressWarnings(as.integer(p$pid)) else NA
+    !is.na(pid) && !process_alive(pid)
+  }, TRUE)]
 }
 
 # Receive one message (waiting up to the router's receive timeout, the
@@ -286,7 +306,7 @@ pump <- function(st, wait = TRUE, want = NULL) {
     return(TRUE)
   }
   i <- match(rawToChar(id), st$tokens)
-  if (is.na(i) || !is.list(msg) || length(msg) < 2L) return(TRUE)
+  if (is.na(i) || !is.list(msg)) return(TRUE)
   file_message(st, i, msg, want)
 }
 
@@ -294,62 +314,58 @@ pump <- function(st, wait = TRUE, want = NULL) {
 # `want` with nothing queued before it) is returned as list(i, value);
 # anything else is queued under its worker, and TRUE is returned.
 file_message <- function(st, i, msg, want = NULL) {
-  seq <- msg[[1L]]
-  if (identical(seq, 0L)) {
-    hello(st, i, msg[[2L]])
+  interim <- inherits(msg, "rzmq_interim")
+  if (!interim && !identical(.subset2(msg, "type"), "VALUE")) {
+    if (identical(.subset2(msg, "type"), "HELLO")) hello(st, i, msg)
     return(TRUE)
   }
-  out <- st$outstanding[[i]]
-  if (length(msg) == 3L) {
+  if (st$skip[[i]] > 0L) {
+    # the answer to a task of an abandoned call (or a message sent during
+    # that task): nobody's
+    if (!interim) st$skip[[i]] <- st$skip[[i]] - 1L
+    return(TRUE)
+  }
+  n <- st$outstanding[[i]]
+  if (n == 0L) return(TRUE) # nothing was asked of it
+  if (interim) {
     # a message sent during a task (future's immediate conditions): the
     # task's result is still to come
-    if (seq %in% out) queue_result(st, i, msg[[2L]])
-    return(TRUE)
-  }
-  if (length(out) == 1L && out == seq) {
-    st$outstanding[i] <- list(NULL)
-    st$tags[i] <- list(NULL)
-    st$busy[[i]] <- FALSE
-    # nothing left to send it again to: let the cached message go
-    if (!any(st$busy)) st$cache_data <- st$cache_msg <- NULL
+    value <- .subset2(msg, "value")
   } else {
-    k <- match(seq, out)
-    if (is.na(k)) return(TRUE) # late result of an abandoned call, or unknown
-    st$outstanding[[i]] <- out[-k]
-    st$tags[[i]] <- st$tags[[i]][-k]
-    if (!length(st$outstanding[[i]])) st$busy[[i]] <- FALSE
+    value <- msg
+    st$outstanding[[i]] <- n - 1L
+    st$tags[[i]] <- st$tags[[i]][-1L]
+    st$done[[i]] <- st$done[[i]] + 1L
+    if (n == 1L) {
+      st$busy[[i]] <- FALSE
+      # nothing left to send it again to: let the cached message go
+      if (!any(st$busy)) st$cache_data <- st$cache_msg <- NULL
+    }
   }
-  st$done[[i]] <- st$done[[i]] + 1L
   if (!is.null(want) && st$pending[[i]] == 0L && i %in% want)
-    return(list(i, msg[[2L]]))
-  queue_result(st, i, msg[[2L]])
+    return(list(i, value))
+  queue_result(st, i, value)
   TRUE
 }
 
-# A message to worker i: its routing id, the task number, the payload.
-send_frames <- function(st, i, seq, data) {
-  send.socket(st$router, st$ids[[i]], send.more = TRUE, serialize = FALSE)
-  send_rest(st, seq, data)
+hello <- function(st, i, h) {
+  if (st$state[[i]] == "starting" && identical(h$token, st$tokens[[i]])) {
+    st$host[[i]] <- as.character(h$host)
+    st$pid[[i]] <- as.integer(h$pid)
+    st$state[[i]] <- "live"
+    send_frames(st, i, list(type = "WELCOME"))
+  }
 }
 
-send_rest <- function(st, seq, data) {
-  send.socket(st$router, seq, send.more = TRUE)
+# A message to worker i: its routing id, then the payload.
+send_frames <- function(st, i, data) {
+  send.socket(st$router, st$ids[[i]], send.more = TRUE, serialize = FALSE)
   send.socket(st$router, data)
 }
 
 queue_result <- function(st, i, value) {
   st$results[[i]] <- c(st$results[[i]], list(value))
   st$pending[[i]] <- st$pending[[i]] + 1L
-}
-
-hello <- function(st, i, h) {
-  if (st$state[[i]] == "starting" && identical(h$type, "HELLO") &&
-      identical(h$token, st$tokens[[i]])) {
-    st$host[[i]] <- as.character(h$host)
-    st$pid[[i]] <- as.integer(h$pid)
-    st$state[[i]] <- "live"
-    send_frames(st, i, 0L, list(type = "WELCOME"))
-  }
 }
 
 # Find lost workers: a send to a worker whose connection is gone fails at
@@ -361,7 +377,7 @@ probe <- function(st) {
     ok <- suppressMessages(send.socket(st$router, st$ids[[i]],
                                        send.more = TRUE, serialize = FALSE))
     if (isTRUE(ok)) {
-      send_rest(st, -1L, list(type = "PING"))
+      send.socket(st$router, list(type = "PING"))
     } else {
       st$state[[i]] <- "lost"
     }
@@ -369,13 +385,12 @@ probe <- function(st) {
 }
 
 lost_error <- function(st, i) {
-  tasks <- st$outstanding[[i]]
+  tasks <- st$tags[[i]]
   # a task is named by its tag (clusterApplyLB: the element's number), or
   # else by the cluster's count of tasks sent
-  tags <- vapply(seq_along(tasks), function(k) {
-    tag <- st$tags[[i]][k][[1L]]
-    if (is.null(tag)) paste0("#", tasks[[k]]) else
-      paste(format(tag), collapse = " ")
+  tags <- vapply(tasks, function(t) {
+    if (is.null(t[[1L]])) paste0("#", t[[2L]]) else
+      paste(format(t[[1L]]), collapse = " ")
   }, "")
   task <- paste(tags, collapse = ", ")
   structure(class = c("rzmq_worker_lost", "error", "condition"),
@@ -390,10 +405,11 @@ lost_error <- function(st, i) {
 # not anybody's: forget them and what is already received.
 abandon <- function(st) {
   if (st$closed) return()
-  st$stale <- c(st$stale, unlist(st$outstanding))
-  st$outstanding <- vector("list", st$n)
+  st$skip <- st$skip + st$outstanding
+  st$outstanding <- integer(st$n)
   st$tags <- vector("list", st$n)
   st$busy <- logical(st$n)
+  st$cache_data <- st$cache_msg <- NULL
   st$results <- vector("list", st$n)
   st$pending <- integer(st$n)
   # a receive interrupted between the frames of one message
@@ -430,12 +446,11 @@ sendData.rzmq_node <- function(node, data) {
     st$cache_data <- data
     st$cache_msg <- msg
   }
-  .Call(c_rzmq_send, s, seq, TRUE, TRUE, native_xdr)
   .Call(c_rzmq_message_send, s, msg, FALSE)
   type <- data$type
   if (identical(type, "EXEC")) {
-    st$outstanding[[i]] <- c(st$outstanding[[i]], seq)
-    st$tags[[i]] <- c(st$tags[[i]], list(data$data$tag))
+    st$outstanding[[i]] <- st$outstanding[[i]] + 1L
+    st$tags[[i]] <- c(st$tags[[i]], list(list(data$data$tag, seq)))
     st$busy[[i]] <- TRUE
   } else if (identical(type, "DONE")) {
     st$state[[i]] <- "stopped"
@@ -521,7 +536,7 @@ stopCluster.rzmq_cluster <- function(cl = NULL) {
     if (st$state[[i]] == "live") {
       if (isTRUE(suppressMessages(send.socket(
         st$router, st$ids[[i]], send.more = TRUE, serialize = FALSE))))
-        send_rest(st, -1L, list(type = "DONE"))
+        send.socket(st$router, list(type = "DONE"))
     }
     if (st$state[[i]] != "lost") st$state[[i]] <- "stopped"
   }
@@ -642,7 +657,8 @@ worker.command <- function(cl, secret = FALSE, rscript = "Rscript") {
   st$pending[[i]] <- 0L
   st$busy[[i]] <- FALSE
   st$results[i] <- list(NULL)
-  st$outstanding[i] <- list(NULL)
+  st$outstanding[[i]] <- 0L
+  st$skip[[i]] <- 0L
   st$tags[i] <- list(NULL)
   st$processes[i] <- list(NULL)
   if (st$secure) {

@@ -121,11 +121,10 @@ serve_master <- function(s, mon, cfg) {
   host <- Sys.info()[["nodename"]]
   hello <- list(type = "HELLO", id = cfg$id, token = cfg$token, host = host,
                 pid = Sys.getpid(), r = R.version.string)
-  send.socket(s, list(0L, hello))
+  send.socket(s, hello)
   # the master answers at once; no answer in `timeout` s: nobody is there
   # (or the master refused our key)
   if (!wait_master(s, mon, cfg$timeout)) return(invisible(FALSE))
-  receive.socket(s) # the task number, 0
   welcome <- receive.socket(s)
   if (!identical(welcome$type, "WELCOME")) return(invisible(FALSE))
   # waits for a task end every heartbeat/2 s to look at the monitor
@@ -141,17 +140,16 @@ serve_master <- function(s, mon, cfg) {
 # Run tasks; TRUE when told to stop, FALSE when the master is lost.
 task_loop <- function(s, mon) {
   repeat {
-    # a message from the master: the task number, then the task
-    seq <- .Call(c_rzmq_receive, s, TRUE, FALSE)
-    if (is.null(seq)) {
+    task <- .Call(c_rzmq_receive, s, TRUE, FALSE)
+    if (is.null(task)) {
       if (lost_master(mon)) return(FALSE)
       next
     }
-    task <- .Call(c_rzmq_receive, s, TRUE, FALSE)
     type <- task$type
     if (identical(type, "EXEC")) {
-      .Call(c_rzmq_send, s, list(seq, run_task(task$data, s, seq)), FALSE,
-            TRUE, native_xdr)
+      # one answer per EXEC, in the order the tasks came: the master
+      # counts on it
+      .Call(c_rzmq_send, s, run_task(task$data, s), FALSE, TRUE, native_xdr)
     } else if (identical(type, "DONE")) {
       return(TRUE)
     }
@@ -180,11 +178,11 @@ lost_master <- function(mon) {
 
 # One task, as parallel's workers run it: list(type = "VALUE", value,
 # success, time, tag); an error (or an interrupt) becomes a try-error value.
-run_task <- function(data, socket = NULL, seq = NULL) {
+run_task <- function(data, socket = NULL) {
   # future's workers look for a `master` node (SOCK0node) in the frames of
   # the call to send conditions while the task runs; these go to the master
   # as messages of the task that are not its result
-  master <- structure(list(socket = socket, seq = seq),
+  master <- structure(list(socket = socket),
                       class = c("rzmq_master", "SOCK0node"))
   success <- TRUE
   failed <- function(e) {
@@ -201,6 +199,7 @@ run_task <- function(data, socket = NULL, seq = NULL) {
 #' @exportS3Method parallel::sendData
 sendData.rzmq_master <- function(node, data) {
   s <- .subset2(node, "socket")
-  if (!is.null(s)) send.socket(s, list(.subset2(node, "seq"), data, TRUE))
+  if (!is.null(s))
+    send.socket(s, structure(list(value = data), class = "rzmq_interim"))
   invisible(NULL)
 }

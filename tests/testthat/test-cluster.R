@@ -162,7 +162,7 @@ test_that("a client without the cluster's keys gets nothing; the cluster goes on
     set.rcv.timeout(intruder, 1000L)
     set.send.timeout(intruder, 1000L)
     connect.socket(intruder, st$endpoint)
-    hello <- list(0L, list(type = "HELLO", id = 1L, token = st$tokens[[1]]))
+    hello <- list(type = "HELLO", id = 1L, token = st$tokens[[1]])
     sent <- send.socket(intruder, hello)
     # and one without CURVE at all
     plain <- init.socket(ctx, "ZMQ_DEALER")
@@ -324,6 +324,21 @@ test_that("a start that fails names the workers that did not connect and leaves 
                                 gregexpr("(?<=pid )[0-9]+", conditionMessage(err), perl = TRUE))[[1]])
   expect_length(pids, 2L)
   expect_true(pids_gone(pids, timeout = 5))
+})
+
+test_that("workers whose processes end before connecting fail the start at once", {
+  skip_on_cran()
+  fake <- tempfile("not-rscript-")
+  writeLines(c("#!/bin/sh", "exit 3"), fake)
+  Sys.chmod(fake, "0700")
+  t0 <- Sys.time()
+  err <- tryCatch(init.cluster(2L, launch = launch.local(rscript = fake), timeout = 30),
+                  error = function(e) e)
+  elapsed <- as.numeric(Sys.time() - t0, units = "secs")
+  unlink(fake)
+  expect_s3_class(err, "rzmq_cluster_start_error")
+  expect_match(conditionMessage(err), "ended before connecting: 1 \\(pid [0-9]+ on host")
+  expect_lt(elapsed, 10)
 })
 
 test_that("worker.command() adds a worker started by hand", {
