@@ -56,12 +56,23 @@
 # hold spaces: Z85 keys and tcp endpoints have none):
 #
 #   rzmq-worker 1 endpoint=tcp://10.0.0.1:40123 id=3 token=<32 hex digits>
-#     heartbeat=5 server=<Z85 public key of the master, or ->
+#     heartbeat=5 timeout=60 server=<Z85 public key of the master, or ->
 #     public=<Z85 public key of this worker, or -> secret=<Z85 secret key, or ->
 #
 # "-" for the three keys means secure = FALSE (plain tcp). `id` is the
-# worker's index, `token` a random value the worker sends back when it says
-# hello, so the master knows which worker connected.
+# worker's index, `token` a random value that is the worker's routing id
+# and that it sends back when it says hello, so the master knows which
+# worker connected; `timeout`: how long the worker tries to reach the
+# master before it gives up.
+#
+# The protocol (cluster.R, worker.R): the master's ROUTER, the workers'
+# DEALERs, one serialized R object per message. Worker -> master:
+# list(type = "HELLO", id, token, host, pid, r) once, then one answer per
+# EXEC task, in order (parallel's list(type = "VALUE", value, success,
+# time, tag)), and, while a task runs, messages of class "rzmq_interim"
+# (future's immediate conditions). Master -> worker: list(type =
+# "WELCOME"), parallel's messages (list(type = "EXEC" | "DONE", data,
+# tag)) and list(type = "PING") probes, which need no answer.
 
 #' Start cluster workers on this machine
 #'
