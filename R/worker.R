@@ -9,7 +9,8 @@
 #' [parallel::makePSOCKcluster()] do: each call's value goes back with its
 #' tag and the time it took, and an error comes back as a `"try-error"`
 #' value with `success = FALSE` instead of stopping the worker. An interrupt
-#' (SIGINT) stops the current task the same way and the worker goes on.
+#' (SIGINT) stops the current task the same way (its value is the
+#' try-error `"interrupted"`) and the worker goes on.
 #'
 #' The worker returns (and its R process ends) when the master stops the
 #' cluster, when the connection to the master is lost (the master's process
@@ -129,16 +130,30 @@ serve_master <- function(s, mon, cfg) {
   if (!identical(welcome$type, "WELCOME")) return(invisible(FALSE))
   # waits for a task end every heartbeat/2 s to look at the monitor
   set.rcv.timeout(s, as.integer(max(100, cfg$heartbeat * 500)))
+  # future's workers look for a `master` node (SOCK0node) in the frames of
+  # the call to send conditions while a task runs; these go to the master
+  # as messages of the task that are not its result
+  master <- structure(list(socket = s), class = c("rzmq_master", "SOCK0node"))
+  now_running <- new.env(parent = emptyenv())
+  now_running$task <- FALSE
   repeat {
     # an interrupt (SIGINT) between tasks is ignored; during a task it
-    # makes the task's value a try-error (run_task)
-    how <- tryCatch(task_loop(s, mon), interrupt = function(e) NA)
+    # makes the task's answer a try-error, as an error would
+    how <- tryCatch(task_loop(s, mon, master, now_running),
+                    interrupt = function(e) NA)
     if (!is.na(how)) return(invisible(how))
+    if (now_running$task) {
+      now_running$task <- FALSE
+      .Call(c_rzmq_send, s, list(
+        type = "VALUE", success = FALSE, time = NULL, tag = now_running$tag,
+        value = structure("interrupted", class = c("snow-try-error", "try-error"))),
+        FALSE, TRUE, native_xdr)
+    }
   }
 }
 
 # Run tasks; TRUE when told to stop, FALSE when the master is lost.
-task_loop <- function(s, mon) {
+task_loop <- function(s, mon, master, now_running) {
   repeat {
     task <- .Call(c_rzmq_receive, s, TRUE, FALSE)
     if (is.null(task)) {
@@ -149,7 +164,12 @@ task_loop <- function(s, mon) {
     if (identical(type, "EXEC")) {
       # one answer per EXEC, in the order the tasks came: the master
       # counts on it
-      .Call(c_rzmq_send, s, run_task(task$data, s), FALSE, TRUE, native_xdr)
+      data <- task$data
+      now_running$tag <- data$tag
+      now_running$task <- TRUE
+      answer <- run_task(data, master)
+      now_running$task <- FALSE
+      .Call(c_rzmq_send, s, answer, FALSE, TRUE, native_xdr)
     } else if (identical(type, "DONE")) {
       return(TRUE)
     }
@@ -177,21 +197,17 @@ lost_master <- function(mon) {
 }
 
 # One task, as parallel's workers run it: list(type = "VALUE", value,
-# success, time, tag); an error (or an interrupt) becomes a try-error value.
-run_task <- function(data, socket = NULL) {
-  # future's workers look for a `master` node (SOCK0node) in the frames of
-  # the call to send conditions while the task runs; these go to the master
-  # as messages of the task that are not its result
-  master <- structure(list(socket = socket),
-                      class = c("rzmq_master", "SOCK0node"))
+# success, time, tag); an error becomes a try-error value. `master` is
+# here for future (see serve_master()).
+run_task <- function(data, master = NULL) {
   success <- TRUE
-  failed <- function(e) {
-    success <<- FALSE
-    structure(conditionMessage(e), class = c("snow-try-error", "try-error"))
-  }
   t0 <- proc.time()
   value <- tryCatch(do.call(data$fun, data$args, quote = TRUE),
-                    error = failed, interrupt = failed)
+                    error = function(e) {
+                      success <<- FALSE
+                      structure(conditionMessage(e),
+                                class = c("snow-try-error", "try-error"))
+                    })
   list(type = "VALUE", value = value, success = success,
        time = proc.time() - t0, tag = data$tag)
 }

@@ -304,6 +304,40 @@ test_that("Ctrl-C while parLapply() waits: R's interrupt, and the next call gets
   expect_true(pids_gone(res$pids))
 })
 
+test_that("SIGINT to a worker ends its task with a try-error; the worker goes on", {
+  skip_on_cran()
+  skip_on_os("windows")
+  res <- in_child(function() {
+    library(rzmq)
+    library(parallel)
+    cl <- init.cluster(1L, timeout = 30)
+    pid <- clusterEvalQ(cl, Sys.getpid())[[1]]
+    flag <- tempfile()
+    parallel:::sendCall(cl[[1]], function(f) {
+      file.create(f)
+      Sys.sleep(20)
+      "finished"
+    }, list(flag))
+    deadline <- Sys.time() + 20
+    while (!file.exists(flag) && Sys.time() < deadline) Sys.sleep(0.02)
+    tools::pskill(pid, tools::SIGINT)
+    t0 <- proc.time()[["elapsed"]]
+    interrupted <- parallel:::recvResult(cl[[1]])
+    took <- proc.time()[["elapsed"]] - t0
+    after <- parSapply(cl, 1:3, function(i) i * 2)
+    same <- clusterEvalQ(cl, Sys.getpid())[[1]] == pid
+    stopCluster(cl)
+    list(interrupted = interrupted, took = took, after = after, same = same,
+         pid = pid)
+  })
+  expect_s3_class(res$interrupted, "try-error")
+  expect_identical(as.character(res$interrupted), "interrupted")
+  expect_lt(res$took, 10)
+  expect_identical(res$after, c(2, 4, 6))
+  expect_true(res$same)
+  expect_true(pids_gone(res$pid))
+})
+
 test_that("a start that fails names the workers that did not connect and leaves nothing running", {
   skip_on_cran()
   fake <- tempfile("not-rscript-")
