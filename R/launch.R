@@ -163,12 +163,12 @@ process_alive <- function(pid) {
 # (ssh) or into a 0600 file in a 0700 directory that only the worker reads
 # (command, slurm). Nothing secret is ever part of a command line.
 
-# Check a single string argument; `empty` allows "".
-launch_check_string <- function(x, name, empty = FALSE) {
-  if (!is.character(x) || length(x) != 1L || is.na(x) || (!empty && !nzchar(x))) {
+# Check a single string argument; `lines` allows newlines.
+launch_check_string <- function(x, name, lines = FALSE) {
+  if (!is.character(x) || length(x) != 1L || is.na(x) || !nzchar(x)) {
     stop(sprintf("'%s' must be a single non-empty string", name), call. = FALSE)
   }
-  if (grepl("[\n\r]", x)) {
+  if (!lines && grepl("[\n\r]", x)) {
     stop(sprintf("'%s' must not contain a newline", name), call. = FALSE)
   }
   x
@@ -266,9 +266,11 @@ launch_spawn <- function(line, log, pidfile, input = NULL) {
     script <- paste0(job, " < /dev/null", redirect, " & echo $! > ", shQuote(pidfile))
     status <- system(script)
   } else {
-    # stdin of the background job is the pipe from R (0<&0: without it sh
-    # would give it /dev/null); sh exits at once, the job reads the input.
-    script <- paste0(job, " 0<&0", redirect, " & echo $! > ", shQuote(pidfile))
+    # stdin of the background job is the pipe from R, through fd 3 (an
+    # asynchronous command's own stdin is /dev/null before any redirection);
+    # sh exits at once, the job reads the input.
+    script <- paste0("exec 3<&0; ", job, " <&3 3<&-", redirect, " & echo $! > ",
+                     shQuote(pidfile))
     con <- pipe(script, open = "wb")
     status <- tryCatch({
       writeBin(charToRaw(paste0(input, "\n")), con)
@@ -303,11 +305,16 @@ launch_alive <- function(pid) {
 # TERM, then KILL after `grace` seconds. Safe after it exited, and twice.
 launch_kill <- function(pid, grace = 2) {
   if (is.na(pid) || !launch_alive(pid)) return(invisible(FALSE))
-  target <- if (isTRUE(attr(pid, "group"))) -as.integer(pid) else as.integer(pid)
-  tools::pskill(target, tools::SIGTERM)
+  group <- isTRUE(attr(pid, "group"))
+  signal <- function(sig) {
+    # tools::pskill() does not signal process groups; kill(1) does
+    if (group) system(sprintf("kill -%s -%d 2>/dev/null", sig, as.integer(pid)))
+    else tools::pskill(as.integer(pid), if (sig == "TERM") tools::SIGTERM else tools::SIGKILL)
+  }
+  signal("TERM")
   deadline <- Sys.time() + grace
   while (launch_alive(pid) && Sys.time() < deadline) Sys.sleep(0.05)
-  if (launch_alive(pid)) tools::pskill(target, tools::SIGKILL)
+  if (launch_alive(pid)) signal("KILL")
   invisible(TRUE)
 }
 
@@ -568,11 +575,11 @@ launch.command <- function(template, rscript = "Rscript") {
                               call. = FALSE)
   launch_check_string(template, "template")
   launch_check_string(rscript, "rscript")
+  launch_fill(template, list(command = "", command_line = "", index = ""))
   if (!grepl("{{command}}", template, fixed = TRUE) &&
       !grepl("{{command_line}}", template, fixed = TRUE)) {
     stop("'template' must contain {{command}} or {{command_line}}", call. = FALSE)
   }
-  launch_fill(template, list(command = "", command_line = "", index = ""))
   state <- new.env(parent = emptyenv())
 
   build <- function(index, expr) {
@@ -694,13 +701,12 @@ launch.slurm <- function(options = character(), template = NULL, rscript = "Rscr
          call. = FALSE)
   }
   if (is.null(template)) template <- slurm_default_template
-  launch_check_string(template, "template")
+  launch_check_string(template, "template", lines = TRUE)
   launch_check_string(rscript, "rscript")
+  launch_fill(template, list(command = "", job_name = "", log = "", index = ""))
   if (!grepl("{{command}}", template, fixed = TRUE)) {
     stop("'template' must contain {{command}}", call. = FALSE)
   }
-  placeholders <- list(command = "", job_name = "", log = "", index = "")
-  launch_fill(template, placeholders)
   state <- new.env(parent = emptyenv())
 
   script <- function(index, expr, log) {
