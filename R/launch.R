@@ -86,11 +86,11 @@ launch.local <- function(rscript = file.path(R.home("bin"), "Rscript"),
                          outfile = "/dev/null") {
   if (!is.character(rscript) || length(rscript) != 1L || is.na(rscript) ||
       !nzchar(rscript)) {
-    stop("'rscript' must be the path of an Rscript program (a string)",
+    stop("`rscript` must be the path of an Rscript program (a string)",
          call. = FALSE)
   }
   if (!is.character(outfile) || length(outfile) != 1L || is.na(outfile)) {
-    stop("'outfile' must be a file name, \"/dev/null\" or \"\"", call. = FALSE)
+    stop("`outfile` must be a file name, \"/dev/null\" or \"\"", call. = FALSE)
   }
   start <- function(spec) {
     pidfile <- tempfile("rzmq-worker-", fileext = ".pid")
