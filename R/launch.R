@@ -326,6 +326,21 @@ launch_process <- function(host, pid, describe, files = character(), job = NA_ch
        files = files)
 }
 
+# Give the processes a moment to end by themselves (workers told to stop
+# exit within moments; through a tunnel the ssh client must outlive its
+# worker's goodbye), then kill those left.
+launch_stop_processes <- function(processes) {
+  pids <- vapply(processes, function(p) as.integer(p$pid), 1L)
+  deadline <- Sys.time() + getOption("rzmq.cluster.grace", 2)
+  repeat {
+    alive <- vapply(pids, launch_alive, TRUE)
+    if (!any(alive) || Sys.time() > deadline) break
+    Sys.sleep(0.02)
+  }
+  for (p in processes[alive]) if (is.function(p$kill)) p$kill()
+  invisible()
+}
+
 # Remove the files that start() made for these processes (configuration
 # files a worker never read; empty logs) and the directory once empty.
 launch_remove_files <- function(state, processes) {
@@ -482,6 +497,9 @@ launch.ssh <- function(user = NULL, rscript = "Rscript", ssh = "ssh",
   structure(list(
     kind = "ssh",
     stdin = TRUE,
+    # through tunnels every worker comes from this machine's ssh client: the
+    # master listens on loopback only
+    address = if (tunnel) "127.0.0.1",
     user = user, rscript = rscript, ssh = ssh, args = args, tunnel = tunnel,
     start = function(spec) {
       if (tunnel && !is.function(spec$config_for)) {
@@ -500,7 +518,7 @@ launch.ssh <- function(user = NULL, rscript = "Rscript", ssh = "ssh",
                      files = c(log = log))
     },
     cleanup = function(processes) {
-      for (p in processes) if (!is.null(p$kill)) p$kill()
+      launch_stop_processes(processes)
       launch_remove_files(state, processes)
     },
     command = function(host, endpoint = "tcp://master:5555") {
@@ -608,7 +626,7 @@ launch.command <- function(template, rscript = "Rscript") {
                      files = c(config = config, log = log))
     },
     cleanup = function(processes) {
-      for (p in processes) if (!is.null(p$kill)) p$kill()
+      launch_stop_processes(processes)
       launch_remove_files(state, processes)
     },
     command = function(index = 1L) {
@@ -765,7 +783,7 @@ launch.slurm <- function(options = character(), template = NULL, rscript = "Rscr
       jobs <- jobs[!is.na(jobs)]
       if (length(jobs)) {
         # let workers told to stop end by themselves for a moment, then cancel
-        deadline <- Sys.time() + 2
+        deadline <- Sys.time() + getOption("rzmq.cluster.grace", 2)
         left <- queued(jobs)
         while (length(left) && Sys.time() < deadline) {
           Sys.sleep(0.1)
