@@ -199,13 +199,15 @@ launch_unique <- function() {
           launch_state$counter)
 }
 
-# A port for the remote end of a reverse tunnel: the same ports are unlikely
-# to be picked twice (pid, time, counter), still not from the user's RNG.
+# A port for the remote end of a reverse tunnel, in 61000-65535: above
+# Linux's range of ephemeral ports (32768-60999), so no outgoing connection
+# on the remote host holds it. Spread by pid, time and a counter, without
+# the user's random number stream.
 launch_tunnel_port <- function() {
   launch_state$counter <- launch_state$counter + 1L
   mix <- (Sys.getpid() * 7919 + floor(as.numeric(Sys.time()) * 1000) +
-    launch_state$counter * 104729) %% 16383
-  as.integer(49152 + mix)
+    launch_state$counter * 1009) %% 4536
+  as.integer(61000 + mix)
 }
 
 # The private directory of one launcher: created at the first start(), mode
@@ -396,9 +398,10 @@ launch_fill <- function(template, values, argname = "template") {
 #' port:master:port`): the worker connects to a port on its own loopback
 #' interface, and ssh carries the connection back to the master. Use it when
 #' the remote host cannot reach the master's address (the master behind NAT
-#' or a firewall, a laptop). The remote port is picked at random among
-#' 49152-65535; if it is taken there, ssh exits (`ExitOnForwardFailure=yes`)
-#' and the worker is reported as not connected.
+#' or a firewall, a laptop); the master then listens on its loopback
+#' interface only. The remote port is picked at random among 61000-65535
+#' (above Linux's ephemeral ports); if it is taken there, that worker does
+#' not connect and `init.cluster()` says so after its `timeout`.
 #'
 #' Killing a worker (or stopping a cluster that did not start) ends its ssh
 #' client; the remote R process then sees its connection to the master gone

@@ -75,3 +75,15 @@ stop_pidfile() {
   echo "$name (pid $pid) still running" >&2
   return 1
 }
+
+# pids_naming TEXT: live processes whose command line contains TEXT (a path
+# in this run's private directory, so only daemons this harness started).
+pids_naming() {
+  local p
+  for p in $(ps -eo pid=); do
+    [ "$p" = "$$" ] && continue
+    if tr '\0' ' ' 2>/dev/null < "/proc/$p/cmdline" | grep -qF -- "$1" && alive "$p"; then
+      echo "$p"
+    fi
+  done
+}

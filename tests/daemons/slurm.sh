@@ -117,6 +117,11 @@ stop() {
   stop_pidfile "$dir/slurmd.pid" slurmd || rc=1
   stop_pidfile "$dir/slurmctld.pid" slurmctld || rc=1
   stop_pidfile "$dir/munged.pid" munged || rc=1
+  # daemons whose pid files are gone: found by this directory in their
+  # command lines (slurmctld's helper slurmscriptd goes with slurmctld)
+  for pid in $(pids_naming "$conf") $(pids_naming "$dir/munge/munge.key"); do
+    kill_pids TERM $(descendants "$pid") "$pid"
+  done
   return $rc
 }
 
@@ -124,12 +129,15 @@ no_jobs() {
   [ -z "$(squeue -h -o %i 2>/dev/null)" ] && squeue -h >/dev/null 2>&1
 }
 
-# slurmstepd processes serving this cluster (they are re-parented, not slurmd's
-# children): those whose command line names this spool directory.
+# slurmstepd processes serving this cluster (re-parented, not slurmd's
+# children; their command lines name no file): those with a file or their
+# working directory in this cluster's directory or the launch directories.
 stepd_pids() {
   local p
   for p in $(ps -eo pid=,comm= | awk '$2 == "slurmstepd" {print $1}'); do
-    if tr '\0' ' ' < "/proc/$p/cmdline" 2>/dev/null | grep -qF "$dir"; then echo "$p"; fi
+    if ls -l "/proc/$p/cwd" "/proc/$p/fd" 2>/dev/null | grep -qF "$RZMQ_DAEMONS_DIR"; then
+      echo "$p"
+    fi
   done
 }
 

@@ -91,6 +91,10 @@ stop() {
     fi
     stop_pidfile "$dir/sshd.pid" sshd || return 1
   fi
+  # a listener whose pid file is gone (e.g. the directory was deleted)
+  for pid in $(pids_naming "$dir/sshd_config"); do
+    kill_pids TERM $(descendants "$pid") "$pid"
+  done
   if [ -f "$dir/made-run-sshd" ]; then
     rmdir /run/sshd 2>/dev/null
     rm -f "$dir/made-run-sshd"

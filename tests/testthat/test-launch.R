@@ -206,7 +206,7 @@ test_that("launch.ssh(tunnel = TRUE) forwards a remote port to the master and ha
   r <- argv[which(argv == "-R") + 1L]
   expect_match(r, "^[0-9]+:127\\.0\\.0\\.1:4242$")
   port <- as.integer(sub(":.*", "", r))
-  expect_true(port >= 49152L && port <= 65535L)
+  expect_true(port >= 61000L && port <= 65535L)
   expect_true("ExitOnForwardFailure=yes" %in% argv)
   expect_identical(readLines(file.path(rec, "stdin")),
                    sub("tcp://127.0.0.1:5555", sprintf("tcp://127.0.0.1:%d", port), secret,
