@@ -101,7 +101,9 @@ init.cluster <- function(workers = 2L, launch = launch.local(), secure = TRUE,
     structure(list(index = i, st = st, host = st$host[[i]]),
               class = "rzmq_node")
   })
-  structure(nodes, class = c("rzmq_cluster", "cluster"))
+  # future tells clusters apart by their "name", or else by a digest of the
+  # whole object, which for us would change with every task
+  structure(nodes, class = c("rzmq_cluster", "cluster"), name = st$name)
 }
 
 check_workers <- function(workers, launch) {
@@ -165,6 +167,7 @@ master_state <- function(n, launch, secure, heartbeat, timeout) {
   st$busy <- logical(n)          # whether a worker has outstanding tasks
   st$stale <- integer()          # task numbers whose results are discarded
   st$seq <- 0L
+  st$name <- paste0("rzmq-", random_token())
   st$last_probe <- now()
   st$closed <- FALSE
   st$ctx <- init.context()
@@ -243,14 +246,14 @@ wait_hellos <- function(st) {
 
 # Receive one message (waiting up to the router's receive timeout, the
 # probe interval) and file it under its worker. Returns whether one came.
-pump <- function(st) {
+pump <- function(st, wait = TRUE) {
   s <- st$router
   if (now() - st$last_probe > st$probe) probe(st)
-  id <- .Call(c_rzmq_receive, s, FALSE, FALSE)
+  id <- .Call(c_rzmq_receive, s, FALSE, !wait)
   if (is.null(id)) return(FALSE)
   msg <- .Call(c_rzmq_receive, s, TRUE, FALSE)
   i <- match(rawToChar(id), st$tokens)
-  if (!is.na(i) && is.list(msg) && length(msg) == 2L) file_message(st, i, msg)
+  if (!is.na(i) && is.list(msg) && length(msg) >= 2L) file_message(st, i, msg)
   TRUE
 }
 
@@ -258,6 +261,15 @@ file_message <- function(st, i, msg) {
   seq <- msg[[1L]]
   if (identical(seq, 0L)) return(hello(st, i, msg[[2L]]))
   out <- st$outstanding[[i]]
+  if (length(msg) == 3L) {
+    # a message sent during a task (future's immediate conditions): the
+    # task's result is still to come
+    if (seq %in% out) {
+      st$results[[i]] <- c(st$results[[i]], list(msg[[2L]]))
+      st$pending[[i]] <- st$pending[[i]] + 1L
+    }
+    return()
+  }
   if (length(out) == 1L && out == seq) {
     st$outstanding[i] <- list(NULL)
     st$tags[i] <- list(NULL)
@@ -379,7 +391,9 @@ recvData.rzmq_node <- function(node) {
   repeat {
     if (st$pending[[i]] > 0L) {
       done <- TRUE
-      return(take_result(st, i))
+      r <- take_result(st, i)
+      if (!is.null(st$bell)) doorbell_sync(st, i)
+      return(r)
     }
     if (st$state[[i]] == "lost") stop(lost_error(st, i))
     if (!st$busy[[i]])
@@ -441,6 +455,7 @@ master_close <- function(st) {
   tryCatch(st$launch$cleanup(started), error = function(e) {
     for (p in started) try(p$kill(), silent = TRUE)
   })
+  doorbell_close(st)
   destroy.context(st$ctx, linger = 0L)
   invisible()
 }
@@ -557,7 +572,8 @@ worker.command <- function(cl, secret = FALSE, rscript = "Rscript") {
   cat(cmd, "\n", sep = "")
   node <- structure(list(index = i, st = st, host = NA_character_),
                     class = "rzmq_node")
-  out <- structure(c(unclass(cl), list(node)), class = class(cl))
+  out <- structure(c(unclass(cl), list(node)), class = class(cl),
+                   name = paste0(st$name, "-", i))
   attr(out, "command") <- cmd
   invisible(out)
 }

@@ -36,12 +36,11 @@
 run.worker <- function(endpoint = NULL, config = NULL, ...) {
   if (...length())
     stop("run.worker() takes only `endpoint` and `config`", call. = FALSE)
+  if (!is.null(endpoint) &&
+      (!is.character(endpoint) || length(endpoint) != 1L || is.na(endpoint)))
+    stop("`endpoint` must be NULL or an endpoint (a string)", call. = FALSE)
   cfg <- read_worker_config(config)
-  if (!is.null(endpoint)) {
-    if (!is.character(endpoint) || length(endpoint) != 1L || is.na(endpoint))
-      stop("`endpoint` must be NULL or an endpoint (a string)", call. = FALSE)
-    cfg$endpoint <- endpoint
-  }
+  if (!is.null(endpoint)) cfg$endpoint <- endpoint
   ctx <- init.context()
   on.exit(destroy.context(ctx, linger = 1000L), add = TRUE)
   s <- worker_socket(ctx, cfg)
@@ -81,9 +80,9 @@ parse_worker_config <- function(line) {
             "public", "secret")
   if (!all(need %in% names(values)))
     bad(paste("missing", paste(setdiff(need, names(values)), collapse = ", ")))
-  values$id <- as.integer(values$id)
-  values$heartbeat <- as.numeric(values$heartbeat)
-  values$timeout <- as.numeric(values$timeout)
+  values$id <- suppressWarnings(as.integer(values$id))
+  values$heartbeat <- suppressWarnings(as.numeric(values$heartbeat))
+  values$timeout <- suppressWarnings(as.numeric(values$timeout))
   if (is.na(values$id) || is.na(values$heartbeat) || is.na(values$timeout))
     bad("id, heartbeat and timeout must be numbers")
   values$secure <- values$secret != "-"
@@ -149,7 +148,8 @@ task_loop <- function(s, mon) {
     task <- msg[[2L]]
     type <- task$type
     if (identical(type, "EXEC")) {
-      .Call(c_rzmq_send, s, list(msg[[1L]], run_task(task$data)), FALSE,
+      .Call(c_rzmq_send, s,
+            list(msg[[1L]], run_task(task$data, s, msg[[1L]])), FALSE,
             TRUE, native_xdr)
     } else if (identical(type, "DONE")) {
       return(TRUE)
@@ -179,7 +179,12 @@ lost_master <- function(mon) {
 
 # One task, as parallel's workers run it: list(type = "VALUE", value,
 # success, time, tag); an error (or an interrupt) becomes a try-error value.
-run_task <- function(data) {
+run_task <- function(data, socket = NULL, seq = NULL) {
+  # future's workers look for a `master` node (SOCK0node) in the frames of
+  # the call to send conditions while the task runs; these go to the master
+  # as messages of the task that are not its result
+  master <- structure(list(socket = socket, seq = seq),
+                      class = c("rzmq_master", "SOCK0node"))
   success <- TRUE
   failed <- function(e) {
     success <<- FALSE
@@ -190,4 +195,11 @@ run_task <- function(data) {
                     error = failed, interrupt = failed)
   list(type = "VALUE", value = value, success = success,
        time = proc.time() - t0, tag = data$tag)
+}
+
+#' @exportS3Method parallel::sendData
+sendData.rzmq_master <- function(node, data) {
+  s <- .subset2(node, "socket")
+  if (!is.null(s)) send.socket(s, list(.subset2(node, "seq"), data, TRUE))
+  invisible(NULL)
 }

@@ -299,3 +299,77 @@ test_that("worker.command() adds a worker started by hand", {
   expect_length(unique(res$pids), 2L)
   expect_true(pids_gone(res$pids))
 })
+
+test_that("foreach runs on the cluster through doParallel", {
+  skip_on_cran()
+  skip_if_not_installed("foreach")
+  skip_if_not_installed("doParallel")
+  res <- in_child(function() {
+    library(rzmq)
+    cl <- init.cluster(2L, timeout = 30)
+    pids <- unlist(parallel::clusterEvalQ(cl, Sys.getpid()))
+    doParallel::registerDoParallel(cl)
+    `%dopar%` <- foreach::`%dopar%`
+    out <- list(
+      squares = foreach::foreach(i = 1:6, .combine = c) %dopar% i^2,
+      where = unique(unlist(foreach::foreach(i = 1:6) %dopar% Sys.getpid())),
+      error = tryCatch(foreach::foreach(i = 1:2) %dopar% stop("no ", i),
+                       error = conditionMessage),
+      workers = foreach::getDoParWorkers())
+    foreach::registerDoSEQ()
+    parallel::stopCluster(cl)
+    out$pids <- pids
+    out
+  })
+  expect_identical(res$squares, (1:6)^2)
+  expect_true(all(res$where %in% res$pids))
+  expect_match(res$error, "no 1")
+  expect_identical(res$workers, 2L)
+  expect_true(pids_gone(res$pids))
+})
+
+test_that("future and future.apply run on the cluster without warnings; resolved() does not wait", {
+  skip_on_cran()
+  skip_if_not_installed("future")
+  skip_if_not_installed("future.apply")
+  res <- in_child(function() {
+    library(rzmq)
+    cl <- init.cluster(2L, timeout = 30)
+    pids <- unlist(parallel::clusterEvalQ(cl, Sys.getpid()))
+    warnings <- character()
+    out <- withCallingHandlers({
+      future::plan(future::cluster, workers = cl)
+      slow <- future::future({ Sys.sleep(1.5); Sys.getpid() })
+      t0 <- proc.time()[["elapsed"]]
+      early <- future::resolved(slow)
+      asked <- proc.time()[["elapsed"]] - t0
+      other <- future::future(Sys.getpid())
+      list(
+        early = early, asked = asked,
+        values = c(future::value(slow), future::value(other)),
+        apply = future.apply::future_sapply(1:10, function(i) i * 3),
+        lapply = future.apply::future_lapply(1:3, function(i) Sys.getpid()),
+        error = tryCatch(future::value(future::future(stop("inside"))),
+                         error = conditionMessage),
+        message = tryCatch(future::value(future::future(message("note"))),
+                           message = conditionMessage))
+    }, warning = function(w) {
+      warnings <<- c(warnings, conditionMessage(w))
+      invokeRestart("muffleWarning")
+    })
+    future::plan(future::sequential)
+    parallel::stopCluster(cl)
+    out$warnings <- warnings
+    out$pids <- pids
+    out
+  })
+  expect_identical(res$warnings, character())
+  expect_false(res$early)
+  expect_lt(res$asked, 1)
+  expect_setequal(res$values, res$pids)
+  expect_identical(res$apply, (1:10) * 3)
+  expect_true(all(unlist(res$lapply) %in% res$pids))
+  expect_match(res$error, "inside")
+  expect_match(res$message, "note")
+  expect_true(pids_gone(res$pids))
+})
