@@ -189,6 +189,13 @@ launch_worker_command <- function(rscript, expr) {
   paste(rscript, "-e", shQuote(expr, type = "sh"))
 }
 
+# Shell-quote the words that need it (a command line that reads well).
+launch_quote <- function(x) {
+  plain <- grepl("^[A-Za-z0-9_./=:@%+,-]+$", x)
+  x[!plain] <- vapply(x[!plain], shQuote, "", type = "sh")
+  x
+}
+
 # Unique names for files and tunnel ports in this process, without touching
 # the user's random number stream (.Random.seed).
 launch_state <- new.env(parent = emptyenv())
@@ -494,7 +501,7 @@ launch.ssh <- function(user = NULL, rscript = "Rscript", ssh = "ssh",
   }
 
   command_line <- function(b) {
-    paste(c(shQuote(ssh), vapply(b$argv, shQuote, ""), shQuote(b$remote)), collapse = " ")
+    paste(c(launch_quote(c(ssh, b$argv)), shQuote(b$remote, type = "sh")), collapse = " ")
   }
 
   structure(list(

@@ -213,7 +213,7 @@ test_that("launch.ssh(tunnel = TRUE) forwards a remote port to the master and ha
                        fixed = TRUE))
   wait_until(function() !rzmq:::launch_alive(p$pid), what = "fake ssh to exit")
   l$cleanup(list(p))
-  expect_match(l$command("h", "tcp://[::1]:7"), "'-R' '[0-9]+:\\[::1\\]:7'")
+  expect_match(l$command("h", "tcp://[::1]:7"), "-R '[0-9]+:\\[::1\\]:7'")
   spec$endpoint <- NULL
   expect_error(l$start(spec), "master's tcp endpoint")
 })
