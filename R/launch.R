@@ -700,6 +700,9 @@ slurm_default_template <- paste(
 #'   "--time=30")`.
 #' @param template The batch script, with `{{command}}`; `NULL` for the
 #'   default above.
+#' @param rscript The command that runs `Rscript` on the compute nodes,
+#'   inserted as is (the job inherits your `PATH` unless `options` say
+#'   otherwise).
 #' @return A launcher: a list of class `c("rzmq_launcher_slurm",
 #'   "rzmq_launcher")` for `init.cluster(launch = )`. Its `script(index)`
 #'   returns the batch script for worker `index` (with a placeholder for the
