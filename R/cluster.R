@@ -98,7 +98,7 @@ init.cluster <- function(workers = 2L, launch = launch.local(), secure = TRUE,
   wait_hellos(st)
   ok <- TRUE
   nodes <- lapply(seq_along(hosts), function(i) {
-    structure(list(index = i, st = st, host = st$host[[i]]),
+    structure(list(index = i, cluster = st$name, host = st$host[[i]]),
               class = "rzmq_node")
   })
   # future tells clusters apart by their "name", or else by a digest of the
@@ -143,6 +143,19 @@ random_token <- function() {
   paste(format(as.hexmode(as.integer(b)), width = 2L), collapse = "")
 }
 
+# The masters of this session's clusters, by name. A node holds only its
+# cluster's name, so that a node or cluster captured in a task's closure
+# serializes to a few bytes (and carries no keys to the workers).
+masters <- new.env(parent = emptyenv())
+
+node_master <- function(node) {
+  st <- masters[[.subset2(node, "cluster")]]
+  if (is.null(st)) {
+    stop("this node belongs to a cluster of another R session", call. = FALSE)
+  }
+  st
+}
+
 # The master: its context, ROUTER socket, keys, authenticator and what it
 # knows of each worker (vectors indexed by worker number).
 master_state <- function(n, launch, secure, heartbeat, timeout) {
@@ -168,6 +181,7 @@ master_state <- function(n, launch, secure, heartbeat, timeout) {
   st$stale <- integer()          # task numbers whose results are discarded
   st$seq <- 0L
   st$name <- paste0("rzmq-", random_token())
+  masters[[st$name]] <- st
   st$last_probe <- now()
   st$closed <- FALSE
   st$ctx <- init.context()
@@ -346,7 +360,7 @@ abandon <- function(st) {
 
 #' @exportS3Method parallel::sendData
 sendData.rzmq_node <- function(node, data) {
-  st <- .subset2(node, "st")
+  st <- node_master(node)
   i <- .subset2(node, "index")
   if (st$state[[i]] == "starting") wait_node(st, i)
   if (st$state[[i]] != "live") {
@@ -384,7 +398,7 @@ take_result <- function(st, i) {
 
 #' @exportS3Method parallel::recvData
 recvData.rzmq_node <- function(node) {
-  st <- .subset2(node, "st")
+  st <- node_master(node)
   i <- .subset2(node, "index")
   done <- FALSE
   on.exit(if (!done) abandon(st))
@@ -405,7 +419,7 @@ recvData.rzmq_node <- function(node) {
 
 #' @exportS3Method parallel::recvOneData
 recvOneData.rzmq_cluster <- function(cl) {
-  st <- .subset2(cl[[1L]], "st")
+  st <- node_master(cl[[1L]])
   idx <- vapply(cl, .subset2, 1L, "index")
   done <- FALSE
   on.exit(if (!done) abandon(st))
@@ -430,7 +444,7 @@ recvOneData.rzmq_cluster <- function(cl) {
 #' @exportS3Method parallel::stopCluster
 stopCluster.rzmq_cluster <- function(cl = NULL) {
   if (!length(cl)) return(invisible(NULL))
-  st <- .subset2(cl[[1L]], "st")
+  st <- node_master(cl[[1L]])
   if (st$closed) return(invisible(NULL))
   for (node in cl) {
     i <- .subset2(node, "index")
@@ -445,7 +459,7 @@ stopCluster.rzmq_cluster <- function(cl = NULL) {
   invisible(NULL)
 }
 
-cluster_state <- function(cl) .subset2(cl[[1L]], "st")
+cluster_state <- function(cl) node_master(cl[[1L]])
 
 # Stop everything the master started; safe to call twice.
 master_close <- function(st) {
@@ -457,6 +471,10 @@ master_close <- function(st) {
   })
   doorbell_close(st)
   destroy.context(st$ctx, linger = 0L)
+  # what print() shows stays; the rest goes
+  for (f in c("processes", "launch", "results", "worker_keys", "server_keys",
+              "auth", "router", "ctx"))
+    st[[f]] <- NULL
   invisible()
 }
 
@@ -475,7 +493,7 @@ print.rzmq_cluster <- function(x, ...) {
     cat("<rzmq cluster with no workers>\n")
     return(invisible(x))
   }
-  st <- .subset2(x[[1L]], "st")
+  st <- node_master(x[[1L]])
   idx <- vapply(x, .subset2, 1L, "index")
   cat(sprintf("<rzmq cluster of %s, %s, %s>\n",
               plural(length(x), "worker"),
@@ -490,7 +508,7 @@ print.rzmq_cluster <- function(x, ...) {
 #' @rdname init.cluster
 #' @export
 print.rzmq_node <- function(x, ...) {
-  st <- .subset2(x, "st")
+  st <- node_master(x)
   i <- .subset2(x, "index")
   cat(sprintf("<rzmq cluster node %d: pid %s on host %s, %s, %d tasks done>\n",
               i, st$pid[[i]], st$host[[i]], node_state(st, i), st$done[[i]]))
@@ -541,7 +559,7 @@ worker.command <- function(cl, secret = FALSE, rscript = "Rscript") {
     stop("`secret` must be TRUE or FALSE", call. = FALSE)
   if (!is.character(rscript) || length(rscript) != 1L || is.na(rscript))
     stop("`rscript` must be a string", call. = FALSE)
-  st <- .subset2(cl[[1L]], "st")
+  st <- node_master(cl[[1L]])
   if (st$closed) stop("`cl` was stopped", call. = FALSE)
   i <- st$n + 1L
   st$n <- i
@@ -570,7 +588,7 @@ worker.command <- function(cl, secret = FALSE, rscript = "Rscript") {
   cmd <- sprintf("echo %s | %s -e %s", shQuote(config), rscript,
                  shQuote("rzmq::run.worker()"))
   cat(cmd, "\n", sep = "")
-  node <- structure(list(index = i, st = st, host = NA_character_),
+  node <- structure(list(index = i, cluster = st$name, host = NA_character_),
                     class = "rzmq_node")
   out <- structure(c(unclass(cl), list(node)), class = class(cl),
                    name = paste0(st$name, "-", i))

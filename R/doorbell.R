@@ -29,7 +29,7 @@ as.integer.rzmq_doorbell <- function(x, ...) {
 }
 
 doorbell_con <- function(node) {
-  st <- .subset2(node, "st")
+  st <- node_master(node)
   if (st$closed) return(NULL)
   if (is.null(st$bell)) st$bell <- doorbell_new()
   con <- st$bell$reader

@@ -19,6 +19,10 @@
 #   remote NW N_SMALL N_MB WARM  workload 8: remote execution, a master and NW
 #                                worker processes; BINDING "mirai" runs it
 #                                with mirai's daemons (R_LIBS holds mirai)
+#   cluster SYSTEM N_LB N_PAR N_BIG BIG_MB EXPORT_MB STARTS
+#                                workload 10: a parallel cluster of 2 local
+#                                workers (SYSTEM: psock, rzmq-plain,
+#                                rzmq-secure, mirai, future)
 # TRANSPORT "tcp+curve" (pair, reqrep) is tcp with CURVE, as in zmqbench.c:
 # this package only (set.curve.server/set.curve.client); where it or its
 # libzmq lacks CURVE the mode prints "RESULT unavailable=curve".
@@ -581,7 +585,101 @@ mode_remote_mirai <- function(nw, kinds, counts, warm) {
   }
 }
 
-modes <- list(pair = mode_pair, serial = mode_serial, bigobj = mode_bigobj, floor = mode_floor,
+# ---- workload 10: a parallel cluster ----------------------------------------
+# SYSTEM: "psock" (parallel::makePSOCKcluster), "rzmq-plain" / "rzmq-secure"
+# (init.cluster(secure = FALSE / TRUE)), "mirai" (mirai::make_cluster; R_LIBS
+# holds mirai), "future" (future's multisession; start-up, parLapply-like
+# and 10 MB rows only). 2 local workers throughout.
+cluster_system <- function(system) {
+  switch(system,
+    psock = list(start = function() parallel::makePSOCKcluster(2L)),
+    "rzmq-plain" = list(start = function() rzmq::init.cluster(2L, secure = FALSE)),
+    "rzmq-secure" = list(start = function() rzmq::init.cluster(2L, secure = TRUE)),
+    mirai = list(start = function() {
+      cl <- mirai::make_cluster(2L)
+      # make_cluster returns before its daemons connect: the start-up ends
+      # when both answer
+      parallel::clusterEvalQ(cl, NULL)
+      cl
+    }),
+    stop("unknown cluster system ", system))
+}
+
+mode_cluster <- function(system, n_lb, n_par, n_big, big_mb, export_mb, starts) {
+  n_lb <- as.integer(n_lb); n_par <- as.numeric(n_par); n_big <- as.integer(n_big)
+  big_mb <- as.numeric(big_mb); export_mb <- as.numeric(export_mb)
+  starts <- as.integer(starts)
+  if (system == "future") return(cluster_future(n_par, n_big, big_mb, starts))
+  sys <- cluster_system(system)
+  # start-up: median of `starts` starts (each cluster stopped at once)
+  t_start <- vapply(seq_len(starts), function(i) {
+    t0 <- now()
+    cl <- sys$start()
+    t <- now() - t0
+    parallel::stopCluster(cl)
+    t
+  }, 0)
+  cat(sprintf("RESULT kind=start secs=%.4f\n", median(t_start)))
+  cl <- sys$start()
+  on.exit(parallel::stopCluster(cl))
+  parallel::clusterApplyLB(cl, 1:200, function(i) i)  # warm-up
+  t0 <- now()
+  r <- parallel::clusterApplyLB(cl, seq_len(n_lb), function(i) i)
+  t <- now() - t0
+  stopifnot(identical(r, as.list(seq_len(n_lb))))
+  cat(sprintf("RESULT kind=lb tasks_per_s=%.1f\n", n_lb / t))
+  x <- seq_len(n_par) + 0
+  t0 <- now()
+  r <- parallel::parLapply(cl, x, function(v) v + 1)
+  t <- now() - t0
+  stopifnot(length(r) == n_par, r[[n_par]] == n_par + 1)
+  cat(sprintf("RESULT kind=par secs=%.4f\n", t))
+  big <- runif(big_mb * 2^20 / 8)
+  t0 <- now()
+  r <- parallel::clusterApplyLB(cl, rep(list(big), n_big), length)
+  t <- now() - t0
+  stopifnot(all(unlist(r) == length(big)))
+  cat(sprintf("RESULT kind=big secs=%.4f\n", t))
+  rm(big)
+  obj <- runif(export_mb * 2^20 / 8)
+  e <- new.env()
+  assign("obj", obj, envir = e)
+  t0 <- now()
+  parallel::clusterExport(cl, "obj", envir = e)
+  t <- now() - t0
+  stopifnot(all(unlist(parallel::clusterEvalQ(cl, length(obj))) == length(obj)))
+  cat(sprintf("RESULT kind=export secs=%.4f\n", t))
+}
+
+cluster_future <- function(n_par, n_big, big_mb, starts) {
+  t_start <- vapply(seq_len(starts), function(i) {
+    t0 <- now()
+    future::plan(future::multisession, workers = 2L)
+    stopifnot(future::value(future::future(TRUE)))
+    t <- now() - t0
+    future::plan(future::sequential)
+    t
+  }, 0)
+  cat(sprintf("RESULT kind=start secs=%.4f\n", median(t_start)))
+  future::plan(future::multisession, workers = 2L)
+  on.exit(future::plan(future::sequential))
+  invisible(future.apply::future_lapply(1:10, function(v) v))  # warm-up
+  x <- seq_len(n_par) + 0
+  t0 <- now()
+  r <- future.apply::future_lapply(x, function(v) v + 1)
+  t <- now() - t0
+  stopifnot(length(r) == n_par, r[[n_par]] == n_par + 1)
+  cat(sprintf("RESULT kind=par secs=%.4f\n", t))
+  big <- runif(big_mb * 2^20 / 8)
+  t0 <- now()
+  r <- future.apply::future_lapply(rep(list(big), n_big), length,
+                                   future.chunk.size = 1L)
+  t <- now() - t0
+  stopifnot(all(unlist(r) == length(big)))
+  cat(sprintf("RESULT kind=big secs=%.4f\n", t))
+}
+
+modes <- list(cluster = mode_cluster, pair = mode_pair, serial = mode_serial, bigobj = mode_bigobj, floor = mode_floor,
               alloc = mode_alloc,
               reqrep = mode_reqrep, "reqrep-server" = mode_reqrep_server,
               pushpull = mode_pushpull, "push-client" = mode_push_client,
