@@ -45,7 +45,8 @@ visible_in_proc <- function(text) {
   any(grepl(hex, all_cmdlines(), fixed = TRUE))
 }
 
-the_state <- function(cl) .subset2(cl[[1L]], "st")
+# The master's state of a cluster (internal: keys, processes, endpoint).
+the_state <- function(cl) rzmq:::cluster_state(cl)
 
 # The argument vector of process `pid`.
 cmdline_args <- function(pid) {
