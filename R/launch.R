@@ -217,13 +217,18 @@ launch_tunnel_port <- function() {
   as.integer(61000 + mix)
 }
 
+# Where launchers make their private directories.
+launch_dir_root <- function() {
+  getOption("rzmq.launch.dir", tools::R_user_dir("rzmq", "cache"))
+}
+
 # The private directory of one launcher: created at the first start(), mode
 # 0700, under getOption("rzmq.launch.dir") or the user's cache directory (a
 # file system that the nodes of a cluster usually share). Refuses to go on
 # if the directory does not end up private.
 launch_private_dir <- function(state) {
   if (!is.null(state$dir) && dir.exists(state$dir)) return(state$dir)
-  root <- getOption("rzmq.launch.dir", tools::R_user_dir("rzmq", "cache"))
+  root <- launch_dir_root()
   if (!is.character(root) || length(root) != 1L || is.na(root) || !nzchar(root)) {
     stop("option 'rzmq.launch.dir' must be a single directory path", call. = FALSE)
   }
@@ -539,13 +544,13 @@ launch.ssh <- function(user = NULL, rscript = "Rscript", ssh = "ssh",
 
 #' @export
 print.rzmq_launcher_ssh <- function(x, ...) {
-  cat("<rzmq launcher: ssh>\n")
-  cat("  ssh:", x$ssh, if (length(x$args)) paste(x$args, collapse = " "), "\n")
-  cat("  user:", if (is.null(x$user)) "(ssh's default)" else x$user, "\n")
-  cat("  rscript:", x$rscript, "\n")
-  cat("  tunnel:", if (x$tunnel) "yes (ssh -R: workers connect back through ssh)" else
-    "no (workers connect to the master's address)", "\n")
-  cat("  secret: on ssh's stdin\n")
+  cat("<rzmq launcher: ssh>\n",
+      "  ssh:     ", paste(launch_quote(c(x$ssh, x$args)), collapse = " "), "\n",
+      "  user:    ", if (is.null(x$user)) "(ssh's default)" else x$user, "\n",
+      "  rscript: ", x$rscript, "\n",
+      "  tunnel:  ", if (x$tunnel) "yes (ssh -R: workers connect back through ssh)" else
+        "no (workers connect to the master's address)", "\n",
+      "  secret:  on ssh's stdin\n", sep = "")
   invisible(x)
 }
 
@@ -647,11 +652,10 @@ launch.command <- function(template, rscript = "Rscript") {
 
 #' @export
 print.rzmq_launcher_command <- function(x, ...) {
-  cat("<rzmq launcher: command>\n")
-  cat("  template:", x$template, "\n")
-  cat("  rscript:", x$rscript, "\n")
-  cat("  secret: in a 0600 file under", getOption("rzmq.launch.dir",
-                                                  tools::R_user_dir("rzmq", "cache")), "\n")
+  cat("<rzmq launcher: command>\n",
+      "  template: ", x$template, "\n",
+      "  rscript:  ", x$rscript, "\n",
+      "  secret:   in a 0600 file under ", launch_dir_root(), "\n", sep = "")
   invisible(x)
 }
 
@@ -816,11 +820,11 @@ launch.slurm <- function(options = character(), template = NULL, rscript = "Rscr
 
 #' @export
 print.rzmq_launcher_slurm <- function(x, ...) {
-  cat("<rzmq launcher: SLURM>\n")
-  cat("  submit:", paste(x$sbatch, collapse = " "), "< batch script\n")
-  cat("  template:", if (identical(x$template, slurm_default_template)) "default" else
-    "your own", "\n")
-  cat("  secret: in a 0600 file under", getOption("rzmq.launch.dir",
-                                                  tools::R_user_dir("rzmq", "cache")), "\n")
+  cat("<rzmq launcher: SLURM>\n",
+      "  submit:   ", paste(launch_quote(x$sbatch), collapse = " "), " < batch script\n",
+      "  template: ", if (identical(x$template, slurm_default_template)) "default" else
+        "your own", "\n",
+      "  rscript:  ", x$rscript, "\n",
+      "  secret:   in a 0600 file under ", launch_dir_root(), "\n", sep = "")
   invisible(x)
 }
