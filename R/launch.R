@@ -415,9 +415,11 @@ launch_fill <- function(template, values, argname = "template") {
 #' (above Linux's ephemeral ports); if it is taken there, that worker does
 #' not connect and `init.cluster()` says so after its `timeout`.
 #'
-#' Killing a worker (or stopping a cluster that did not start) ends its ssh
-#' client; the remote R process then sees its connection to the master gone
-#' and exits after its heartbeat timeout.
+#' What runs on the remote host is out of this machine's reach: killing a
+#' worker (and `stopCluster()` after its grace period, see [init.cluster()])
+#' ends its ssh client, and the remote R process exits once it finds the
+#' master gone (within about `heartbeat` seconds when idle; a worker in the
+#' middle of a long task finishes that task first).
 #'
 #' @param user User name on the remote hosts (`ssh -l user`); `NULL` for
 #'   ssh's default (your own, or what `~/.ssh/config` says).

@@ -46,6 +46,21 @@ for (tunnel in c(FALSE, TRUE)) {
       expect_true(any(grepl("^[0-9]+:127\\.0\\.0\\.1:[0-9]+$", argv)))
     }
 
+    # a worker killed in the middle of a task: the call fails with
+    # rzmq_worker_lost naming it; the other worker goes on
+    t0 <- Sys.time()
+    err <- within_seconds(30, tryCatch(
+      parallel::clusterApply(cl, 1:2, function(i) {
+        if (i == 1) tools::pskill(Sys.getpid(), tools::SIGKILL)
+        Sys.getpid()
+      }), error = function(e) e))
+    expect_s3_class(err, "rzmq_worker_lost")
+    expect_match(conditionMessage(err), as.character(st$pid[[1]]))
+    expect_lt(as.numeric(Sys.time() - t0, units = "secs"), 15)
+    expect_identical(within_seconds(30, parallel::clusterEvalQ(cl[2], Sys.getpid()))[[1]],
+                     st$pid[[2]])
+    expect_output(print(cl), "lost")
+
     within_seconds(30, parallel::stopCluster(cl))
     wait_until(function() !any(vapply(c(worker_pids, ssh_pids), alive, TRUE)), 15,
                "the workers and ssh clients to exit")
