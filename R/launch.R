@@ -268,13 +268,13 @@ launch_secret_file <- function(path, text) {
 }
 
 # Run the shell command line `line` with sh in the background, stdout and
-# stderr to `log`, `input` (or nothing) on its stdin and then EOF. Where
-# setsid(1) exists (Linux) it runs in a session and process group of its
-# own, so Ctrl-C in the master's terminal does not reach it and kill()
-# stops everything it started. Returns the pid of the background process.
+# stderr to `log`, `input` (or nothing) on its stdin and then EOF. It runs
+# in a session and process group of its own (see launch_session()), so
+# Ctrl-C in the master's terminal does not reach it and kill() stops
+# everything it started. Returns the pid of the background process.
 launch_spawn <- function(line, log, pidfile, input = NULL) {
-  setsid <- Sys.which("setsid")
-  job <- paste(if (nzchar(setsid)) shQuote(setsid), "sh -c", shQuote(line, type = "sh"))
+  session <- launch_session()
+  job <- paste(session, "sh -c", shQuote(line, type = "sh"))
   redirect <- paste0(" > ", shQuote(log), " 2>&1")
   if (is.null(input)) {
     script <- paste0(job, " < /dev/null", redirect, " & echo $! > ", shQuote(pidfile))
@@ -298,7 +298,19 @@ launch_spawn <- function(line, log, pidfile, input = NULL) {
   if (!identical(as.integer(status), 0L) || length(pid) != 1L || is.na(pid)) {
     stop("could not start: ", line, call. = FALSE)
   }
-  structure(pid, group = nzchar(setsid))
+  structure(pid, group = nzchar(session))
+}
+
+# The prefix that runs a command in a new session (and process group):
+# setsid(1) (Linux), else perl's POSIX::setsid (macOS, BSDs); "" if neither.
+launch_session <- function() {
+  setsid <- Sys.which("setsid")
+  if (nzchar(setsid)) return(shQuote(setsid))
+  perl <- Sys.which("perl")
+  if (nzchar(perl)) {
+    return(paste(shQuote(perl), "-MPOSIX -e", shQuote("POSIX::setsid() or die; exec @ARGV or die")))
+  }
+  ""
 }
 
 # Is `pid` running (not a zombie)? On Linux read /proc; elsewhere signal 0.
@@ -361,7 +373,7 @@ launch_remove_files <- function(state, processes) {
   for (p in processes) {
     f <- p$files
     if (!length(f)) next
-    unlink(f[names(f) == "config"])
+    unlink(f[names(f) != "log"])
     logs <- f[names(f) == "log"]
     logs <- logs[file.exists(logs)]
     unlink(logs[file.size(logs) == 0])
@@ -390,6 +402,20 @@ launch_fill <- function(template, values, argname = "template") {
 
 # ---- ssh ----
 
+# The command ssh runs on the remote host (through the user's login shell,
+# so one single-quoted word for sh): it hands the first line of its stdin
+# (the configuration) to the worker's stdin, and kills the worker when the
+# rest of its stdin ends, that is when the ssh connection goes (the ssh
+# client killed, the master gone), so no worker outlives its master, not
+# even one in the middle of a task; it exits with the worker. The secret is
+# only in a variable of this sh (builtins read and printf: no command line).
+ssh_remote_command <- function(rscript, expr) {
+  q <- if (grepl("^[^\"$`\\\\']*$", expr)) paste0("\"", expr, "\"") else shQuote(expr)
+  inner <- paste0("exec 3<&0; IFS= read -r c <&3; printf \"%s\\n\" \"$c\" | ", rscript,
+                  " -e ", q, " & w=$!; { cat <&3; kill $w; } >/dev/null 2>&1 & wait $w")
+  paste("sh -c", shQuote(inner, type = "sh"))
+}
+
 #' Start cluster workers on other machines over ssh
 #'
 #' A launcher for [init.cluster()] that starts each worker with one
@@ -415,11 +441,13 @@ launch_fill <- function(template, values, argname = "template") {
 #' (above Linux's ephemeral ports); if it is taken there, that worker does
 #' not connect and `init.cluster()` says so after its `timeout`.
 #'
-#' What runs on the remote host is out of this machine's reach: killing a
-#' worker (and `stopCluster()` after its grace period, see [init.cluster()])
-#' ends its ssh client, and the remote R process exits once it finds the
-#' master gone (within about `heartbeat` seconds when idle; a worker in the
-#' middle of a long task finishes that task first).
+#' On the remote host a small `sh` runs the worker and watches the ssh
+#' connection: when it goes (the worker killed here, `stopCluster()` ending a
+#' worker still busy after its grace period, the master's R gone, the network
+#' cut), it kills the worker, even one in the middle of a long task, so no
+#' worker outlives its master. The remote host needs a POSIX `sh`; this
+#' machine needs `setsid` (Linux) or `perl` to run each ssh in a process
+#' group of its own, out of reach of a Ctrl-C typed in the master.
 #'
 #' @param user User name on the remote hosts (`ssh -l user`); `NULL` for
 #'   ssh's default (your own, or what `~/.ssh/config` says).
@@ -503,12 +531,26 @@ launch.ssh <- function(user = NULL, rscript = "Rscript", ssh = "ssh",
       argv <- c(argv, "-o", "ExitOnForwardFailure=yes", "-R", fwd)
       worker_endpoint <- sprintf("tcp://127.0.0.1:%d", rport)
     }
-    list(argv = c(argv, "--", host), remote = launch_worker_command(rscript, expr),
+    list(argv = c(argv, "--", host), remote = ssh_remote_command(rscript, expr),
          endpoint = worker_endpoint)
   }
 
   command_line <- function(b) {
     paste(c(launch_quote(c(ssh, b$argv)), shQuote(b$remote, type = "sh")), collapse = " ")
+  }
+
+  # What runs here: ssh reading a FIFO, and a feeder that writes the
+  # configuration line into the FIFO and then keeps it open (sleep) for as
+  # long as the worker may live: the remote side kills the worker when its
+  # stdin ends. When ssh ends (the worker exited, or ssh failed) the feeder
+  # goes too; a TERM to the shell stops both.
+  local_line <- function(b, fifo) {
+    paste0("f=", shQuote(fifo), "; mkfifo -m 600 \"$f\" || exit 1; exec 3<&0; ",
+           "trap 'kill $s $k 2>/dev/null; rm -f \"$f\"; exit 143' TERM; ",
+           command_line(b), " < \"$f\" & s=$!; ",
+           "{ IFS= read -r c <&3; exec 3<&-; printf \"%s\\n\" \"$c\"; ",
+           "exec sleep 2147483647; } > \"$f\" & k=$!; ",
+           "wait $s; r=$?; kill $k 2>/dev/null; rm -f \"$f\"; exit $r")
   }
 
   structure(list(
@@ -528,11 +570,12 @@ launch.ssh <- function(user = NULL, rscript = "Rscript", ssh = "ssh",
       dir <- launch_private_dir(state)
       base <- file.path(dir, sprintf("worker-%d-%s", spec$index, launch_unique()))
       log <- paste0(base, ".log")
-      pid <- launch_spawn(paste("exec", command_line(b)), log = log,
+      fifo <- paste0(base, ".fifo")
+      pid <- launch_spawn(local_line(b, fifo), log = log,
                           pidfile = paste0(base, ".pid"), input = config)
       launch_process(spec$host, pid,
                      sprintf("ssh (pid %d) to %s; its output: %s", pid, spec$host, log),
-                     files = c(log = log))
+                     files = c(log = log, fifo = fifo))
     },
     cleanup = function(processes) {
       launch_stop_processes(processes)

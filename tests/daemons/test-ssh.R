@@ -42,8 +42,9 @@ for (tunnel in c(FALSE, TRUE)) {
     ssh_pids <- vapply(st$processes, `[[`, 1L, "pid")
     expect_true(all(vapply(ssh_pids, alive, TRUE)))
     if (tunnel) {
-      argv <- cmdline_args(ssh_pids[1])
-      expect_true(any(grepl("^[0-9]+:127\\.0\\.0\\.1:[0-9]+$", argv)))
+      # the launcher's shell runs ssh -R <remote port>:127.0.0.1:<master's port>
+      expect_match(paste(cmdline_args(ssh_pids[1]), collapse = " "),
+                   "-R '?[0-9]+:127\\.0\\.0\\.1:[0-9]+")
     }
 
     # a worker killed in the middle of a task: the call fails with
@@ -61,10 +62,15 @@ for (tunnel in c(FALSE, TRUE)) {
                      st$pid[[2]])
     expect_output(print(cl), "lost")
 
+    # a worker busy with a long task when the cluster stops: after the grace
+    # period its ssh is killed, and the remote side kills the worker
+    parallel:::sendCall(cl[[2]], Sys.sleep, list(120))
+    t0 <- Sys.time()
     within_seconds(30, parallel::stopCluster(cl))
     wait_until(function() !any(vapply(c(worker_pids, ssh_pids), alive, TRUE)), 15,
                "the workers and ssh clients to exit")
     expect_false(any(vapply(c(worker_pids, ssh_pids), alive, TRUE)))
+    expect_lt(as.numeric(Sys.time() - t0, units = "secs"), 20)
     expect_identical(list.files(getOption("rzmq.launch.dir"), pattern = "config$",
                                 recursive = TRUE), character())
   })

@@ -49,6 +49,15 @@ fake_spec <- function(out, index = 1L, host = NA_character_) {
     })
 }
 
+# A stand-in for ssh: records its arguments and the first line of its stdin
+# (the rest stays open while the worker may live), then exits.
+fake_ssh <- function(bin, rec) {
+  fake_program(bin, "ssh", c(
+    sprintf("printf '%%s\\n' \"$@\" > %s/argv", rec),
+    sprintf("IFS= read -r line; printf '%%s\\n' \"$line\" > %s/stdin.tmp", rec),
+    sprintf("mv %s/stdin.tmp %s/stdin", rec, rec)))
+}
+
 # An executable sh script in `dir` named `name` with `body`.
 fake_program <- function(dir, name, body) {
   path <- file.path(dir, name)
@@ -169,9 +178,7 @@ test_that("launch.ssh: argv has no secret, the secret comes on stdin", {
   on.exit(ld$restore(), add = TRUE)
   bin <- tempfile("bin-"); dir.create(bin)
   rec <- tempfile("rec-"); dir.create(rec)
-  ssh <- fake_program(bin, "ssh", c(
-    sprintf("printf '%%s\\n' \"$@\" > %s/argv", rec),
-    sprintf("cat > %s/stdin.tmp && mv %s/stdin.tmp %s/stdin", rec, rec, rec)))
+  ssh <- fake_ssh(bin, rec)
   l <- launch.ssh(user = "me", rscript = "/opt/R/bin/Rscript", ssh = ssh,
                   args = c("-p", "2222"))
   expect_output(print(l), "launcher: ssh")
@@ -181,7 +188,8 @@ test_that("launch.ssh: argv has no secret, the secret comes on stdin", {
   argv <- readLines(file.path(rec, "argv"))
   expect_identical(argv[1:8], c("-p", "2222", "-T", "-o", "BatchMode=yes", "-l", "me", "--"))
   expect_identical(argv[9], "node1")
-  expect_match(argv[10], "^/opt/R/bin/Rscript -e 'writeLines\\(readLines\\(file\\(\"stdin\"\\)")
+  expect_match(argv[10], "^sh -c ")
+  expect_match(argv[10], "| /opt/R/bin/Rscript -e 'writeLines(readLines(file(", fixed = TRUE)
   expect_length(argv, 10L)
   expect_false(any(grepl("SECRET", argv)))
   expect_identical(readLines(file.path(rec, "stdin")), secret)
@@ -189,14 +197,39 @@ test_that("launch.ssh: argv has no secret, the secret comes on stdin", {
   l$cleanup(list(p))
 })
 
+test_that("the remote side of launch.ssh hands the first line to the worker and kills it when stdin ends", {
+  skip_if_not_installed("processx")
+  out <- tempfile("out-")
+  expr <- sprintf(paste0('writeLines(c(readLines(file("stdin"), n = 1L), Sys.getpid()), %s); ',
+                         'Sys.sleep(60)'), deparse(out))
+  remote <- rzmq:::ssh_remote_command(rscript, expr)
+  expect_match(remote, "^sh -c ")
+  # what a login shell makes of it: sh -c <one word>
+  words <- system2("sh", c("-c", shQuote(paste("printf '%s\\n'", remote))), stdout = TRUE)
+  expect_identical(words[1:2], c("sh", "-c"))
+  p <- processx::process$new("sh", c("-c", remote), stdin = "|", stdout = "|", stderr = "|")
+  on.exit(p$kill_tree(), add = TRUE)
+  p$write_input(paste0(secret, "\n"))
+  wait_until(function() file.exists(out) && length(readLines(out)) == 2L, what = "the worker")
+  got <- readLines(out)
+  expect_identical(got[1], secret)
+  worker <- as.integer(got[2])
+  expect_true(rzmq:::launch_alive(worker))
+  expect_false(any(grepl("SECRET", readLines(file.path("/proc", worker, "cmdline"), warn = FALSE))))
+  expect_true(p$is_alive())
+  # the ssh connection goes: stdin ends, the worker is killed, sh exits
+  close(p$get_input_connection())
+  p$wait(10000)
+  expect_false(p$is_alive())
+  wait_until(function() !rzmq:::launch_alive(worker), timeout = 10, what = "the worker's end")
+})
+
 test_that("launch.ssh(tunnel = TRUE) forwards a remote port to the master and hands that endpoint to the worker", {
   ld <- use_launch_dir()
   on.exit(ld$restore(), add = TRUE)
   bin <- tempfile("bin-"); dir.create(bin)
   rec <- tempfile("rec-"); dir.create(rec)
-  ssh <- fake_program(bin, "ssh", c(
-    sprintf("printf '%%s\\n' \"$@\" > %s/argv", rec),
-    sprintf("cat > %s/stdin.tmp && mv %s/stdin.tmp %s/stdin", rec, rec, rec)))
+  ssh <- fake_ssh(bin, rec)
   l <- launch.ssh(ssh = ssh, tunnel = TRUE)
   spec <- fake_spec(tempfile(), host = "node2")
   spec$endpoint <- "tcp://0.0.0.0:4242"
