@@ -46,7 +46,7 @@
 #' unless the launcher says otherwise.
 #'
 #' @param workers the number of workers (a whole number >= 1); for
-#'   launchers that start workers on other hosts ([launch.ssh()]) a
+#'   launchers that start workers on other hosts (`launch.ssh()`) a
 #'   character vector of host names, one per worker (repeat a host for
 #'   several workers there).
 #' @param launch a launcher: [launch.local()] (the default), or another
@@ -72,6 +72,7 @@
 #' parallel::parSapply(cl, 1:10, function(i) i^2)
 #' parallel::clusterEvalQ(cl, Sys.getpid())
 #' parallel::stopCluster(cl)
+#' @importFrom parallel stopCluster
 #' @export
 init.cluster <- function(workers = 2L, launch = launch.local(), secure = TRUE,
                          heartbeat = 5, timeout = 60) {
@@ -180,9 +181,12 @@ master_state <- function(n, launch, secure, heartbeat, timeout) {
   st$busy <- logical(n)          # whether a worker has outstanding tasks
   st$stale <- integer()          # task numbers whose results are discarded
   st$seq <- 0L
+  st$cache_data <- NULL
+  st$cache_msg <- NULL
   st$name <- paste0("rzmq-", random_token())
   masters[[st$name]] <- st
   st$last_probe <- now()
+  st$npump <- 0L
   st$closed <- FALSE
   st$ctx <- init.context()
   s <- init.socket(st$ctx, "ZMQ_ROUTER")
@@ -260,42 +264,81 @@ wait_hellos <- function(st) {
 
 # Receive one message (waiting up to the router's receive timeout, the
 # probe interval) and file it under its worker. Returns whether one came.
-pump <- function(st, wait = TRUE) {
+pump <- function(st, wait = TRUE, want = NULL) {
   s <- st$router
-  if (now() - st$last_probe > st$probe) probe(st)
+  # the clock is read every 64 messages (and whenever a wait times out)
+  n <- st$npump + 1L
+  if (n == 64L) {
+    n <- 0L
+    if (now() - st$last_probe > st$probe) probe(st)
+  }
+  st$npump <- n
   id <- .Call(c_rzmq_receive, s, FALSE, !wait)
-  if (is.null(id)) return(FALSE)
+  if (is.null(id)) {
+    if (wait && now() - st$last_probe > st$probe) probe(st)
+    return(FALSE)
+  }
   msg <- .Call(c_rzmq_receive, s, TRUE, FALSE)
+  # our workers send one frame; anything more is not theirs
+  if (isTRUE(.Call(c_rzmq_option_get, s, "RCVMORE"))) {
+    while (isTRUE(.Call(c_rzmq_option_get, s, "RCVMORE")))
+      .Call(c_rzmq_receive, s, FALSE, FALSE)
+    return(TRUE)
+  }
   i <- match(rawToChar(id), st$tokens)
-  if (!is.na(i) && is.list(msg) && length(msg) >= 2L) file_message(st, i, msg)
-  TRUE
+  if (is.na(i) || !is.list(msg) || length(msg) < 2L) return(TRUE)
+  file_message(st, i, msg, want)
 }
 
-file_message <- function(st, i, msg) {
+# Book a message from worker i. A result the caller waits for (a worker in
+# `want` with nothing queued before it) is returned as list(i, value);
+# anything else is queued under its worker, and TRUE is returned.
+file_message <- function(st, i, msg, want = NULL) {
   seq <- msg[[1L]]
-  if (identical(seq, 0L)) return(hello(st, i, msg[[2L]]))
+  if (identical(seq, 0L)) {
+    hello(st, i, msg[[2L]])
+    return(TRUE)
+  }
   out <- st$outstanding[[i]]
   if (length(msg) == 3L) {
     # a message sent during a task (future's immediate conditions): the
     # task's result is still to come
-    if (seq %in% out) {
-      st$results[[i]] <- c(st$results[[i]], list(msg[[2L]]))
-      st$pending[[i]] <- st$pending[[i]] + 1L
-    }
-    return()
+    if (seq %in% out) queue_result(st, i, msg[[2L]])
+    return(TRUE)
   }
   if (length(out) == 1L && out == seq) {
     st$outstanding[i] <- list(NULL)
     st$tags[i] <- list(NULL)
     st$busy[[i]] <- FALSE
+    # nothing left to send it again to: let the cached message go
+    if (!any(st$busy)) st$cache_data <- st$cache_msg <- NULL
   } else {
     k <- match(seq, out)
-    if (is.na(k)) return() # late result of an abandoned call, or unknown
+    if (is.na(k)) return(TRUE) # late result of an abandoned call, or unknown
     st$outstanding[[i]] <- out[-k]
     st$tags[[i]] <- st$tags[[i]][-k]
+    if (!length(st$outstanding[[i]])) st$busy[[i]] <- FALSE
   }
   st$done[[i]] <- st$done[[i]] + 1L
-  st$results[[i]] <- c(st$results[[i]], list(msg[[2L]]))
+  if (!is.null(want) && st$pending[[i]] == 0L && i %in% want)
+    return(list(i, msg[[2L]]))
+  queue_result(st, i, msg[[2L]])
+  TRUE
+}
+
+# A message to worker i: its routing id, the task number, the payload.
+send_frames <- function(st, i, seq, data) {
+  send.socket(st$router, st$ids[[i]], send.more = TRUE, serialize = FALSE)
+  send_rest(st, seq, data)
+}
+
+send_rest <- function(st, seq, data) {
+  send.socket(st$router, seq, send.more = TRUE)
+  send.socket(st$router, data)
+}
+
+queue_result <- function(st, i, value) {
+  st$results[[i]] <- c(st$results[[i]], list(value))
   st$pending[[i]] <- st$pending[[i]] + 1L
 }
 
@@ -305,8 +348,7 @@ hello <- function(st, i, h) {
     st$host[[i]] <- as.character(h$host)
     st$pid[[i]] <- as.integer(h$pid)
     st$state[[i]] <- "live"
-    send.socket(st$router, st$ids[[i]], send.more = TRUE, serialize = FALSE)
-    send.socket(st$router, list(0L, list(type = "WELCOME")))
+    send_frames(st, i, 0L, list(type = "WELCOME"))
   }
 }
 
@@ -319,7 +361,7 @@ probe <- function(st) {
     ok <- suppressMessages(send.socket(st$router, st$ids[[i]],
                                        send.more = TRUE, serialize = FALSE))
     if (isTRUE(ok)) {
-      send.socket(st$router, list(-1L, list(type = "PING")))
+      send_rest(st, -1L, list(type = "PING"))
     } else {
       st$state[[i]] <- "lost"
     }
@@ -378,12 +420,24 @@ sendData.rzmq_node <- function(node, data) {
     abandon(st)
     stop(lost_error(st, i))
   }
-  .Call(c_rzmq_send, s, list(seq, data), FALSE, TRUE, native_xdr)
-  if (identical(data$type, "EXEC")) {
+  # the same data sent to one worker after another (clusterCall(),
+  # clusterExport(), a task with the same arguments) is serialized once:
+  # the message object is shared, not copied
+  if (identical(data, st$cache_data)) {
+    msg <- st$cache_msg
+  } else {
+    msg <- .Call(c_rzmq_message_new, data, TRUE, native_xdr)
+    st$cache_data <- data
+    st$cache_msg <- msg
+  }
+  .Call(c_rzmq_send, s, seq, TRUE, TRUE, native_xdr)
+  .Call(c_rzmq_message_send, s, msg, FALSE)
+  type <- data$type
+  if (identical(type, "EXEC")) {
     st$outstanding[[i]] <- c(st$outstanding[[i]], seq)
     st$tags[[i]] <- c(st$tags[[i]], list(data$data$tag))
     st$busy[[i]] <- TRUE
-  } else if (identical(data$type, "DONE")) {
+  } else if (identical(type, "DONE")) {
     st$state[[i]] <- "stopped"
   }
   invisible(NULL)
@@ -413,14 +467,26 @@ recvData.rzmq_node <- function(node) {
     if (!st$busy[[i]])
       stop(sprintf("worker %d has no task whose result could come", i),
            call. = FALSE)
-    pump(st)
+    got <- pump(st, want = i)
+    if (is.list(got)) {
+      done <- TRUE
+      if (!is.null(st$bell)) doorbell_sync(st, i)
+      return(got[[2L]])
+    }
   }
 }
 
 #' @exportS3Method parallel::recvOneData
 recvOneData.rzmq_cluster <- function(cl) {
   st <- node_master(cl[[1L]])
-  idx <- vapply(cl, .subset2, 1L, "index")
+  # parallel asks again and again with the same cluster
+  if (identical(cl, st$last_cl)) {
+    idx <- st$last_idx
+  } else {
+    idx <- vapply(cl, .subset2, 1L, "index")
+    st$last_cl <- cl
+    st$last_idx <- idx
+  }
   done <- FALSE
   on.exit(if (!done) abandon(st))
   repeat {
@@ -436,7 +502,11 @@ recvOneData.rzmq_cluster <- function(cl) {
     if (!any(waiting))
       stop("no worker of the cluster has a task whose result could come",
            call. = FALSE)
-    pump(st)
+    got <- pump(st, want = idx)
+    if (is.list(got)) {
+      done <- TRUE
+      return(list(node = match(got[[1L]], idx), value = got[[2L]]))
+    }
   }
 }
 
@@ -451,7 +521,7 @@ stopCluster.rzmq_cluster <- function(cl = NULL) {
     if (st$state[[i]] == "live") {
       if (isTRUE(suppressMessages(send.socket(
         st$router, st$ids[[i]], send.more = TRUE, serialize = FALSE))))
-        send.socket(st$router, list(-1L, list(type = "DONE")))
+        send_rest(st, -1L, list(type = "DONE"))
     }
     if (st$state[[i]] != "lost") st$state[[i]] <- "stopped"
   }
@@ -473,7 +543,7 @@ master_close <- function(st) {
   destroy.context(st$ctx, linger = 0L)
   # what print() shows stays; the rest goes
   for (f in c("processes", "launch", "results", "worker_keys", "server_keys",
-              "auth", "router", "ctx"))
+              "auth", "router", "ctx", "cache_data", "cache_msg", "last_cl"))
     st[[f]] <- NULL
   invisible()
 }

@@ -40,6 +40,12 @@
 #   init.cluster() with the list of process records; makes sure nothing is
 #   left (kill what still runs, cancel jobs that never started, reap
 #   children).
+# - $address (optional): the host name or IP address workers connect to.
+#   NULL: "127.0.0.1" for kind "local" (the master binds 127.0.0.1 only),
+#   else getOption("rzmq.cluster.host", Sys.info()[["nodename"]]) with the
+#   master bound to every interface. "127.0.0.1"/"localhost" bind loopback
+#   only (e.g. ssh with tunnel = TRUE, whose spec$config_for() points the
+#   worker at the tunnel's far end).
 #
 # The worker reports its own host name and pid when it connects, so print()
 # and rzmq_worker_lost errors name them whatever the launcher.
@@ -63,8 +69,9 @@
 #' `launch.local()` starts each worker as an `Rscript` process on this
 #' machine, running [run.worker()]; the worker's configuration, with its
 #' secret key, is written to its standard input, never to its command line
-#' or environment. Each worker runs in the background of its own shell, so
-#' a Ctrl-C typed in the master's terminal does not reach it.
+#' or environment. Each worker runs in the background, in a session of its
+#' own where the system has `setsid` (Linux), so a Ctrl-C typed in the
+#' master's terminal interrupts the master only.
 #'
 #' @param rscript the `Rscript` program to run (by default this R's own).
 #' @param outfile where the workers' standard output and error go: a file
@@ -92,6 +99,7 @@ launch.local <- function(rscript = file.path(R.home("bin"), "Rscript"),
   if (!is.character(outfile) || length(outfile) != 1L || is.na(outfile)) {
     stop("`outfile` must be a file name, \"/dev/null\" or \"\"", call. = FALSE)
   }
+  setsid <- Sys.which("setsid")
   start <- function(spec) {
     pidfile <- tempfile("rzmq-worker-", fileext = ".pid")
     on.exit(unlink(pidfile), add = TRUE)
@@ -103,7 +111,11 @@ launch.local <- function(rscript = file.path(R.home("bin"), "Rscript"),
     # writes its pid and exits; the worker is then nobody's zombie, and it
     # keeps the pipe's read end, so the configuration written below waits
     # in the pipe until the worker reads it.
-    cmd <- sprintf("exec 3<&0; %s -e %s <&3 3<&-%s & echo $! >%s",
+    # in a session of its own (setsid, where there is one: it execs in the
+    # same process, so $! is the worker's pid), a Ctrl-C typed in the
+    # master's terminal reaches the master only
+    cmd <- sprintf("exec 3<&0; %s%s -e %s <&3 3<&-%s & echo $! >%s",
+                   if (nzchar(setsid)) paste0(shQuote(setsid), " ") else "",
                    shQuote(rscript), shQuote(spec$expr()), redirect,
                    shQuote(pidfile))
     con <- pipe(cmd, open = "w")
@@ -151,8 +163,18 @@ print.rzmq_launcher <- function(x, ...) {
 }
 
 # Whether a process still runs (signal 0 checks without sending anything).
+# A worker that exited stays a zombie until init reaps it, which some inits
+# (in containers) do late: on Linux, /proc tells a zombie from the living.
 process_alive <- function(pid) {
-  !is.na(pid) && isTRUE(suppressWarnings(tools::pskill(pid, 0L)))
+  if (is.na(pid) || !isTRUE(suppressWarnings(tools::pskill(pid, 0L))))
+    return(FALSE)
+  stat <- sprintf("/proc/%d/stat", as.integer(pid))
+  if (!file.exists(stat)) return(TRUE)
+  line <- tryCatch(readLines(stat, n = 1L, warn = FALSE),
+                   error = function(e) "")
+  # the state follows the command name, which is in parentheses
+  state <- substr(sub("^.*\\) ", "", line), 1L, 1L)
+  !state %in% c("Z", "X", "")
 }
 
 # ---- Launchers for other machines: ssh, any scheduler's command, SLURM ----

@@ -125,8 +125,9 @@ serve_master <- function(s, mon, cfg) {
   # the master answers at once; no answer in `timeout` s: nobody is there
   # (or the master refused our key)
   if (!wait_master(s, mon, cfg$timeout)) return(invisible(FALSE))
+  receive.socket(s) # the task number, 0
   welcome <- receive.socket(s)
-  if (!identical(welcome[[2L]]$type, "WELCOME")) return(invisible(FALSE))
+  if (!identical(welcome$type, "WELCOME")) return(invisible(FALSE))
   # waits for a task end every heartbeat/2 s to look at the monitor
   set.rcv.timeout(s, as.integer(max(100, cfg$heartbeat * 500)))
   repeat {
@@ -140,16 +141,16 @@ serve_master <- function(s, mon, cfg) {
 # Run tasks; TRUE when told to stop, FALSE when the master is lost.
 task_loop <- function(s, mon) {
   repeat {
-    msg <- .Call(c_rzmq_receive, s, TRUE, FALSE)
-    if (is.null(msg)) {
+    # a message from the master: the task number, then the task
+    seq <- .Call(c_rzmq_receive, s, TRUE, FALSE)
+    if (is.null(seq)) {
       if (lost_master(mon)) return(FALSE)
       next
     }
-    task <- msg[[2L]]
+    task <- .Call(c_rzmq_receive, s, TRUE, FALSE)
     type <- task$type
     if (identical(type, "EXEC")) {
-      .Call(c_rzmq_send, s,
-            list(msg[[1L]], run_task(task$data, s, msg[[1L]])), FALSE,
+      .Call(c_rzmq_send, s, list(seq, run_task(task$data, s, seq)), FALSE,
             TRUE, native_xdr)
     } else if (identical(type, "DONE")) {
       return(TRUE)

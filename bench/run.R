@@ -1,6 +1,6 @@
 # The benchmark suite of rzmq: the same work through raw libzmq (C), pyzmq,
 # pbdZMQ, optionally rzmq 0.9.16 from CRAN, and this package; for remote
-# execution (workload 8) also mirai from CRAN, installed into
+# execution (workloads 8 and 10) also mirai from CRAN, installed into
 # ~/.cache/rzmq-bench/mirai-lib (once).
 #
 #   Rscript bench/run.R [--runs=3] [--quick] [--with-rzmq-0.9.16]
@@ -11,7 +11,7 @@
 # --quick               a smoke run: short budgets (still 3 runs unless --runs).
 # --with-rzmq-0.9.16    also measure rzmq 0.9.16, installed from CRAN into
 #                       ~/.cache/rzmq-bench/rzmq-0.9.16-lib (once).
-# --only=LIST           only these workloads (1 to 9), for development.
+# --only=LIST           only these workloads (1 to 10), for development.
 #
 # Writes bench/out/results.csv (medians), bench/out/runs.csv (every run),
 # bench/out/table.md, bench/out/table.txt and bench/out/cost-per-message.png.
@@ -39,11 +39,11 @@ if (length(bad) || flag("help")) {
 quick <- flag("quick")
 runs <- as.integer(opt("runs", 3))
 with_old <- flag("with-rzmq-0.9.16")
-workloads <- 1:9
+workloads <- 1:10
 only <- as.integer(strsplit(opt("only", paste(workloads, collapse = ",")), ",")[[1]])
 if (is.na(runs) || runs < 1) stop("--runs must be a positive whole number")
 if (anyNA(only) || !all(only %in% workloads))
-  stop("--only takes workload numbers 1 to 9, e.g. --only=1,4")
+  stop("--only takes workload numbers 1 to 10, e.g. --only=1,4")
 
 # ---- where things are ------------------------------------------------------------
 script <- normalizePath(sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE)[1]))
@@ -71,11 +71,13 @@ S <- if (quick) {
   list(b1 = 0.1, b2 = 0.1, b3 = 0.02, min3 = 1, big_rounds = 1, memcpy_reps = 5,
        rr_n = 1000, rr_warm = 100, pp_n = 10000, pp_n_c = 100000, b7 = 0.05,
        b9 = 0.05, min9 = 3, w8_small = 500, w8_mb = 40, w8_warm = 40,
+       w10 = list(lb = 1000, par = 1e5, big = 5, big_mb = 10, export_mb = 20, starts = 1),
        tmo_small = 60, tmo_sweep = 120, tmo_big = 120, tmo_pair = 60)
 } else {
   list(b1 = 1.0, b2 = 1.0, b3 = 0.4, min3 = 3, big_rounds = 5, memcpy_reps = 15,
        rr_n = 10000, rr_warm = 1000, pp_n = 200000, pp_n_c = 1000000, b7 = 1.0,
        b9 = 0.5, min9 = 20, w8_small = 5000, w8_mb = 400, w8_warm = 400,
+       w10 = list(lb = 10000, par = 1e6, big = 20, big_mb = 10, export_mb = 100, starts = 3),
        tmo_small = 60, tmo_sweep = 300, tmo_big = 300, tmo_pair = 120)
 }
 HWM <- 1000000
@@ -219,9 +221,9 @@ if (with_old) {
   if (!is.na(old_version)) say("[setup] rzmq %s in %s", old_version, old_lib)
 }
 mirai_version <- NA
-if (8 %in% only) {
+if (any(c(8, 10) %in% only)) {
   mirai_version <- cran_lib("mirai", "2.7.3", mirai_lib, deps = "nanonext")
-  if (!is.na(mirai_version)) say("[setup] mirai %s in %s (workload 8 only)", mirai_version, mirai_lib)
+  if (!is.na(mirai_version)) say("[setup] mirai %s in %s (workloads 8 and 10 only)", mirai_version, mirai_lib)
 }
 
 # ---- bindings ----------------------------------------------------------------------------
@@ -282,6 +284,20 @@ add_row("w9_rr_x", 9, "REQ/REP round trip: CURVE cost (d)", "x")
 add_row("w9_mb_plain", 9, "1 MB raw frame, tcp, no CURVE", "us/msg")
 add_row("w9_mb_curve", 9, "1 MB raw frame, tcp, CURVE", "us/msg")
 add_row("w9_mb_x", 9, "1 MB raw frame: CURVE cost (d)", "x")
+# workload 10: every figure in this package's column, one row per system (h)
+w10_systems <- c(psock = "parallel PSOCK", plain = "rzmq secure=FALSE", secure = "rzmq secure=TRUE",
+                 mirai = "mirai make_cluster", future = "future multisession")
+w10_measures <- list(
+  start = list(what = "start 2 local workers (until both answer)", unit = "s"),
+  lb = list(what = "clusterApplyLB of trivial tasks, 2 workers", unit = "tasks/s"),
+  par = list(what = "parLapply over 1e6 elements", unit = "s"),
+  big = list(what = "20 tasks with a 10 MB argument", unit = "s"),
+  export = list(what = "clusterExport of a 100 MB object", unit = "s"))
+for (m in names(w10_measures)) for (sy in names(w10_systems)) {
+  if (sy == "future" && m %in% c("lb", "export")) next
+  add_row(sprintf("w10_%s_%s", m, sy), 10, sprintf("%s: %s", w10_measures[[m]]$what, w10_systems[[sy]]),
+          w10_measures[[m]]$unit)
+}
 curve_rows <- c("w9_rr_curve", "w9_rr_x", "w9_mb_curve", "w9_mb_x")
 
 runs_df <- data.frame(run = integer(), id = character(), binding = character(), value = numeric(),
@@ -466,6 +482,34 @@ wname <- c("1: 1 B frame inproc", "2: one double serialized", "3: size sweep inp
            "7: poll 10 sockets")
 wname[8] <- "8: remote execution"
 wname[9] <- "9: CURVE over tcp"
+wname[10] <- "10: parallel cluster"
+# Workload 10: a parallel cluster of 2 local workers, each system in its own
+# child: PSOCK, this package's init.cluster() with secure = FALSE and TRUE,
+# mirai's make_cluster() (R_LIBS: the benchmark's mirai library) and future's
+# multisession. Run once per run, under this package's column.
+W[[10]] <- function(run, b) {
+  if (b != "this") return(NULL)
+  p <- S$w10
+  msgs <- character()
+  for (sy in names(w10_systems)) {
+    if (sy == "mirai" && is.na(mirai_version)) next
+    args <- list("cluster", switch(sy, plain = "rzmq-plain", secure = "rzmq-secure", sy),
+                 p$lb, p$par, p$big, p$big_mb, p$export_mb, p$starts)
+    lib <- if (sy == "mirai") mirai_lib else lib_this
+    r <- run_child(rscript, c(list(file.path(bench_dir, "zmqbench.R"),
+                                   if (sy == "mirai") "mirai" else "this"), args), S$tmo_big,
+                   env = c(sprintf("R_LIBS=%s", shQuote(lib)), sprintf("BENCH_EXPECT_LIB=%s", shQuote(lib))))
+    for (x in r$results) {
+      v <- num(x, setdiff(names(x), "kind")[1])
+      record(run, sprintf("w10_%s_%s", x[["kind"]], sy), b, v)
+    }
+    if (!r$ok) { fail(sprintf("10 %s", sy), r); next }
+    msgs <- c(msgs, sprintf("%s: %s", sy, paste(vapply(r$results, function(x)
+      sprintf("%s %s", x[["kind"]], format(signif(num(x, setdiff(names(x), "kind")[1]), 3))), ""),
+      collapse = ", ")))
+  }
+  paste(msgs, collapse = "; ")
+}
 
 # ---- run ---------------------------------------------------------------------------------
 for (run in seq_len(runs)) {
@@ -504,7 +548,7 @@ ratio_c[rows$id %in% c("w9_rr_x", "w9_mb_x")] <- NA
 # the batch API against the other bindings' one-message-at-a-time figure
 ratio_py[rows$id == "w6_batch"] <- get("w6_batch", "this") / get("w6", "pyzmq")
 ratio_c[rows$id == "w6_batch"] <- get("w6_batch", "this") / get("w6", "C")
-no_ratio <- c("w1_floor", "w1_over", "w3_ref_alloc", "w8_ref_rr", "w8_ref_ser")
+no_ratio <- c("w1_floor", "w1_over", "w3_ref_alloc", "w8_ref_rr", "w8_ref_ser", grep("^w10_", rows$id, value = TRUE))
 ratio_py[rows$id %in% no_ratio] <- NA
 ratio_c[rows$id %in% no_ratio] <- NA
 
@@ -539,6 +583,24 @@ x <- get("w8_small_lat", "this") / ref_rr
 set_target("w8_small_lat", paste0("<= 1.5 x raw C REQ/REP 1 B", is_x(x)), x <= 1.5)
 x <- get("w8_mb_lat", "this") / (get("w8_mb_lat", "C") + get("w8_ref_ser", "this"))
 set_target("w8_mb_lat", paste0("<= 1.2 x (raw C 1 MB task + R ser/unser)", is_x(x)), x <= 1.2)
+# workload 10 (issue 16): each rzmq row against PSOCK's or mirai's row
+w10 <- function(m, sy) get(sprintf("w10_%s_%s", m, sy), "this")
+for (sy in c("plain", "secure")) {
+  x <- w10("start", sy) / w10("start", "psock")
+  set_target(sprintf("w10_start_%s", sy), paste0("<= 1.5 x PSOCK", is_x(x)), x <= 1.5)
+  x <- w10("lb", sy) / w10("lb", "psock")
+  xm <- w10("lb", sy) / w10("lb", "mirai")
+  need <- if (sy == "plain") 1 else 0.9
+  set_target(sprintf("w10_lb_%s", sy),
+             sprintf(">= %s PSOCK%s, >= 1.5 x mirai%s", if (need == 1) "" else "0.9 x", is_x(x), is_x(xm)),
+             x >= need && xm >= 1.5)
+  x <- w10("par", sy) / w10("par", "psock")
+  set_target(sprintf("w10_par_%s", sy), paste0("<= 1.1 x PSOCK", is_x(x)), x <= 1.1)
+  x <- w10("big", sy) / w10("big", "mirai")
+  set_target(sprintf("w10_big_%s", sy), paste0("<= mirai", is_x(x)), x <= 1)
+  x <- w10("export", sy) / w10("export", "psock")
+  set_target(sprintf("w10_export_%s", sy), paste0("<= PSOCK", is_x(x)), x <= 1)
+}
 
 fmt <- function(v) {
   if (is.na(v)) return("n/a")
@@ -553,6 +615,7 @@ not_applicable <- function(id, b) {
   (b %in% c("pbdZMQ", "old") && grepl("^w9", id)) ||
   (b == "mirai" && !grepl("^w8_(small|mb)_", id)) ||
   (id %in% c("w1_floor", "w1_over", "w3_ref_alloc", "w6_batch", "w8_ref_ser") && b != "this") ||
+  (grepl("^w10_", id) && b != "this") ||
   (id == "w8_ref_rr" && b != "C")
 }
 cell <- function(id, b) {
@@ -612,6 +675,12 @@ notes <- c(
                           if ("mirai" %in% names(B)) "; mirai: daemons(n) with its dispatcher, tasks/s from mirai_map(), latency from one mirai() and [] at a time",
                           if (!("mirai" %in% names(B))) "; mirai could not be installed: no mirai column, so no '2 x mirai' verdict",
                           ". Ratios in the targets: this package's figure / the reference."),
+  if (10 %in% only) paste0("(h) workload 10: 2 local worker processes per system, each system in its own R process; ",
+                           "every figure is in this package's column, one row per system; start-up is timed until both workers ",
+                           "answered a clusterEvalQ(); future multisession: start-up, future_lapply() (its default chunking, ",
+                           "like parLapply) and one future per 10 MB task (future.chunk.size = 1); the targets compare each ",
+                           "rzmq row with the PSOCK or mirai row",
+                           if (!("mirai" %in% names(B))) "; mirai could not be installed: no mirai rows", "."),
   "Times: lower is better; msg/s and tasks/s: higher is better.",
   if (4 %in% only) "Baseline for peak RSS: RSS after x is made, one warm-up round and gc(); the next row counts from RSS before the first send, so it includes buffers a binding keeps from the warm-up.",
   if (!is.na(floor_v)) sprintf(paste0("R's own floor for workload 1 on this machine: two empty R closures shaped like send.socket()/receive.socket() ",

@@ -595,13 +595,7 @@ cluster_system <- function(system) {
     psock = list(start = function() parallel::makePSOCKcluster(2L)),
     "rzmq-plain" = list(start = function() rzmq::init.cluster(2L, secure = FALSE)),
     "rzmq-secure" = list(start = function() rzmq::init.cluster(2L, secure = TRUE)),
-    mirai = list(start = function() {
-      cl <- mirai::make_cluster(2L)
-      # make_cluster returns before its daemons connect: the start-up ends
-      # when both answer
-      parallel::clusterEvalQ(cl, NULL)
-      cl
-    }),
+    mirai = list(start = function() mirai::make_cluster(2L)),
     stop("unknown cluster system ", system))
 }
 
@@ -611,10 +605,12 @@ mode_cluster <- function(system, n_lb, n_par, n_big, big_mb, export_mb, starts) 
   starts <- as.integer(starts)
   if (system == "future") return(cluster_future(n_par, n_big, big_mb, starts))
   sys <- cluster_system(system)
-  # start-up: median of `starts` starts (each cluster stopped at once)
+  # start-up until both workers answered a call: median of `starts` starts
+  # (each cluster stopped at once)
   t_start <- vapply(seq_len(starts), function(i) {
     t0 <- now()
     cl <- sys$start()
+    parallel::clusterEvalQ(cl, NULL)
     t <- now() - t0
     parallel::stopCluster(cl)
     t

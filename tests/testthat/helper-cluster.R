@@ -13,9 +13,9 @@ in_child <- function(fun, args = list(), timeout = 60) {
 }
 
 # Whether each pid still names a running process.
+# (a zombie that init has yet to reap counts as ended)
 pids_alive <- function(pids) {
-  vapply(pids, function(p) isTRUE(suppressWarnings(tools::pskill(p, 0L))),
-         logical(1))
+  vapply(pids, rzmq:::process_alive, logical(1))
 }
 
 # Wait up to `timeout` s for every pid to end; TRUE if they all did.

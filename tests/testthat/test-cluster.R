@@ -220,6 +220,55 @@ test_that("a worker that dies during a task fails the call within about `heartbe
   expect_true(pids_gone(res$pids))
 })
 
+test_that("workers exit when the master stops answering heartbeats, and when it dies", {
+  skip_on_cran()
+  skip_on_os("windows")
+  for (how in c("SIGSTOP", "SIGKILL")) {
+    pidfile <- tempfile("cluster-pids-")
+    proc <- child_r(function(pidfile) {
+      library(rzmq)
+      cl <- init.cluster(2L, heartbeat = 1, timeout = 30)
+      writeLines(as.character(unlist(parallel::clusterEvalQ(cl, Sys.getpid()))),
+                 paste0(pidfile, ".tmp"))
+      file.rename(paste0(pidfile, ".tmp"), pidfile)
+      Sys.sleep(60)
+    }, args = list(pidfile = pidfile))
+    deadline <- Sys.time() + 30
+    while (!file.exists(pidfile) && proc$is_alive() && Sys.time() < deadline)
+      Sys.sleep(0.05)
+    expect_true(file.exists(pidfile), label = paste(how, "cluster started"))
+    pids <- as.integer(readLines(pidfile))
+    expect_length(pids, 2L)
+    expect_true(all(pids_alive(pids)))
+    t0 <- Sys.time()
+    tools::pskill(proc$get_pid(), if (how == "SIGSTOP") tools::SIGSTOP else tools::SIGKILL)
+    gone <- pids_gone(pids, timeout = 15)
+    took <- as.numeric(Sys.time() - t0, units = "secs")
+    proc$kill()
+    unlink(pidfile)
+    expect_true(gone, label = paste("workers gone after", how))
+    expect_lt(took, 10)
+  }
+})
+
+test_that("a cluster captured in a task's closure travels as a few bytes, without keys", {
+  skip_on_cran()
+  res <- in_child(function() {
+    library(rzmq)
+    cl <- init.cluster(1L, timeout = 30)
+    secret <- rzmq:::cluster_state(cl)$server_keys$secret
+    bytes <- serialize(cl, NULL)
+    f <- local({ keep <- cl; function(i) i })
+    ok <- parallel::parSapply(cl, 1:2, f)
+    parallel::stopCluster(cl)
+    list(size = length(bytes), ok = ok,
+         secret_inside = grepl(secret, rawToChar(bytes[bytes != 0]), fixed = TRUE))
+  })
+  expect_lt(res$size, 2000)
+  expect_false(res$secret_inside)
+  expect_identical(res$ok, 1:2)
+})
+
 test_that("Ctrl-C while parLapply() waits: R's interrupt, and the next call gets its own results", {
   skip_on_cran()
   flag <- tempfile("cluster-interrupt-")
