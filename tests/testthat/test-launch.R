@@ -121,6 +121,7 @@ test_that("launch.command: the worker reads its secret from a 0600 file in a 070
   l <- launch.command("{{command}}", rscript = rscript)
   seed <- if (exists(".Random.seed", globalenv())) get(".Random.seed", globalenv())
   p <- l$start(fake_spec(out))
+  on.exit(p$kill(), add = TRUE) # a failed expectation leaves nothing running
   expect_identical(if (exists(".Random.seed", globalenv())) get(".Random.seed", globalenv()), seed)
   expect_true(is.integer(p$pid) && !is.na(p$pid))
   expect_true(is.na(p$job))
@@ -143,6 +144,7 @@ test_that("launch.command: the command line has the file's path, never the secre
   l <- launch.command("printf '%s\\n' {{command}}; printf '%s\\n' {{command_line}}",
                       rscript = "Rscript")
   p <- l$start(fake_spec(out, index = 7L))
+  on.exit(p$kill(), add = TRUE) # a failed expectation leaves nothing running
   log <- p$files[["log"]]
   wait_until(function() !rzmq:::launch_alive(p$pid), what = "printf")
   words <- readLines(log)
@@ -165,6 +167,7 @@ test_that("launch.command: kill() stops what the template started, twice is fine
   on.exit(ld$restore(), add = TRUE)
   l <- launch.command("sleep 30; : {{command}}")
   p <- l$start(fake_spec(tempfile()))
+  on.exit(p$kill(), add = TRUE) # a failed expectation leaves nothing running
   expect_true(rzmq:::launch_alive(p$pid))
   p$kill()
   wait_until(function() !rzmq:::launch_alive(p$pid), timeout = 10, what = "kill")
@@ -183,6 +186,7 @@ test_that("launch.ssh: argv has no secret, the secret comes on stdin", {
                   args = c("-p", "2222"))
   expect_output(print(l), "launcher: ssh")
   p <- l$start(fake_spec(tempfile(), host = "node1"))
+  on.exit(p$kill(), add = TRUE) # a failed expectation leaves nothing running
   expect_identical(p$host, "node1")
   wait_until(function() file.exists(file.path(rec, "stdin")), what = "fake ssh")
   argv <- readLines(file.path(rec, "argv"))
@@ -234,6 +238,7 @@ test_that("launch.ssh(tunnel = TRUE) forwards a remote port to the master and ha
   spec <- fake_spec(tempfile(), host = "node2")
   spec$endpoint <- "tcp://0.0.0.0:4242"
   p <- l$start(spec)
+  on.exit(p$kill(), add = TRUE) # a failed expectation leaves nothing running
   wait_until(function() file.exists(file.path(rec, "stdin")), what = "fake ssh")
   argv <- readLines(file.path(rec, "argv"))
   r <- argv[which(argv == "-R") + 1L]
@@ -270,6 +275,7 @@ test_that("launch.slurm: one sbatch per worker with the batch script on stdin; k
   l <- launch.slurm(c("--time=5", "--partition=a b"))
   expect_output(print(l), "sbatch --parsable --time=5")
   p <- l$start(fake_spec(tempfile(), index = 2L))
+  on.exit(p$kill(), add = TRUE) # a failed expectation leaves nothing running
   expect_identical(p$job, "4711")
   expect_identical(p$describe, "SLURM job 4711")
   expect_identical(readLines(file.path(rec, "sbatch-argv")),
@@ -327,6 +333,7 @@ test_that("the launch directory must be private", {
   # a private directory is made inside whatever the root's mode
   Sys.chmod(root, "0777", use_umask = FALSE)
   p <- l$start(fake_spec(tempfile()))
+  on.exit(p$kill(), add = TRUE) # a failed expectation leaves nothing running
   expect_identical(format(file.info(dirname(p$files[["config"]]))$mode), "700")
   p$kill()
   l$cleanup(list(p))
