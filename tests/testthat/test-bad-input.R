@@ -381,7 +381,9 @@ test_that("every exported function is exercised by this file", {
                  "proxy.stats", "stop.proxy", "cancel.on.message",
                  "init.poller", "poll.poller", "is.closed", "message.size",
                  # the cluster: bad input in test-cluster.R, test-worker.R
-                 "init.cluster", "launch.local", "run.worker", "worker.command")
+                 "init.cluster", "launch.local", "run.worker", "worker.command",
+                 # launchers for other machines: bad input in test-launch.R
+                 "launch.ssh", "launch.command", "launch.slurm")
   expect_setequal(c(names(socket_fun_args(NULL)), no_socket), exported_functions)
 })
 
