@@ -64,11 +64,12 @@ init.authenticator <- function(context, curve = NULL, plain = NULL, allow = NULL
 
 #' @rdname init.authenticator
 #' @export
-configure.authenticator <- function(auth, curve, plain, allow, deny) {
+configure.authenticator <- function(auth, curve, plain, allow, deny,
+                                    drop = FALSE) {
   set <- c(!missing(curve), !missing(plain), !missing(allow), !missing(deny))
   invisible(.Call(c_rzmq_auth_configure, auth, set,
                   if (set[1]) curve, if (set[2]) plain,
-                  if (set[3]) allow, if (set[4]) deny))
+                  if (set[3]) allow, if (set[4]) deny, drop))
 }
 
 #' @rdname init.authenticator
