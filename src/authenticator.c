@@ -133,7 +133,6 @@ static void handle_request(struct rzmq_auth *a) {
   q.domain = domain;
   q.address = address;
   q.mechanism = mech;
-  q.admitted = -1;
   if (n > 6) {
     q.user = zmq_msg_data(&f[6]);
     q.user_len = zmq_msg_size(&f[6]);

@@ -17,7 +17,6 @@ struct rzmq_lists {
   unsigned char (*keys)[32];
   int plain_on, n_users;
   char **users, **passwords;
-  long *since; /* the configuration from which users[i] has had passwords[i] */
   int allow_on, n_allow, deny_on, n_deny;
   rzmq_range *allow, *deny;
   char *domain; /* "*": every domain */
@@ -113,7 +112,6 @@ void rzmq_lists_free(rzmq_lists *c) {
   free(c->keys);
   strv_free(c->users, c->n_users);
   strv_free(c->passwords, c->n_users);
-  free(c->since);
   free(c->allow);
   free(c->deny);
   free(c->domain);
@@ -137,38 +135,28 @@ static int copy_users(rzmq_lists *c, const rzmq_lists *old) {
   c->n_users = old->n_users;
   c->users = alloc_n(c->n_users, sizeof(char *));
   c->passwords = alloc_n(c->n_users, sizeof(char *));
-  c->since = alloc_n(c->n_users, sizeof(long));
-  if (!c->users || !c->passwords || !c->since) return 0;
+  if (!c->users || !c->passwords) return 0;
   for (i = 0; i < c->n_users; i++) {
     c->users[i] = dup_or_null(old->users[i], &ok);
     c->passwords[i] = dup_or_null(old->passwords[i], &ok);
-    c->since[i] = old->since[i];
   }
   return ok;
 }
 
-/* users from `plain`; a pair unchanged from `old` keeps its `since` */
-static int new_users(rzmq_lists *c, const rzmq_lists *old, SEXP plain) {
+static int new_users(rzmq_lists *c, SEXP plain) {
   SEXP nm = Rf_getAttrib(plain, R_NamesSymbol);
-  int ok = 1, i, j;
+  int ok = 1, i;
   c->plain_on = 1;
   c->n_users = (int)XLENGTH(plain);
   c->users = alloc_n(c->n_users, sizeof(char *));
   c->passwords = alloc_n(c->n_users, sizeof(char *));
-  c->since = alloc_n(c->n_users, sizeof(long));
-  if (!c->users || !c->passwords || !c->since) return 0;
+  if (!c->users || !c->passwords) return 0;
   for (i = 0; i < c->n_users; i++) {
     c->users[i] = dup_or_null(Rf_translateCharUTF8(STRING_ELT(nm, i)), &ok);
     c->passwords[i] =
         dup_or_null(Rf_translateCharUTF8(STRING_ELT(plain, i)), &ok);
-    if (!ok) return 0;
-    c->since[i] = c->gen;
-    for (j = 0; old != NULL && j < old->n_users; j++)
-      if (strcmp(old->users[j], c->users[i]) == 0 &&
-          strcmp(old->passwords[j], c->passwords[i]) == 0)
-        c->since[i] = old->since[j];
   }
-  return 1;
+  return ok;
 }
 
 static int copy_ranges(rzmq_range **dst, int *n, const rzmq_range *src,
@@ -224,7 +212,7 @@ rzmq_lists *rzmq_lists_make(const rzmq_lists *old, const int set[4],
       zmq_z85_decode(c->keys[i], CHAR(STRING_ELT(curve, i)));
   }
   if (ok && !set[1]) ok = old->plain_on ? copy_users(c, old) : 1;
-  else if (ok && plain != R_NilValue) ok = new_users(c, old, plain);
+  else if (ok && plain != R_NilValue) ok = new_users(c, plain);
   if (ok && !set[2]) {
     c->allow_on = old->allow_on;
     ok = copy_ranges(&c->allow, &c->n_allow, old->allow, old->n_allow);
@@ -263,6 +251,19 @@ void rzmq_printable(char *out, size_t cap, const void *p, size_t n) {
   if (n >= cap) n = cap - 1;
   for (i = 0; i < n; i++) out[i] = b[i] >= 0x20 && b[i] < 0x7f ? (char)b[i] : '?';
   out[n] = '\0';
+}
+
+/* FNV-1a, 64 bits: which password a connection gave, kept in its admission
+ * (metadata seen only by this process) without the password itself. */
+unsigned long long rzmq_password_hash(const void *p, size_t n) {
+  const unsigned char *b = p;
+  unsigned long long h = 14695981039346656037ULL;
+  size_t i;
+  for (i = 0; i < n; i++) {
+    h ^= b[i];
+    h *= 1099511628211ULL;
+  }
+  return h;
 }
 
 #define REFUSE(...) do { snprintf(reason, cap, __VA_ARGS__); return 0; } while (0)
@@ -310,8 +311,10 @@ int rzmq_lists_decide(const rzmq_lists *c, rzmq_auth_request *q, char *reason,
       if (strlen(c->users[i]) != q->user_len ||
           memcmp(c->users[i], q->user, q->user_len) != 0)
         continue;
-      if (q->password == NULL) { /* a re-check: the same password since? */
-        if (c->since[i] > q->admitted) REFUSE("password changed");
+      if (q->password == NULL) { /* a re-check: still the password it gave? */
+        if (rzmq_password_hash(c->passwords[i], strlen(c->passwords[i])) !=
+            q->password_hash)
+          REFUSE("password changed");
       } else if (strlen(c->passwords[i]) != q->password_len ||
                  memcmp(c->passwords[i], q->password, q->password_len) != 0) {
         REFUSE("wrong password");

@@ -20,6 +20,7 @@
 typedef struct {
   int used, closed;
   long auth_id, adm, gen;
+  unsigned long long pw; /* PLAIN: the hash of the password it gave */
   char mech[8], address[64], user[256];
   char *domain;
   int ends_ok;
@@ -52,8 +53,10 @@ void rzmq_revoke_free(rzmq_revoke *r) {
 
 void rzmq_admission_text(char *out, size_t cap, long auth_id, long adm,
                          long gen, const rzmq_auth_request *q) {
-  snprintf(out, cap, "%ld %ld %ld %s %s %s", auth_id, adm, gen, q->mechanism,
-           q->address[0] ? q->address : "-", q->domain);
+  unsigned long long pw =
+      q->password != NULL ? rzmq_password_hash(q->password, q->password_len) : 0;
+  snprintf(out, cap, "%ld %ld %ld %016llx %s %s %s", auth_id, adm, gen, pw,
+           q->mechanism, q->address[0] ? q->address : "-", q->domain);
 }
 
 /* Read an admission back into `k`; 0 if it is not one of ours. */
@@ -71,6 +74,9 @@ static int admission_parse(const char *s, known_conn *k, const char **domain) {
   k->auth_id = v[0];
   k->adm = v[1];
   k->gen = v[2];
+  k->pw = strtoull(p, &end, 16);
+  if (end != p + 16 || *end != ' ') return 0;
+  p = end + 1;
   n = strcspn(p, " ");
   if (n == 0 || n >= sizeof k->mech || p[n] != ' ') return 0;
   memcpy(k->mech, p, n);
@@ -103,7 +109,7 @@ static int still_admitted(const rzmq_revoke *r, const known_conn *k,
   q.domain = domain;
   q.address = k->address;
   q.mechanism = k->mech;
-  q.admitted = admitted;
+  q.password_hash = k->pw;
   q.user = NULL;
   if (strcmp(k->mech, "CURVE") == 0) {
     if (strlen(k->user) == 40 && rzmq_z85_valid(k->user, 40) &&

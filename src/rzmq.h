@@ -177,11 +177,12 @@ typedef struct {
   size_t user_len;
   const void *password; /* PLAIN; NULL: a re-check of an admission */
   size_t password_len;
-  long admitted;        /* a re-check: the lists it was admitted under */
+  unsigned long long password_hash; /* a re-check: of the password it gave */
   char user_id[256];    /* out: the User-Id of an admitted peer */
   char shown_user[256]; /* out: the user for the log */
 } rzmq_auth_request;
 void rzmq_printable(char *out, size_t cap, const void *p, size_t n);
+unsigned long long rzmq_password_hash(const void *p, size_t n);
 /* New lists: those `set` from the arguments (checked first: R errors that
  * name them), the others from `old`; domain NULL: old's. */
 rzmq_lists *rzmq_lists_make(const rzmq_lists *old, const int set[4],
