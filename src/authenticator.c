@@ -326,7 +326,18 @@ SEXP rzmq_auth_configure(SEXP auth, SEXP set, SEXP curve, SEXP plain,
   rzmq_lists_free(old);
   /* handshakes decide by the new lists from here; connections admitted
    * before are checked by them at each message, and closed if known */
-  if (dropping) rzmq_revoke_drop(a->revoke, fresh, log_revoked, a);
+  if (dropping) {
+    rzmq_sock *s;
+    rzmq_revoke_drop(a->revoke, fresh, log_revoked, a);
+    for (s = a->ctx->sockets; s != NULL; s = s->next)
+      if (s->proxy != NULL) {
+        Rf_warning("drop = TRUE: a running proxy forwards messages without R "
+                   "seeing them, so revoked peers of its sockets are refused "
+                   "only at their next handshake; stop.proxy() to check "
+                   "every message");
+        break;
+      }
+  }
   return Rf_ScalarLogical(TRUE);
 }
 
