@@ -548,3 +548,50 @@ test_that("what held up stays so: PLAIN against CURVE, prefix and padded passwor
   expect_false(readable(psrv, 0.3))
   destroy.context(ctx, linger = 0)
 })
+
+test_that("drop = TRUE under an event loop: watchers and promises get neither a revoked peer's message nor a NULL, and do not hang", {
+  skip_if_not(zmq.has("curve"))
+  skip_if_not_installed("later", "1.4.0")
+  skip_if_not_installed("promises", "1.2.0")
+  # a revoked message is queued when the watcher starts; then A's come
+  run_case <- function(mode) {
+    ctx <- init.context()
+    on.exit(destroy.context(ctx, linger = 0))
+    sk <- curve.keypair(); ka <- curve.keypair(); kb <- curve.keypair()
+    auth <- init.authenticator(ctx, curve = c(ka$public, kb$public))
+    srv <- curve_server(ctx, sk, "ZMQ_PULL")
+    set.rcv.timeout(srv$socket, 2000L)
+    a <- curve_client(ctx, sk$public, ka, srv$endpoint, "ZMQ_PUSH")
+    b <- curve_client(ctx, sk$public, kb, srv$endpoint, "ZMQ_PUSH")
+    send.socket(b, "b0")
+    expect_identical(recv_within(srv$socket), "b0")
+    send.socket(b, "b1")
+    expect_true(readable(srv$socket, 5)) # b1 waits in the server's queue
+    configure.authenticator(auth, curve = ka$public, drop = TRUE)
+    loop <- later::create_loop(parent = NULL)
+    on.exit(later::destroy_loop(loop), add = TRUE)
+    got <- list()
+    watcher <- NULL
+    later::with_loop(loop, {
+      if (mode == "promise") {
+        p <- receive.promise(srv$socket, timeout = 10)
+        promises::then(p, function(v) got <<- c(got, list(v)),
+                       function(e) got <<- c(got, list(e)))
+      } else {
+        watcher <- on.message(srv$socket, function(m) got <<- c(got, list(m)),
+                              multipart = mode == "multipart")
+      }
+    })
+    # the watcher has looked at the queue (b1) before A sends
+    deadline <- Sys.time() + 0.3
+    while (Sys.time() < deadline) later::run_now(0.05, loop = loop)
+    expect_identical(got, list())
+    send.socket(a, "a1")
+    deadline <- Sys.time() + 10
+    while (length(got) == 0L && Sys.time() < deadline) later::run_now(0.05, loop = loop)
+    expected <- if (mode == "multipart") list(list(serialize("a1", NULL, xdr = FALSE))) else list("a1")
+    expect_identical(got, expected, label = mode)
+    if (mode != "promise") cancel.on.message(watcher)
+  }
+  for (mode in c("single", "multipart", "promise")) run_case(mode)
+})
