@@ -34,11 +34,19 @@ struct rzmq_revoke {
   long floor; /* admitted under lists older than this: refused */
   known_conn *known; /* by descriptor */
   int n_known;
+  /* the last message admitted: the next of the same connection (same
+   * descriptor, same admission text, no drop since) needs no new look */
+  int last_fd;
+  long n_drops, last_drops;
+  char last_text[512];
 };
 
 rzmq_revoke *rzmq_revoke_new(long auth_id) {
   rzmq_revoke *r = calloc(1, sizeof *r);
-  if (r != NULL) r->auth_id = auth_id;
+  if (r != NULL) {
+    r->auth_id = auth_id;
+    r->last_fd = -1;
+  }
   return r;
 }
 
@@ -155,6 +163,7 @@ void rzmq_revoke_drop(rzmq_revoke *r, rzmq_lists *now, rzmq_revoke_log_fn log,
     r->n_snap--;
   }
   r->snap[r->n_snap++] = rzmq_lists_ref(now);
+  r->n_drops++;
   for (fd = 0; fd < r->n_known; fd++) {
     known_conn *k = &r->known[fd];
     if (!k->used || k->closed) continue;
@@ -222,6 +231,9 @@ int rzmq_revoke_admits(rzmq_revoke *r, void *zsock, zmq_msg_t *msg,
   known_conn k, *e;
   char why[96];
   memset(&k, 0, sizeof k);
+  if (text != NULL && fd == r->last_fd && r->last_drops == r->n_drops &&
+      strcmp(text, r->last_text) == 0)
+    return 1; /* the connection of the last message, nothing revoked since */
   if (text == NULL || !admission_parse(text, &k, &domain)) {
     /* no admission of ours: inproc, a client socket, a peer the lists never
      * applied to; or a connection that cannot be attributed, refused
@@ -243,9 +255,16 @@ int rzmq_revoke_admits(rzmq_revoke *r, void *zsock, zmq_msg_t *msg,
   user = zmq_msg_gets(msg, "User-Id");
   snprintf(k.user, sizeof k.user, "%s", user != NULL ? user : "");
   e = learn(r, fd, &k, domain);
-  if (r->n_snap == 0 && r->floor == 0) return 1;
   if (e != NULL && e->closed) return 0; /* logged when it was closed */
-  if (still_admitted(r, &k, domain, why, sizeof why)) return 1;
+  if ((r->n_snap == 0 && r->floor == 0) ||
+      still_admitted(r, &k, domain, why, sizeof why)) {
+    if (strlen(text) < sizeof r->last_text) {
+      r->last_fd = fd;
+      r->last_drops = r->n_drops;
+      strcpy(r->last_text, text);
+    }
+    return 1;
+  }
   if (e != NULL) e->closed = 1;
   log_drop(log, ud, &k, why, e != NULL && close_known(e, fd));
   return 0;
