@@ -134,11 +134,12 @@ static int still_admitted(const rzmq_revoke *r, const known_conn *k,
   return 1;
 }
 
-/* Close the connection on `fd` if it is still the one `k` saw. */
+/* Close the connection on `fd` if it is still the one `k` saw: 1 if
+ * closed, 0 if it is gone already, -1 if its ends were never known. */
 static int close_known(known_conn *k, int fd) {
   rzmq_conn_ends now;
-  if (!k->ends_ok || !rzmq_fd_ends(fd, &now) ||
-      memcmp(&now, &k->ends, sizeof now) != 0)
+  if (!k->ends_ok) return -1;
+  if (!rzmq_fd_ends(fd, &now) || memcmp(&now, &k->ends, sizeof now) != 0)
     return 0;
   rzmq_fd_shutdown(fd);
   return 1;
@@ -148,13 +149,13 @@ static void log_drop(rzmq_revoke_log_fn log, void *ud, const known_conn *k,
                      const char *why, int closed) {
   char reason[160];
   snprintf(reason, sizeof reason, "revoked (drop = TRUE): %s; %s", why,
-           closed ? "connection closed" : "its messages are dropped");
+           closed == 1 ? "connection closed" : "its messages are dropped");
   log(ud, k->mech, k->address, k->user, reason);
 }
 
 void rzmq_revoke_drop(rzmq_revoke *r, rzmq_lists *now, rzmq_revoke_log_fn log,
                       void *ud) {
-  int fd;
+  int fd, closed;
   char why[96];
   if (r->n_snap == SNAP_MAX) { /* forget the oldest drop, failing closed */
     r->floor = rzmq_lists_gen(r->snap[0]);
@@ -169,7 +170,10 @@ void rzmq_revoke_drop(rzmq_revoke *r, rzmq_lists *now, rzmq_revoke_log_fn log,
     if (!k->used || k->closed) continue;
     if (still_admitted(r, k, k->domain, why, sizeof why)) continue;
     k->closed = 1;
-    log_drop(log, ud, k, why, close_known(k, fd));
+    closed = close_known(k, fd);
+    /* one that ended before stays marked (its queued messages are
+     * dropped), unreported: there is nothing to close */
+    if (closed != 0) log_drop(log, ud, k, why, closed);
   }
 }
 
@@ -266,6 +270,6 @@ int rzmq_revoke_admits(rzmq_revoke *r, void *zsock, zmq_msg_t *msg,
     return 1;
   }
   if (e != NULL) e->closed = 1;
-  log_drop(log, ud, &k, why, e != NULL && close_known(e, fd));
+  log_drop(log, ud, &k, why, e != NULL ? close_known(e, fd) : -1);
   return 0;
 }
