@@ -523,12 +523,15 @@ test_that("drop = FALSE (the default) leaves connections as they are; drop = TRU
   destroy.context(ctx, linger = 0)
 })
 
-test_that("what held up stays so: PLAIN against CURVE, prefix and padded passwords are refused", {
+test_that("what held up stays so: no keys or PLAIN against CURVE, prefix and padded passwords are refused", {
   skip_if_not(zmq.has("curve"))
   ctx <- init.context()
   sk <- curve.keypair()
   auth <- init.authenticator(ctx, curve = TRUE, plain = c(alice = "wonderland"))
   srv <- curve_server(ctx, sk, "ZMQ_PULL")
+  no_keys <- init.socket(ctx, "ZMQ_PUSH"); set.send.timeout(no_keys, 2000L)
+  connect.socket(no_keys, srv$endpoint)
+  send.socket(no_keys, "no security at a curve server")
   plain_to_curve <- init.socket(ctx, "ZMQ_PUSH"); set.send.timeout(plain_to_curve, 2000L)
   set.plain.client(plain_to_curve, "alice", "wonderland")
   connect.socket(plain_to_curve, srv$endpoint)
