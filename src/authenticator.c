@@ -2,13 +2,14 @@
  * thread of its own, so that handshakes are answered while R is busy or
  * blocked. It decides from lists the R side can replace at any time (CURVE
  * keys, PLAIN users, allowed and denied addresses) and keeps a log of its
- * recent decisions. The thread owns the ZAP socket; R talks to it only
- * through the mutex-guarded lists and a control socket that wakes it. */
+ * recent decisions; each admission goes out as metadata on the connection
+ * (revoke.c reads it back). The lists and decisions are authlists.c's. The
+ * thread owns the ZAP socket; R talks to it only through the mutex-guarded
+ * lists and a control socket that wakes it. */
 #ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L /* clock_gettime, strdup */
 #endif
 #include "rzmq.h"
-#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 
