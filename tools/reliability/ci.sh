@@ -49,7 +49,7 @@ run_step "sanitize (testthat suite under ASan and UBSan)" "" bash "$REL_DIR/sani
 
 asan_logs="$WORK/ci-logs-asan"; ubsan_logs="$WORK/ci-logs-ubsan"
 rm -rf "$asan_logs" "$ubsan_logs"; mkdir -p "$asan_logs" "$ubsan_logs"
-asan_env=(env "ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1:log_path=$asan_logs/asan" "LD_PRELOAD=$libasan"
+asan_env=(env "ASAN_OPTIONS=detect_leaks=0:log_path=$asan_logs/asan" "LD_PRELOAD=$libasan"
           "R_LIBS=$WORK/lib-asan")
 ubsan_env=(env "UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=0:log_path=$ubsan_logs/ubsan"
            "LD_PRELOAD=$libubsan" "R_LIBS=$WORK/lib-ubsan")

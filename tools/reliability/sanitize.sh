@@ -35,10 +35,7 @@ run_pass() {
       preload="$libasan"
       # detect_leaks=0: R itself never frees much at exit; leaks are
       # valgrind.sh's job, for stacks through rzmq.so only
-      # allocator_may_return_null=1: a malloc too big to serve returns NULL,
-      # as glibc's does, instead of aborting; libzmq relies on that when a
-      # hostile peer declares a 2^62-byte frame (test-security-attack.R)
-      san_env=("ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1:log_path=$WORK/san-logs-asan/asan:print_summary=1")
+      san_env=("ASAN_OPTIONS=detect_leaks=0:log_path=$WORK/san-logs-asan/asan:print_summary=1")
       ;;
     ubsan)
       # float-cast-overflow is not in GCC's -fsanitize=undefined, but a
