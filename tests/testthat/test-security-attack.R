@@ -60,8 +60,14 @@ test_that("a CURVE server keeps serving a real client, in bounded memory, throug
   expect_identical(lapply(1:20, function(i) ask(i)$echo), as.list(1:20))
   base_kb <- ask("rss")$rss_kb
 
+  # Under AddressSanitizer (tools/reliability/sanitize.sh) a 2^62-byte
+  # malloc aborts where glibc's returns NULL, and freed memory is held in
+  # quarantine: no huge frames there, and resident memory is not judged.
+  sanitized <- nzchar(Sys.getenv("ASAN_OPTIONS")) || grepl("asan", Sys.getenv("LD_PRELOAD"))
   port <- sub(".*:", "", endpoint)
-  attacker <- callr::process$new(py, c(script_path("zmtp-attacker.py"), "127.0.0.1", port, Sys.getenv("RZMQ_ATTACK_SECONDS", "6")),
+  attacker <- callr::process$new(py, c(script_path("zmtp-attacker.py"), "127.0.0.1", port,
+                                       Sys.getenv("RZMQ_ATTACK_SECONDS", "6"),
+                                       if (sanitized) "--no-huge"),
                                  stdout = "|", stderr = "|")
   on.exit(if (attacker$is_alive()) attacker$kill(), add = TRUE)
   served <- 0L
@@ -80,13 +86,13 @@ test_that("a CURVE server keeps serving a real client, in bounded memory, throug
   attacker$wait(10000)
   counts <- trimws(attacker$read_all_output())
   # the attack happened: every kind of hostile connection was made, many times
-  for (kind in c("garbage", "truncated", "huge", "hello", "halfopen")) {
+  for (kind in c("garbage", "truncated", if (!sanitized) "huge", "hello", "halfopen")) {
     n <- as.numeric(sub(".*=", "", regmatches(counts, regexpr(paste0(kind, "=[0-9]+"), counts))))
     expect_gt(n, 10, label = paste(kind, "connections"))
   }
   expect_gt(served, 50)        # served throughout
   expect_lt(latest, 2)         # none waited long
-  expect_lt(max_kb - base_kb, 64 * 1024) # bounded: under 64 MB more than before
+  if (!sanitized) expect_lt(max_kb - base_kb, 64 * 1024) # bounded: under 64 MB more than before
   expect_identical(ask("after")$echo, "after")
   send.socket(client, "stop")
   expect_identical(recv_within(client, timeout = 5, proc = server), "bye")

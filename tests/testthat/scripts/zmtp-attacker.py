@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
 """Hostile TCP peers for a ZMTP (ZeroMQ) server: python3 zmtp-attacker.py
-HOST PORT SECONDS. Until SECONDS have passed it keeps opening connections
-that send random bytes, cut greetings short, declare frames of 2^62 bytes
-(after a CURVE and after a NULL greeting), forge CURVE HELLO commands, and
-leave up to 200 connections half open. Needs only the standard library.
-Prints one line of counts at the end."""
+HOST PORT SECONDS [--no-huge]. Until SECONDS have passed it keeps opening
+connections that send random bytes, cut greetings short, declare frames of
+2^62 bytes (after a CURVE and after a NULL greeting; not with --no-huge),
+forge CURVE HELLO commands, and leave up to 200 connections half open.
+Needs only the standard library. Prints one line of counts at the end."""
 import os, socket, struct, sys, time
 
 host, port, seconds = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+huge = "--no-huge" not in sys.argv[4:]
 
 def greeting(mechanism, as_server=0):
     # signature, version 3.0, mechanism (20 bytes), as-server, filler
@@ -19,10 +20,10 @@ def attacks():
     yield "truncated", greeting(b"CURVE")[:11]
     yield "truncated", greeting(b"CURVE")[:40]
     # a command frame (long) that says 2^62 bytes follow
-    yield "huge", greeting(b"CURVE") + b"\x06" + struct.pack(">Q", 1 << 62) + b"\x05HELLO"
+    if huge: yield "huge", greeting(b"CURVE") + b"\x06" + struct.pack(">Q", 1 << 62) + b"\x05HELLO"
     # a message frame (long) of 2^62 bytes after a NULL greeting and READY
     ready = b"\x05READY" + b"\x0bSocket-Type" + struct.pack(">I", 4) + b"PUSH"
-    yield "huge", (greeting(b"NULL") + b"\x04" + bytes([len(ready)]) + ready +
+    if huge: yield "huge", (greeting(b"NULL") + b"\x04" + bytes([len(ready)]) + ready +
                    b"\x02" + struct.pack(">Q", 1 << 62) + b"x" * 64)
     # a HELLO of the right size with nonsense keys and box
     hello = b"\x05HELLO" + b"\x01\x00" + b"\x00" * 72 + os.urandom(32) + os.urandom(8) + os.urandom(80)
