@@ -383,8 +383,9 @@ queue_look <- function(q) {
       }
       if (length(got) == 0L) break
     } else {
-      got <- tryCatch(list(value = receive.socket(q$socket, w$unserialize, dont.wait = TRUE)),
+      got <- tryCatch(take_one(q$socket, w$unserialize, FALSE),
                       error = function(e) list(error = e))
+      if (length(got) == 0L) break # dropped (a revoked peer's): wait on
     }
     q$waiting[[1L]] <- NULL
     if (is.null(got$error)) w$resolve(got$value) else w$reject(got$error)
@@ -468,15 +469,30 @@ watch_again <- function(w, at_once) {
   invisible()
 }
 
+# The message ZMQ_EVENTS said is there, as list(value = ); list() if there
+# is none after all: the authenticator dropped it, its peer being revoked
+# (configure.authenticator(drop = TRUE)). A frame is taken as raw bytes,
+# never waiting, so that "none" cannot be mistaken for a NULL sent.
+take_one <- function(socket, unserialize, multipart) {
+  if (multipart) {
+    got <- receive.messages(socket, 1L, FALSE, dont.wait = TRUE)
+    if (length(got) == 0L) return(list())
+    m <- got[[1L]]
+    return(list(value = if (is.raw(m)) list(m) else m))
+  }
+  raw <- receive.socket(socket, FALSE, dont.wait = TRUE)
+  if (is.null(raw)) return(list())
+  list(value = if (unserialize) unserialize(raw) else raw)
+}
+
 # Receive one message (ZMQ_EVENTS said one is there) and pass it on.
 deliver <- function(w) {
   failure <- NULL
-  msg <- tryCatch(
-    if (w$multipart) receive.multipart(w$socket)
-    else receive.socket(w$socket, w$unserialize, dont.wait = TRUE),
-    error = function(e) failure <<- e
-  )
+  got <- tryCatch(take_one(w$socket, w$unserialize, w$multipart),
+                  error = function(e) failure <<- e)
   if (!is.null(failure)) return(report_failure(w, failure, "a message could not be read"))
+  if (length(got) == 0L) return(invisible())
+  msg <- got$value
   w$delivered <- w$delivered + 1
   tryCatch(w$callback(msg), error = function(e) failure <<- e)
   if (!is.null(failure)) report_failure(w, failure, "the callback failed")

@@ -154,7 +154,7 @@ SEXP rzmq_receive_messages(SEXP sock, SEXP n_max, SEXP unserialize,
     if (k == n) break;
     /* what is already queued, without waiting */
     zmq_msg_init(&msg);
-    if (zmq_msg_recv(&msg, s->handle, ZMQ_DONTWAIT) < 0) {
+    if (rzmq_msg_recv(s, &msg, ZMQ_DONTWAIT) < 0) {
       /* nothing more now (EAGAIN), or not now at all: a REP or REQ socket
        * must send before it receives again (EFSM), a context is ending
        * (ETERM). The messages in hand are returned; a next call reports

@@ -61,7 +61,7 @@ static const R_CallMethodDef call_methods[] = {
     ENTRY(rzmq_plain_server, 1),
     ENTRY(rzmq_plain_client, 3),
     ENTRY(rzmq_auth_new, 6),
-    ENTRY(rzmq_auth_configure, 6),
+    ENTRY(rzmq_auth_configure, 7),
     ENTRY(rzmq_auth_destroy, 1),
     ENTRY(rzmq_auth_log, 1),
     ENTRY(rzmq_monitor_new, 2),

@@ -25,17 +25,39 @@ static int apply_timeout(rzmq_sock *s, int opt, int *applied, int ms) {
   return 0;
 }
 
+/* zmq_msg_recv, except that a message from a connection the authenticator
+ * revoked (configure.authenticator(drop = TRUE)) is dropped whole, and the
+ * next one that is already queued taken in its place. Only a message's
+ * first frame is checked: the rest come from the same connection. */
+int rzmq_msg_recv(rzmq_sock *s, zmq_msg_t *msg, int flags) {
+  for (;;) {
+    if (zmq_msg_recv(msg, s->handle, flags) < 0) return -1;
+    if (s->rcv_mid || s->ctx->auth == NULL || rzmq_auth_admits(s, msg)) {
+      s->rcv_mid = zmq_msg_more(msg);
+      return 0;
+    }
+    /* a message's frames arrive together: the rest is here already */
+    while (zmq_msg_more(msg) && zmq_msg_recv(msg, s->handle, 0) >= 0) {}
+    s->rcv_mid = 0;
+    flags |= ZMQ_DONTWAIT; /* its wait is over: EAGAIN starts a new slice */
+  }
+}
+
+static int msg_move(rzmq_sock *s, zmq_msg_t *msg, int flags, int sending) {
+  return sending ? zmq_msg_send(msg, s->handle, flags)
+                 : rzmq_msg_recv(s, msg, flags);
+}
+
 /* Move one frame (send or receive), honouring dont.wait (ZMQ_DONTWAIT in
  * flags) and the socket's timeout. `interruptible` is 0 for the later frames
  * of a multipart message, which no interrupt may split. Returns 0 or an
  * errno value; the caller still owns msg. */
 static int frame_op(rzmq_sock *s, zmq_msg_t *msg, int flags, int sending,
                     int interruptible) {
-  int (*op)(zmq_msg_t *, void *, int) = sending ? zmq_msg_send : zmq_msg_recv;
   int timeout = sending ? s->sndtimeo : s->rcvtimeo, err;
   int *applied = sending ? &s->applied_sndtimeo : &s->applied_rcvtimeo;
   double deadline;
-  if (op(msg, s->handle, flags | ZMQ_DONTWAIT) >= 0) return 0;
+  if (msg_move(s, msg, flags | ZMQ_DONTWAIT, sending) >= 0) return 0;
   err = zmq_errno();
   if (timeout == 0 || (flags & ZMQ_DONTWAIT) || err != EAGAIN) return err;
   /* about to block: an interrupt that came while we were busy is raised
@@ -51,7 +73,7 @@ static int frame_op(rzmq_sock *s, zmq_msg_t *msg, int flags, int sending,
     err = apply_timeout(s, sending ? ZMQ_SNDTIMEO : ZMQ_RCVTIMEO, applied,
                         (int)slice);
     if (err != 0) return err;
-    if (op(msg, s->handle, flags) >= 0) return 0;
+    if (msg_move(s, msg, flags, sending) >= 0) return 0;
     err = zmq_errno();
     if (err != EAGAIN && err != EINTR) return err;
     /* a frame being sent is held: closed first if the interrupt unwinds; an
@@ -593,7 +615,7 @@ SEXP rzmq_read_multipart(rzmq_sock *s, zmq_msg_t *first, int *err) {
     SET_VECTOR_ELT(out, n++, part);
     if (!more) break;
     zmq_msg_init(&msg);
-    if (zmq_msg_recv(&msg, s->handle, 0) < 0) {
+    if (rzmq_msg_recv(s, &msg, 0) < 0) {
       *err = zmq_errno();
       zmq_msg_close(&msg);
       UNPROTECT(1);

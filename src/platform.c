@@ -18,6 +18,7 @@
 #endif
 #include <arpa/inet.h>
 #include <dlfcn.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -151,4 +152,60 @@ int rzmq_ip_parse(const char *s, unsigned char out[16]) {
     return 16;
   }
   return 0;
+}
+
+/* The socket calls are the same on both, but for the descriptor's type
+ * (Windows: SOCKET, which libzmq's ZMQ_SRCFD hands out as an int), the
+ * length's type and shutdown's constant. */
+#if defined(_WIN32)
+typedef SOCKET sock_t;
+typedef int sock_len;
+#define SHUT_BOTH SD_BOTH
+#else
+typedef int sock_t;
+typedef socklen_t sock_len;
+#define SHUT_BOTH SHUT_RDWR
+#endif
+
+static const unsigned char v4_mapped[12] = {0, 0, 0, 0, 0, 0,
+                                            0, 0, 0, 0, 0xff, 0xff};
+
+/* One end as 16 bytes and a port; 0 if it is not an IP address. */
+static int sa_bytes(const struct sockaddr_storage *ss, unsigned char out[16],
+                    int *port) {
+  if (ss->ss_family == AF_INET) {
+    const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
+    memcpy(out, v4_mapped, 12);
+    memcpy(out + 12, &in->sin_addr, 4);
+    *port = ntohs(in->sin_port);
+    return 1;
+  }
+  if (ss->ss_family == AF_INET6) {
+    const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
+    memcpy(out, &in6->sin6_addr, 16);
+    *port = ntohs(in6->sin6_port);
+    return 1;
+  }
+  return 0;
+}
+
+int rzmq_socket_ends(int fd, unsigned char peer[16], int *peer_port,
+                     unsigned char local[16], int *local_port) {
+  struct sockaddr_storage ss;
+  sock_len len = sizeof ss;
+  if (fd < 0) return 0;
+  memset(&ss, 0, sizeof ss);
+  if (getpeername((sock_t)fd, (struct sockaddr *)&ss, &len) != 0 ||
+      !sa_bytes(&ss, peer, peer_port))
+    return 0;
+  len = sizeof ss;
+  memset(&ss, 0, sizeof ss);
+  if (getsockname((sock_t)fd, (struct sockaddr *)&ss, &len) != 0 ||
+      !sa_bytes(&ss, local, local_port))
+    return 0;
+  return 1;
+}
+
+void rzmq_socket_shutdown(int fd) {
+  if (fd >= 0) shutdown((sock_t)fd, SHUT_BOTH);
 }

@@ -36,4 +36,13 @@ void rzmq_advise_huge(void *p, size_t n);
  * order): 4 or 16 (the bytes written), 0 if `s` is not an IP address. */
 int rzmq_ip_parse(const char *s, unsigned char out[16]);
 
+/* The two ends of a connected TCP descriptor (as libzmq's ZMQ_SRCFD gives
+ * it): each address in 16 bytes (IPv4 as v4-mapped IPv6) with its port; 1,
+ * or 0 if `fd` is not a connected IPv4/IPv6 socket. */
+int rzmq_socket_ends(int fd, unsigned char peer[16], int *peer_port,
+                     unsigned char local[16], int *local_port);
+/* shutdown(2) of both directions: the peer sees the end of the stream and
+ * libzmq closes the connection; the descriptor itself stays libzmq's. */
+void rzmq_socket_shutdown(int fd);
+
 #endif

@@ -60,6 +60,7 @@ struct rzmq_sock {
   rzmq_sock *watched, *watcher; /* monitor <-> monitored socket, while both
                                    are open (socket.c ends the link) */
   int rcvtimeo, sndtimeo; /* the user's timeouts, in ms (-1 forever) */
+  int rcv_mid; /* the last frame received had more to follow (message.c) */
   int applied_rcvtimeo, applied_sndtimeo; /* what libzmq holds (message.c) */
   rzmq_sock *prev, *next; /* siblings in ctx->sockets while open */
   rzmq_proxy *proxy; /* the running proxy it is lent to, if any */
@@ -168,6 +169,66 @@ SEXP rzmq_curve_client(SEXP sock, SEXP server_public, SEXP public, SEXP secret);
 SEXP rzmq_plain_server(SEXP sock);
 SEXP rzmq_plain_client(SEXP sock, SEXP username, SEXP password);
 
+/* ---- netaddr.c: IP addresses as bytes, ranges, a descriptor's two ends -- */
+typedef struct { /* IPv4 as v4-mapped IPv6; bits: the prefix length */
+  unsigned char net[16];
+  int bits;
+} rzmq_range;
+typedef struct {
+  unsigned char peer[16], local[16];
+  int peer_port, local_port;
+} rzmq_conn_ends;
+/* 1 if `s` is an IPv4 or IPv6 address (16 bytes in `out`), else 0. */
+int rzmq_addr_parse(const char *s, unsigned char out[16], int *is_v4);
+/* An address or CIDR range; 0 with `why` (text for an error) if neither. */
+int rzmq_range_parse(const char *s, rzmq_range *r, const char **why);
+int rzmq_range_match(const rzmq_range *v, int n, const unsigned char a[16]);
+int rzmq_fd_ends(int fd, rzmq_conn_ends *e); /* 0 unless a TCP connection */
+
+/* ---- authlists.c: the authenticator's lists and its decisions ------------- */
+typedef struct rzmq_lists rzmq_lists;
+typedef struct {
+  const char *domain, *address, *mechanism;
+  const void *user; /* PLAIN user name, CURVE key (32 bytes); NULL: none */
+  size_t user_len;
+  const void *password; /* PLAIN; NULL: a re-check of an admission */
+  size_t password_len;
+  unsigned long long password_hash; /* a re-check: of the password it gave */
+  char user_id[256];    /* out: the User-Id of an admitted peer */
+  char shown_user[256]; /* out: the user for the log */
+} rzmq_auth_request;
+void rzmq_printable(char *out, size_t cap, const void *p, size_t n);
+unsigned long long rzmq_password_hash(const void *p, size_t n);
+/* New lists: those `set` from the arguments (checked first: R errors that
+ * name them), the others from `old`; domain NULL: old's. */
+rzmq_lists *rzmq_lists_make(const rzmq_lists *old, const int set[4],
+                            SEXP curve, SEXP plain, SEXP allow, SEXP deny,
+                            const char *domain);
+rzmq_lists *rzmq_lists_ref(rzmq_lists *c);
+void rzmq_lists_free(rzmq_lists *c); /* drops one reference */
+long rzmq_lists_gen(const rzmq_lists *c);
+/* 1 if admitted; `reason` says why either way. Never touches R. */
+int rzmq_lists_decide(const rzmq_lists *c, rzmq_auth_request *q, char *reason,
+                      size_t cap);
+
+/* ---- revoke.c: drop = TRUE, connections checked at each message ----------- */
+#define RZMQ_ADMISSION "X-Rzmq-Admission" /* ZAP metadata, on each message */
+typedef struct rzmq_revoke rzmq_revoke;
+typedef void (*rzmq_revoke_log_fn)(void *ud, const char *mech,
+                                   const char *address, const char *user,
+                                   const char *reason);
+rzmq_revoke *rzmq_revoke_new(long auth_id);
+void rzmq_revoke_free(rzmq_revoke *r);
+void rzmq_admission_text(char *out, size_t cap, long auth_id, long adm,
+                         long gen, const rzmq_auth_request *q);
+/* `now` holds from here for every connection admitted before it. */
+void rzmq_revoke_drop(rzmq_revoke *r, rzmq_lists *now, rzmq_revoke_log_fn log,
+                      void *ud);
+/* 1: deliver the message that starts with `msg`; 0: its connection is
+ * revoked (closed, and logged, when first found). */
+int rzmq_revoke_admits(rzmq_revoke *r, void *zsock, zmq_msg_t *msg,
+                       rzmq_revoke_log_fn log, void *ud);
+
 /* ---- authenticator.c: a ZAP handler on a thread of its own ---------------- */
 /* Stop it and detach it from its context (the context calls this before it
  * terminates); harmless once stopped. */
@@ -175,7 +236,9 @@ void rzmq_auth_stop(rzmq_auth *a);
 SEXP rzmq_auth_new(SEXP ctx, SEXP curve, SEXP plain, SEXP allow, SEXP deny,
                    SEXP domain);
 SEXP rzmq_auth_configure(SEXP auth, SEXP set, SEXP curve, SEXP plain,
-                         SEXP allow, SEXP deny);
+                         SEXP allow, SEXP deny, SEXP drop);
+/* May a message starting with `msg`, received on `s`, go to R? */
+int rzmq_auth_admits(rzmq_sock *s, zmq_msg_t *msg);
 SEXP rzmq_auth_destroy(SEXP auth);
 SEXP rzmq_auth_log(SEXP auth);
 
@@ -250,6 +313,8 @@ SEXP rzmq_send(SEXP sock, SEXP data, SEXP more, SEXP serialize, SEXP xdr);
 SEXP rzmq_send_null(SEXP sock, SEXP more);
 SEXP rzmq_send_string(SEXP sock, SEXP data, SEXP more);
 SEXP rzmq_send_multipart(SEXP sock, SEXP parts);
+/* zmq_msg_recv on `s`, minus messages from revoked connections (revoke.c). */
+int rzmq_msg_recv(rzmq_sock *s, zmq_msg_t *msg, int flags);
 /* Receive one frame as receive.socket() does (dont.wait, the socket's
  * timeout, interruptible slices); 0, or an errno value. `msg` is initialised
  * here and left open only on success. */

@@ -29,6 +29,8 @@
 #    random lists, counts and flags (an integer count / a list, or an R error);
 #    is.closed / message.size / socket.endpoints / poll.poller of random
 #    values and handles of each kind.
+#    configure.authenticator() with random and mutated allow / deny lists
+#    (addresses, CIDR ranges), PLAIN lists and drop flags (TRUE, or an R error).
 # After each group the sockets and the context must still work.
 
 local({ # common.R sits beside this script (run as Rscript FILE or R -f FILE)
@@ -189,6 +191,27 @@ random_value <- function() {
     list(), list(1L), sum, 1i)
 }
 
+# A random allow/deny list: addresses and ranges, mutated, or anything.
+random_addresses <- function() {
+  valid <- c("127.0.0.1", "10.0.0.0/8", "::1", "fd00::/8", "::ffff:7f00:1", "0.0.0.0/0", "::/0",
+             "1.2.3.4/32", "::ffff:127.0.0.0/104", "255.255.255.255", "2001:db8::1/128",
+             "192.168.1.0/24", "fe80::1", "::ffff:1.2.3.4")
+  chars <- c(0:9, "a", "f", "x", ":", ".", "/", "%", " ", "-", "+", "\u00e9", "")
+  one <- function() {
+    v <- strsplit(sample(valid, 1), "")[[1]]
+    for (m in seq_len(sample(0:3, 1))) {
+      i <- sample.int(length(v) + 1L, 1)
+      v <- switch(sample.int(3L, 1),
+                  append(v, sample(chars, sample.int(3L, 1), TRUE), i - 1L),
+                  v[-min(i, length(v))],
+                  { v[min(i, length(v))] <- sample(chars, 1); v })
+    }
+    paste(v, collapse = "")
+  }
+  switch(sample.int(5L, 1), NULL, character(0), vapply(seq_len(sample.int(4L, 1)), function(i) one(), ""),
+         c(one(), NA), random_value())
+}
+
 # A random endpoint: junk, or a valid one mutated.
 random_endpoint <- function() {
   valid <- c("tcp://127.0.0.1:*", "tcp://*:*", "tcp://127.0.0.1:0", "tcp://[::1]:*", "tcp://lo:*",
@@ -292,7 +315,15 @@ arg_case <- function(k, phase) {
       else as.call(list(as.name("poll.socket"), socks, events, timeout))
     },
     handle = {
-      switch(sample.int(8L, 1),
+      switch(sample.int(9L, 1),
+        # the authenticator's lists: TRUE, or an R error naming the entry
+        as.call(list(as.name("configure.authenticator"),
+                     if (runif(1) < 0.95) quote(fuzz_auth) else random_value(),
+                     allow = random_addresses(), deny = random_addresses(),
+                     plain = if (runif(1) < 0.7) c(u = "p", v = "q")[seq_len(sample(0:2, 1))]
+                             else if (runif(1) < 0.5) stats::setNames(c("p", "", "q"), c("u", "v", "u"))[seq_len(sample(1:3, 1))]
+                             else random_value(),
+                     drop = if (runif(1) < 0.8) runif(1) < 0.5 else random_value())),
         as.call(list(as.name("init.context"), if (runif(1) < 0.5) sample(0:4, 1) else random_value())),
         as.call(list(as.name("init.socket"), quote(ctx),
                      if (runif(1) < 0.4) sample(c(TYPES, tolower(TYPES), "REQ", "ZMQ_XREQ", "ZMQ_XREP"), 1)
@@ -424,6 +455,7 @@ run_worker <- function(from, to, progress, result_file) {
   bind.socket(ready, "inproc://fuzz-ready"); connect.socket(rpeer, "inproc://fuzz-ready")
   send.socket(rpeer, "stays queued")
   idle <- init.socket(ctx, "ZMQ_PULL")
+  fuzz_auth <- init.authenticator(ctx, curve = TRUE)
   s <- NULL
   env <- environment()
   wd <- tempfile("fuzz-wd"); dir.create(wd); owd <- setwd(wd)

@@ -16,6 +16,7 @@
 # init.message / send.message.object, options, errors raised mid-receive
 # (malformed frames), sockets / contexts created, closed and collected, and
 # security (keys, Z85, CURVE and PLAIN through an authenticator, its log,
+# address ranges and a revocation with drop = TRUE,
 # certificate files), and monitors (events read one by one and all at once,
 # a monitor collected, replaced and stopped by closing its socket), and
 # proxies (capture, pause/resume, statistics, a busy socket, stopped,
@@ -245,6 +246,19 @@ torture_body <- function(reps) {
         ok("PLAIN round trip", identical(receive.socket(psrv), "plain"))
         log <- authenticator.log(auth)
         ok("authenticator log", nrow(log) == 2L && all(log$allowed))
+        # revocation: the second key's connection is dropped, the first kept
+        cl2 <- init.socket(cx, "ZMQ_PUSH"); set.send.timeout(cl2, 0L)
+        set.curve.client(cl2, sk$public, sk)
+        connect.socket(cl2, get.last.endpoint(srv))
+        send.socket(cl2, "second key")
+        ok("second key admitted", identical(receive.socket(srv), "second key"))
+        configure.authenticator(auth, curve = ck$public, deny = c("10.0.0.0/8", "fd00::/8"), allow = NULL,
+                                drop = TRUE)
+        send.socket(cl2, "revoked")
+        send.socket(cl, "kept")
+        ok("drop = TRUE keeps the allowed peer only", identical(receive.socket(srv), "kept"))
+        log <- authenticator.log(auth)
+        ok("drop logged", any(grepl("^revoked", log$reason) & log$user == sk$public))
         f <- tempfile()
         write.curve.keys(sk, f)
         ok("certificate files", identical(read.curve.keys(f), sk))
@@ -258,7 +272,7 @@ torture_body <- function(reps) {
         m <- tryCatch(unbind.socket(srv, "tcp://127.0.0.1:1"), message = function(m) conditionMessage(m))
         ok("unbinding what is not bound names it", grepl("tcp://127.0.0.1:1", m, fixed = TRUE))
         if (r %% 2 == 0) destroy.context(cx, linger = 0) # else only dropped
-        rm(cx, auth, srv, cl, psrv, pcl, fresh)
+        rm(cx, auth, srv, cl, cl2, psrv, pcl, fresh)
         invisible(gc())
       }
     })

@@ -673,7 +673,12 @@ if (zmq.has("curve")) {
     set.plain.client(pcl, "u", if (r %% 2) "p" else "wrong")
     connect.socket(pcl, get.last.endpoint(psrv)); send.socket(pcl, r)
     if (r %% 2) n_sec <- n_sec + check(identical(receive.socket(psrv), r), "PLAIN round trip")
-    if (r %% 4 == 0) configure.authenticator(auth, curve = NULL, allow = "127.0.0.1")
+    if (r %% 4 == 0) { # revoke the CURVE client: its connection closed, its message dropped
+      configure.authenticator(auth, curve = NULL, allow = c("127.0.0.0/8", "::1"), drop = TRUE)
+      set.send.timeout(cl, 0L); send.socket(cl, "revoked")
+      check(!isTRUE(poll.socket(list(srv), list("read"), 0.2)[[1]]$read) ||
+              is.null(receive.socket(srv, dont.wait = TRUE)), "drop = TRUE")
+    }
     invisible(authenticator.log(auth))
     # refused clients may hold a message for good: linger 0 everywhere, so
     # that dropped contexts terminate too
