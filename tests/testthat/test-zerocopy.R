@@ -90,10 +90,10 @@ test_that("many lent vectors in flight at once are each received as themselves",
 
 test_that("PUB to two subscribers in one process gives both the lent vector", {
   ctx <- init.context()
-  pub <- init.socket(ctx, "ZMQ_PUB")
+  pub <- with_deadline(init.socket(ctx, "ZMQ_PUB"))
   bind.socket(pub, "inproc://zerocopy-pub")
   subs <- lapply(1:2, function(i) {
-    s <- init.socket(ctx, "ZMQ_SUB")
+    s <- with_deadline(init.socket(ctx, "ZMQ_SUB"))
     subscribe(s, "")
     connect.socket(s, "inproc://zerocopy-pub")
     s
@@ -211,8 +211,8 @@ test_that("a received frame can be sent again, alone, serialized or in a multipa
 
 test_that("frames survive gc(), and outlive their socket and context", {
   ctx <- init.context()
-  a <- init.socket(ctx, "ZMQ_PAIR")
-  b <- init.socket(ctx, "ZMQ_PAIR")
+  a <- with_deadline(init.socket(ctx, "ZMQ_PAIR"))
+  b <- with_deadline(init.socket(ctx, "ZMQ_PAIR"))
   endpoint <- bind_tcp(a)
   connect.socket(b, endpoint)
   x <- big(9e6, seed = 2) # fresh tcp frames are not copied from 8 MB on
@@ -263,8 +263,8 @@ test_that("receive.messages hands large frames over without a copy too", {
 
 test_that("fresh frames are copied below 8 MB, and their memory is collected on a budget", {
   ctx <- init.context()
-  a <- init.socket(ctx, "ZMQ_PAIR")
-  b <- init.socket(ctx, "ZMQ_PAIR")
+  a <- with_deadline(init.socket(ctx, "ZMQ_PAIR"))
+  b <- with_deadline(init.socket(ctx, "ZMQ_PAIR"))
   connect.socket(b, bind_tcp(a))
   held <- function() .Call(rzmq:::c_rzmq_frames_held)
   x <- big(2^20)
