@@ -252,16 +252,18 @@ test_that("ZMQ_THREAD_SCHED_POLICY is applied to the threads the context starts 
     send.socket(q, "scheduled")
     got <- receive.socket(p)
     started <- setdiff(tasks(), before)
+    # each thread sets its policy once it runs: wait for that, with a deadline
+    policies <- function(tids) vapply(tids, policy, 1L, USE.NAMES = FALSE)
+    deadline <- Sys.time() + 5
+    while (!all(policies(started) == 3L) && Sys.time() < deadline) Sys.sleep(0.02)
     # a second context without the option: its threads keep the default
     ctx2 <- init.context()
     before2 <- tasks()
     s2 <- init.socket(ctx2, "ZMQ_PAIR")
     started2 <- setdiff(tasks(), before2)
     list(ok = ok, policy = get.ctxopt(ctx, "THREAD_SCHED_POLICY"), got = got,
-         n_started = length(started),
-         started = vapply(started, policy, 1L, USE.NAMES = FALSE),
-         main = policy(Sys.getpid()),
-         default = vapply(started2, policy, 1L, USE.NAMES = FALSE))
+         n_started = length(started), started = policies(started),
+         main = policy(Sys.getpid()), default = policies(started2))
   }, timeout = 60)
   expect_identical(out[c("ok", "policy", "got")], list(ok = TRUE, policy = 3L, got = "scheduled"))
   expect_gte(out$n_started, 2L) # its I/O thread and its reaper at least
