@@ -512,6 +512,15 @@ if [ -n "$tarball" ]; then
   else
     echo "==== ${tarball##*/}: no files beyond the tree (no build products from the demo's install)"
   fi
+  # README's Guides: the tarball installs every guide, rendered
+  for rmd in "$pkgdir"/vignettes/*.Rmd; do
+    guide=$(basename "$rmd" .Rmd)
+    tar -tzf "$tarball" | grep -qx "rzmq/inst/doc/$guide.html" ||
+      fail+=("${tarball##*/} has no rendered guide inst/doc/$guide.html (README's Guides)")
+  done
+  echo "==== ${tarball##*/}: $(tar -tzf "$tarball" | grep -c '^rzmq/inst/doc/.*\.html$') rendered guides"
+else
+  fail+=("no rzmq_*.tar.gz from the test command (README's Guides install it)")
 fi
 stage_done "verdict" "$(( $(date +%s) - t0 ))"
 

@@ -128,3 +128,7 @@ frame_state <- function(x) .Call(c_rzmq_frame_state, x)
 # Whether two raw vectors are the same bytes in memory: a frame received
 # from a vector this process lent over inproc is that very vector.
 same_bytes <- function(x, y) .Call(c_rzmq_same_bytes, x, y)
+
+# Write byte `i` of raw vector `x` in place through C's writable pointer
+# (DATAPTR), as any C code may: a received frame must copy itself out first.
+frame_poke <- function(x, i, value) .Call(c_rzmq_frame_poke, x, as.numeric(i), value)

@@ -751,39 +751,11 @@ res <- res[!is.na(res$median) | res$binding == "this", ]
 write.csv(res, file.path(out_dir, "results.csv"), row.names = FALSE)
 write.csv(runs_df, file.path(out_dir, "runs.csv"), row.names = FALSE)
 
-# ---- the plot: cost per message against message size ---------------------------------
+# ---- the plot: cost per message against message size (bench/plot.R) ---------------
 if (3 %in% only) {
-  png(file.path(out_dir, "cost-per-message.png"), width = 1400, height = 650, res = 110)
-  op <- par(mfrow = c(1, 2), mar = c(5, 5.6, 3, 1), mgp = c(4, 0.8, 0))
-  cols <- c(C = "black", pyzmq = "#1f77b4", pbdZMQ = "#ff7f0e", old = "#7f7f7f", this = "#d62728")
-  pchs <- c(C = 15, pyzmq = 16, pbdZMQ = 17, old = 18, this = 19)
-  allv <- unlist(lapply(c("inproc", "tcp"), function(tr)
-    M[sprintf("w3_%s_%.0f", tr, sizes), , drop = FALSE]))
-  yl <- range(allv[is.finite(allv) & allv > 0])
-  if (!all(is.finite(yl))) yl <- c(0.1, 1e6)
-  for (tr in c("inproc", "tcp")) {
-    plot(NA, xlim = c(0.6, 1.6 * max(sizes)), ylim = yl, log = "xy", xaxt = "n", yaxt = "n",
-         xlab = "", ylab = "cost per message (us, log scale)",
-         main = sprintf("raw frames over %s (send + receive, one process)", tr))
-    axis(1, at = sizes, labels = FALSE)
-    # staggered: 16 MB and 64 MB sit close on a log axis
-    mtext(size_label(sizes), side = 1, at = sizes, cex = 0.85,
-          line = ifelse(seq_along(sizes) %% 2 == 0, 1.8, 0.7))
-    yt <- 10^(floor(log10(yl[1])):ceiling(log10(yl[2])))
-    axis(2, at = yt, labels = format(yt, scientific = FALSE, drop0trailing = TRUE, big.mark = ","), las = 1)
-    abline(h = yt, v = sizes, col = "grey92")
-    mtext("message size (log scale)", side = 1, line = 3.4)
-    for (b in names(B)) {
-      y <- M[sprintf("w3_%s_%.0f", tr, sizes), b]
-      ok <- is.finite(y)
-      if (any(ok)) lines(sizes[ok], y[ok], type = "o", col = cols[b], pch = pchs[b],
-                         lwd = if (b == "this") 2.5 else 1.5)
-    }
-    legend("bottomright", legend = vapply(B, `[[`, "", "label"), col = cols[names(B)],
-           pch = pchs[names(B)], lwd = 2, bty = "n")
-  }
-  par(op)
-  invisible(dev.off())
+  source(file.path(bench_dir, "plot.R"), local = TRUE)
+  plot_cost_per_message(M, vapply(B, `[[`, "", "label"), sizes,
+                        file.path(out_dir, "cost-per-message.png"))
 }
 
 say("\nOutputs: %s", paste(file.path(out_dir, c("table.txt", "table.md", "results.csv", "runs.csv",

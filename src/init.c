@@ -46,6 +46,7 @@ static const R_CallMethodDef call_methods[] = {
     ENTRY(rzmq_receive_messages, 4),
     ENTRY(rzmq_frame_state, 1),
     ENTRY(rzmq_same_bytes, 2),
+    ENTRY(rzmq_frame_poke, 3),
     ENTRY(rzmq_frames_held, 0),
     ENTRY(rzmq_cache_size, 0),
     ENTRY(rzmq_message_new, 3),

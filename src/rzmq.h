@@ -294,6 +294,7 @@ int rzmq_is_frame(SEXP x);
 int rzmq_frame_share(SEXP x, zmq_msg_t *out);
 SEXP rzmq_frame_state(SEXP x); /* "message", "copied" or "ordinary" (tests) */
 SEXP rzmq_same_bytes(SEXP a, SEXP b); /* the same bytes in memory (tests) */
+SEXP rzmq_frame_poke(SEXP x, SEXP i, SEXP value); /* write via DATAPTR (tests) */
 SEXP rzmq_frames_held(void);   /* bytes of fresh frames alive (tests) */
 
 /* ---- serialize.c: R objects <-> bytes in message buffers ------------------ */

@@ -216,3 +216,17 @@ SEXP rzmq_same_bytes(SEXP a, SEXP b) {
   pb = DATAPTR_OR_NULL(b);
   return Rf_ScalarLogical(pa != NULL && pa == pb);
 }
+
+/* Write `value` at byte `i` (1-based) through RAW(), the writable pointer
+ * any C code may ask for (tests): a frame must copy itself out first,
+ * so the message, and whoever shares it, never sees the write. */
+SEXP rzmq_frame_poke(SEXP x, SEXP i, SEXP value) {
+  double at;
+  if (TYPEOF(x) != RAWSXP) Rf_error("`x` must be a raw vector");
+  if (TYPEOF(i) != REALSXP || XLENGTH(i) != 1) Rf_error("`i` must be one number");
+  if (TYPEOF(value) != RAWSXP || XLENGTH(value) != 1) Rf_error("`value` must be one raw byte");
+  at = REAL(i)[0];
+  if (!(at >= 1 && at <= (double)XLENGTH(x))) Rf_error("`i` is out of range");
+  RAW(x)[(R_xlen_t)at - 1] = RAW(value)[0]; /* RAW(): the writable pointer */
+  return R_NilValue;
+}

@@ -1,9 +1,12 @@
 ## Build the pkgdown site from the installed rzmq:
-##   R CMD INSTALL . && Rscript tools/site.R [destination]
-## The destination defaults to docs/ (not committed). pkgdown and whatever
-## of its dependencies is missing, or older than it needs, are installed from
-## CRAN into a private library first (RZMQ_PKGDOWN_LIB, by default
-## ~/.cache/rzmq-pkgdown-lib), so the system's R packages stay as they are.
+##   apt-get install -y r-cran-pkgdown && R CMD INSTALL . && Rscript tools/site.R [destination]
+## The destination defaults to docs/ (not committed). An installed pkgdown
+## that loads (Debian's r-cran-pkgdown 2.0.7 with its own dependencies) is
+## used as it is. Only without one are pkgdown and whatever of its
+## dependencies is missing, or older than it needs, installed from CRAN into
+## a private library (RZMQ_PKGDOWN_LIB, by default ~/.cache/rzmq-pkgdown-lib),
+## so the system's R packages stay as they are; CRAN's pkgdown then needs
+## the -dev packages of curl and ragg (CONTRIBUTING.md).
 args <- commandArgs(trailingOnly = TRUE)
 dest <- if (length(args)) args[1] else "docs"
 lib <- path.expand(Sys.getenv("RZMQ_PKGDOWN_LIB", "~/.cache/rzmq-pkgdown-lib"))
@@ -46,8 +49,12 @@ needed <- function() {
   }, NA)
   names(want)[stale]
 }
+# A pkgdown that loads with the dependencies installed beside it is used as
+# it is; a CRAN pkgdown in the private library also needs evaluate >= 1.0.
 ready <- tryCatch(requireNamespace("pkgdown", quietly = TRUE) &&
-                    packageVersion("evaluate") >= "1.0.0", error = function(e) FALSE)
+                    (packageVersion("pkgdown") < "2.1.0" ||
+                       packageVersion("evaluate") >= "1.0.0"),
+                  error = function(e) FALSE)
 if (!ready) {
   stale <- needed()
   message("installing into ", lib, ": ", paste(stale, collapse = " "))

@@ -15,7 +15,9 @@ library(rzmq)
 
 secure <- "--secure" %in% commandArgs(trailingOnly = TRUE)
 
-n_workers <- 3L
+## One worker per core (at least 2, at most 8): more workers than cores
+## only take turns on the same cores.
+n_workers <- max(2L, min(8L, parallel::detectCores(), na.rm = TRUE))
 n_tasks <- 60L     # bootstrap tasks ...
 reps <- 50L        # ... of this many refits each
 timeout <- 60      # seconds to wait for any one message before giving up
@@ -153,6 +155,14 @@ print(table(pid = done_by))
 
 cat(sprintf("\nWall time: %.2f s with %d workers (plus %.1f s start-up), %.2f s serially\n",
             t_parallel, n_workers, t_start, t_serial))
+## What the two times mean: the workers share this machine's cores with
+## this process and with each other, so the best the pool can do is the
+## serial time divided by the number of cores free for it. On a machine
+## already busy, or with as many workers as cores, it may do no better.
+cores <- parallel::detectCores()
+cat(sprintf(paste0("Speed-up %.1f x with %d workers on %s core(s): at best about ",
+                   "min(workers, idle cores) x; less when other work keeps the cores busy\n"),
+            t_serial / t_parallel, n_workers, if (is.na(cores)) "?" else cores))
 
 if (secure) {
   ## Each worker made two connections (tasks and results): two handshakes.

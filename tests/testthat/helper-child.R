@@ -75,3 +75,35 @@ rscript_bg <- function(name, ...) {
                      stdout = "|", stderr = "|",
                      env = c("current", R_TESTS = ""))
 }
+
+# Wait until child `proc` is asleep in a blocking call: its main thread
+# seen sleeping (state S in /proc/<pid>/stat) in every sample for `stable`
+# seconds. A process running R code is not asleep, so a child that said it
+# is about to block is then inside the call (rzmq's waits wake only briefly,
+# every 200 ms at most, to check for interrupts). Fails the test after
+# `timeout` seconds. Without /proc (not Linux) it waits `stable` seconds.
+wait_blocked <- function(proc, stable = 0.15, timeout = 10) {
+  stat <- sprintf("/proc/%d/stat", proc$get_pid())
+  if (!file.exists(stat)) {
+    Sys.sleep(stable)
+    return(invisible(TRUE))
+  }
+  state <- function() {
+    line <- tryCatch(readLines(stat, warn = FALSE), error = function(e) "")
+    sub("^.*\\) (.).*$", "\\1", line[1])
+  }
+  deadline <- Sys.time() + timeout
+  since <- NULL
+  while (Sys.time() < deadline) {
+    if (state() == "S") {
+      if (is.null(since)) since <- Sys.time()
+      if (Sys.time() - since >= stable) return(invisible(TRUE))
+    } else {
+      since <- NULL
+    }
+    Sys.sleep(0.01)
+  }
+  testthat::fail(sprintf("child %d not blocked within %g s%s", proc$get_pid(), timeout,
+                         child_stderr(proc)))
+  invisible(FALSE)
+}

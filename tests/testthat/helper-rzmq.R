@@ -27,13 +27,24 @@ dead_endpoint <- function() {
   endpoint
 }
 
-# Two connected sockets on one context; `a` binds, `b` connects.
+# Two connected sockets on one context; `a` binds, `b` connects. Both get
+# receive and send timeouts of `deadline` seconds, so a blocking call that
+# should have returned (a receive that ignores dont.wait, a lost message)
+# fails the test instead of hanging the run; a test that needs another
+# timeout sets its own.
 socket_pair <- function(type_a = "ZMQ_PAIR", type_b = "ZMQ_PAIR",
-                        ctx = init.context(), endpoint = inproc()) {
-  a <- init.socket(ctx, type_a)
-  b <- init.socket(ctx, type_b)
+                        ctx = init.context(), endpoint = inproc(), deadline = 10) {
+  a <- with_deadline(init.socket(ctx, type_a), deadline)
+  b <- with_deadline(init.socket(ctx, type_b), deadline)
   stopifnot(isTRUE(bind.socket(a, endpoint)), isTRUE(connect.socket(b, endpoint)))
   list(ctx = ctx, a = a, b = b, endpoint = endpoint)
+}
+
+# `socket` with receive and send timeouts of `deadline` seconds.
+with_deadline <- function(socket, deadline = 10) {
+  ms <- as.integer(deadline * 1000)
+  stopifnot(isTRUE(set.rcv.timeout(socket, ms)), isTRUE(set.send.timeout(socket, ms)))
+  socket
 }
 
 # Wait up to `timeout` seconds for `socket` to be readable.

@@ -56,7 +56,9 @@ test_that("n limits a batch and the rest stays queued", {
 
 test_that("an empty queue gives an empty list: dont.wait and the receive timeout", {
   p <- socket_pair("ZMQ_PULL", "ZMQ_PUSH")
+  t0 <- proc.time()[["elapsed"]] # at once, not after socket_pair()'s 10 s timeout
   expect_identical(receive.messages(p$a, dont.wait = TRUE), list())
+  expect_lt(proc.time()[["elapsed"]] - t0, 2)
   expect_identical(zmq.errno(), 11L)
   set.rcv.timeout(p$a, 100L)
   t0 <- proc.time()[["elapsed"]]
@@ -87,8 +89,8 @@ test_that("multipart messages in the queue come back whole, in their place", {
 
 test_that("a send stops at the first message that cannot be queued", {
   ctx <- init.context()
-  push <- init.socket(ctx, "ZMQ_PUSH")
-  pull <- init.socket(ctx, "ZMQ_PULL")
+  push <- with_deadline(init.socket(ctx, "ZMQ_PUSH"))
+  pull <- with_deadline(init.socket(ctx, "ZMQ_PULL"))
   set.sockopt(push, "ZMQ_SNDHWM", 5L)
   set.sockopt(pull, "ZMQ_RCVHWM", 5L)
   set.send.timeout(push, 100L)
@@ -191,7 +193,7 @@ test_that("misuse is an R error and nothing is sent", {
 test_that("an interrupt mid-batch loses and repeats nothing", {
   skip_on_cran()
   ctl <- control_socket()
-  pull <- init.socket(ctl$ctx, "ZMQ_PULL")
+  pull <- with_deadline(init.socket(ctl$ctx, "ZMQ_PULL"))
   set.sockopt(pull, "ZMQ_RCVHWM", 10L)
   endpoint <- bind_tcp(pull)
   proc <- child_r(function(control, endpoint) {
@@ -236,7 +238,7 @@ test_that("an interrupt mid-batch loses and repeats nothing", {
   expect_identical(got, seq_len(sent))
   expect_false(readable(pull, 0.3))
   expect_identical(recv_within(s, 10, proc), "receiving")
-  Sys.sleep(0.3)
+  wait_blocked(proc) # in receive.messages(), waiting
   proc$interrupt()
   expect_identical(recv_within(s, 10, proc), "interrupted")
   send.socket(s, "done")

@@ -8,8 +8,8 @@ test_that("init.context() makes a working context by default and with threads = 
   # threads = 2, given as a double: a context whose I/O threads carry tcp
   ctx2 <- init.context(2)
   expect_identical(typeof(ctx2), "externalptr")
-  a <- init.socket(ctx2, "ZMQ_PAIR")
-  b <- init.socket(ctx2, "ZMQ_PAIR")
+  a <- with_deadline(init.socket(ctx2, "ZMQ_PAIR"))
+  b <- with_deadline(init.socket(ctx2, "ZMQ_PAIR"))
   expect_true(connect.socket(b, bind_tcp(a)))
   expect_true(send.socket(b, "over tcp"))
   expect_true(readable(a))
@@ -44,7 +44,7 @@ test_that("threads = a function is an R error naming `threads`", {
 
 test_that("contexts, sockets and message objects are plain external pointers", {
   ctx <- init.context()
-  s <- init.socket(ctx, "ZMQ_PUSH")
+  s <- with_deadline(init.socket(ctx, "ZMQ_PUSH"))
   msg <- init.message(list(x = 5))
   for (h in list(ctx, s, msg)) {
     expect_identical(typeof(h), "externalptr")
@@ -88,8 +88,8 @@ test_that("init.socket() on a destroyed context is an R error", {
 
 test_that("a socket keeps its dropped context alive", {
   ctx <- init.context()
-  a <- init.socket(ctx, "ZMQ_PAIR")
-  b <- init.socket(ctx, "ZMQ_PAIR")
+  a <- with_deadline(init.socket(ctx, "ZMQ_PAIR"))
+  b <- with_deadline(init.socket(ctx, "ZMQ_PAIR"))
   ep <- inproc()
   expect_true(bind.socket(a, ep))
   expect_true(connect.socket(b, ep))

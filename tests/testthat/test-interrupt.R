@@ -63,15 +63,14 @@ test_that("SIGINT interrupts a blocking receive, poll and send; the sockets stil
   s <- ctl$socket
 
   expect_identical(recv_within(s, 20, proc), "about to block")
-  # Let the child get into the wait; the result is the same if it has not.
-  Sys.sleep(0.3)
+  wait_blocked(proc) # the child is in its wait
   proc$interrupt()
   expect_identical(recv_within(s, 10, proc), "interrupted")
   expect_true(send.socket(s, "ping"))
   expect_identical(recv_within(s, 10, proc), "echo: ping")
 
   expect_identical(recv_within(s, 10, proc), "about to poll")
-  Sys.sleep(0.3)
+  wait_blocked(proc)
   proc$interrupt()
   expect_identical(recv_within(s, 10, proc), "interrupted")
   parts <- list(charToRaw("a"), raw(0), as.raw(0:255))
@@ -80,7 +79,7 @@ test_that("SIGINT interrupts a blocking receive, poll and send; the sockets stil
   expect_identical(receive.multipart(s), parts)
 
   expect_identical(recv_within(s, 10, proc), "about to send")
-  Sys.sleep(0.3)
+  wait_blocked(proc)
   proc$interrupt()
   third <- recv_within(s, 10, proc)
   expect_identical(third[[1]], "interrupted")
@@ -91,7 +90,7 @@ test_that("SIGINT interrupts a blocking receive, poll and send; the sockets stil
   send.socket(s, "done")
 
   child_wait(proc, 10)
-  expect_gt(proc$get_result()$blocked, 0.25)
+  expect_gt(proc$get_result()$blocked, 0.14) # it was seen asleep for 0.15 s
 })
 
 test_that("SIGCHLD during a timed receive, poll or send neither ends nor extends the wait", {
@@ -218,12 +217,12 @@ test_that("SIGINT interrupts destroy.context waiting for undeliverable messages"
   s <- ctl$socket
 
   expect_identical(recv_within(s, 20, proc), "about to destroy")
-  Sys.sleep(0.3) # let it get into the wait; the result is the same if not
+  wait_blocked(proc) # in destroy.context()'s wait
   proc$interrupt()
   expect_identical(recv_within(s, 10, proc), "interrupted")
   child_wait(proc, 10)
   res <- proc$get_result()
-  expect_gt(res$elapsed, 0.25)
+  expect_gt(res$elapsed, 0.14) # it was seen asleep for 0.15 s
   expect_true(res$again)
   expect_match(res$socket, "destroyed")
 })
@@ -248,7 +247,7 @@ test_that("an interrupt handler that closes the socket and resumes gets NULL, no
     list(res = res, errno = zmq.errno())
   }, args = list(endpoint = ctl$endpoint))
   expect_identical(recv_within(ctl$socket, 20, proc), "about to block")
-  Sys.sleep(0.3) # let it get into the wait; a signal just before is resumed too
+  wait_blocked(proc) # in the receive
   proc$interrupt()
   child_wait(proc, 30)
   expect_identical(proc$get_result(), list(res = NULL, errno = 88L))

@@ -89,7 +89,11 @@ test_that("dont.wait = TRUE on an empty socket returns NULL silently with errno 
   # leave a different errno behind first
   expect_false(suppressMessages(set.sockopt(p$a, "TCP_KEEPALIVE", 5)))
   expect_identical(zmq.errno(), 22L)
+  # at once: p$a has a 10 s receive timeout (socket_pair()), so a receive
+  # that ignored dont.wait would wait 10 s and fail here, not hang
+  t0 <- proc.time()[["elapsed"]]
   expect_silent(res <- receive.socket(p$a, dont.wait = TRUE))
+  expect_lt(proc.time()[["elapsed"]] - t0, 2)
   expect_null(res)
   expect_identical(zmq.errno(), 11L)
   expect_identical(zmq.strerror(), "Resource temporarily unavailable")
@@ -122,7 +126,7 @@ test_that("a receive timeout returns NULL after the timeout, silently, errno 11"
 test_that("a send timeout on a PUSH socket with no peer returns FALSE silently, errno 11", {
   skip_on_cran()
   ctx <- init.context()
-  push <- init.socket(ctx, "ZMQ_PUSH")
+  push <- with_deadline(init.socket(ctx, "ZMQ_PUSH"))
   set.linger(push, 0L)
   expect_true(set.send.timeout(push, 200))
   expect_false(suppressMessages(set.sockopt(push, "TCP_KEEPALIVE", 5)))
@@ -264,8 +268,8 @@ test_that("send.multipart() misuse is an R error and sends nothing", {
 
 test_that("ROUTER gets the DEALER's identity first and replies through it", {
   ctx <- init.context()
-  router <- init.socket(ctx, "ZMQ_ROUTER")
-  dealer <- init.socket(ctx, "ZMQ_DEALER")
+  router <- with_deadline(init.socket(ctx, "ZMQ_ROUTER"))
+  dealer <- with_deadline(init.socket(ctx, "ZMQ_DEALER"))
   expect_true(set.identity(dealer, "worker-1"))
   ep <- bind_tcp(router)
   set.linger(dealer, 0L)
@@ -309,8 +313,8 @@ test_that("send.more = TRUE builds one message across send.socket() calls", {
 
 test_that("a message object sent 100 times arrives 100 times, identical", {
   ctx <- init.context()
-  push <- init.socket(ctx, "ZMQ_PUSH")
-  pull <- init.socket(ctx, "ZMQ_PULL")
+  push <- with_deadline(init.socket(ctx, "ZMQ_PUSH"))
+  pull <- with_deadline(init.socket(ctx, "ZMQ_PULL"))
   ep <- inproc()
   expect_true(bind.socket(pull, ep))
   expect_true(connect.socket(push, ep))
@@ -374,10 +378,15 @@ test_that("large raw vectors are sent without copying and stay intact when chang
   p <- socket_pair("ZMQ_PUSH", "ZMQ_PULL")
   x <- as.raw(rep(1:250, 1000)) # 250 KB: lent to libzmq, not copied
   y <- x
+  expect_identical(rzmq:::lent_count(), 0L)
   expect_true(send.socket(p$a, x, serialize = FALSE))
+  # not copied: libzmq's message points into x itself until it lets go
+  expect_identical(rzmq:::lent_count(), 1L)
   x[1] <- as.raw(99) # R copies x now; the message keeps the old bytes
   got <- receive.socket(p$b, unserialize = FALSE)
   expect_identical(got, y)
+  # over inproc in this process the receiver gets those very bytes
+  expect_true(rzmq:::same_bytes(got, y))
   expect_identical(x[1], as.raw(99))
   expect_identical(x[-1], y[-1])
 })
@@ -401,8 +410,12 @@ test_that("many large raw vectors in flight at once are kept alive and then rele
 test_that("send.multipart() lends large parts too", {
   p <- socket_pair("ZMQ_PAIR", "ZMQ_PAIR")
   big <- as.raw(rep_len(7:9, 200000))
+  expect_identical(rzmq:::lent_count(), 0L)
   expect_true(send.multipart(p$b, list(charToRaw("k"), big, raw(0), big)))
-  expect_identical(receive.multipart(p$a), list(charToRaw("k"), big, raw(0), big))
+  expect_identical(rzmq:::lent_count(), 2L) # both large parts, neither copied
+  parts <- receive.multipart(p$a)
+  expect_identical(parts, list(charToRaw("k"), big, raw(0), big))
+  expect_true(rzmq:::same_bytes(parts[[2]], big) && rzmq:::same_bytes(parts[[4]], big))
 })
 
 test_that("a large value received is freed once R no longer refers to it", {

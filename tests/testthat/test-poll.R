@@ -150,25 +150,40 @@ test_that("a long poll (timeout -1 and Inf) wakes when a peer in another process
     s <- rzmq::init.socket(ctx, "ZMQ_PAIR")
     rzmq::set.rcv.timeout(s, 20000L)
     rzmq::connect.socket(s, ep)
-    Sys.sleep(0.3) # let the parent sit in its poll first
-    rzmq::send.socket(s, "one")
+    # each message carries the time it was sent (the same clock as the
+    # parent's): the parent's poll must have been waiting, and wake for it
+    rzmq::send.socket(s, list("one", as.numeric(Sys.time())))
     stopifnot(identical(rzmq::receive.socket(s), "ack"))
-    Sys.sleep(0.5)
-    rzmq::send.socket(s, "two")
+    Sys.sleep(1) # the parent is in its second poll by now
+    rzmq::send.socket(s, list("two", as.numeric(Sys.time())))
     stopifnot(identical(rzmq::receive.socket(s), "done"))
     "child finished"
   }, args = list(ep = ep))
-  # a regression must fail, not hang: R's time limit interrupts the poll
+  # a regression must fail, not hang: R's time limit interrupts the poll,
+  # and `a` has a receive timeout
+  set.rcv.timeout(a, 10000L)
   setTimeLimit(elapsed = 30, transient = TRUE)
   on.exit(setTimeLimit(elapsed = Inf), add = TRUE)
+  # the child takes a while to start R: the poll waits for it
+  t0 <- as.numeric(Sys.time())
   ev <- poll.socket(list(a), list("read"), timeout = -1)
+  woke <- as.numeric(Sys.time())
   expect_identical(ev, list(list(read = TRUE)))
-  expect_identical(receive.socket(a), "one")
+  one <- receive.socket(a, dont.wait = TRUE)
+  expect_identical(one[[1]], "one")
+  expect_lt(t0, one[[2]])                 # it was waiting before the send ...
+  expect_gte(woke, one[[2]] - 0.05)       # ... until the send (clock rounding) ...
+  expect_lt(woke - one[[2]], 2)           # ... and woke for it, not much later
   expect_true(send.socket(a, "ack"))
+  t0 <- as.numeric(Sys.time())
   ev <- poll.socket(list(a), list("read"), timeout = Inf)
+  woke <- as.numeric(Sys.time())
   expect_identical(ev, list(list(read = TRUE)))
   # it woke for the child's second send: the frame is there at once
-  expect_identical(receive.socket(a, dont.wait = TRUE), "two")
+  two <- receive.socket(a, dont.wait = TRUE)
+  expect_identical(two[[1]], "two")
+  expect_gt(woke - t0, 0.8)               # it waited the child's 1 s ...
+  expect_lt(woke - two[[2]], 2)           # ... and woke for the send
   expect_true(send.socket(a, "done"))
   setTimeLimit(elapsed = Inf)
   child_wait(child, 30)
