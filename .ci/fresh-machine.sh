@@ -513,12 +513,13 @@ if [ -n "$tarball" ]; then
     echo "==== ${tarball##*/}: no files beyond the tree (no build products from the demo's install)"
   fi
   # README's Guides: the tarball installs every guide, rendered
+  listing=$(tar -tzf "$tarball")
   for rmd in "$pkgdir"/vignettes/*.Rmd; do
     guide=$(basename "$rmd" .Rmd)
-    tar -tzf "$tarball" | grep -qx "rzmq/inst/doc/$guide.html" ||
+    grep -qx "rzmq/inst/doc/$guide.html" <<<"$listing" ||
       fail+=("${tarball##*/} has no rendered guide inst/doc/$guide.html (README's Guides)")
   done
-  echo "==== ${tarball##*/}: $(tar -tzf "$tarball" | grep -c '^rzmq/inst/doc/.*\.html$') rendered guides"
+  echo "==== ${tarball##*/}: $(grep -c '^rzmq/inst/doc/.*\.html$' <<<"$listing") rendered guides"
 else
   fail+=("no rzmq_*.tar.gz from the test command (README's Guides install it)")
 fi
