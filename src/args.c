@@ -56,3 +56,7 @@ double rzmq_arg_number(SEXP x, const char *name) {
   if (ISNAN(v)) Rf_error("`%s` must not be NA", name);
   return v;
 }
+
+SEXP rzmq_named(SEXPTYPE type, const char **names) {
+  return Rf_mkNamed(type, names);
+}

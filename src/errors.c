@@ -5,6 +5,8 @@
  * non-local exits (errors, interrupts) also goes through here. */
 #include "rzmq.h"
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 static int last_errno = 0;
@@ -125,6 +127,28 @@ void rzmq_report(int err) {
   mode = errors_mode();
   if (err == EAGAIN && mode != MODE_CONDITION_ALL) return;
   report_as(mode, err, zmq_strerror(err));
+}
+
+/* A failure that ends the call (a context, socket, thread or key that
+ * could not be made; memory that could not be had): the errno is stored;
+ * the error's text is the formatted what, ": ", and the errno's text.
+ * Under options(rzmq.errors = "condition"/"condition-all") it is raised
+ * classed rzmq_<NAME>/rzmq_error like every other failure, otherwise as a
+ * plain R error. Does not return. */
+void rzmq_fail_stop(int err, const char *fmt, ...) {
+  char text[512];
+  int n, mode;
+  va_list ap;
+  last_errno = err;
+  va_start(ap, fmt);
+  n = vsnprintf(text, sizeof text, fmt, ap);
+  va_end(ap);
+  if (n < 0) n = 0;
+  if ((size_t)n < sizeof text)
+    snprintf(text + n, sizeof text - (size_t)n, ": %s", zmq_strerror(err));
+  mode = errors_mode();
+  if (mode != MODE_MESSAGE) raise_failure(err, text);
+  Rf_error("%s", text);
 }
 
 SEXP rzmq_fail_false(int err) {

@@ -81,6 +81,15 @@ void rzmq_report(int err);     /* store, report (unless EAGAIN) */
 SEXP rzmq_fail_false(int err); /* store, report (unless EAGAIN), FALSE */
 SEXP rzmq_fail_null(int err);  /* store, report (unless EAGAIN), NULL */
 void rzmq_report_text(int err, const char *text);
+/* A failure that ends the call ("cannot create a zmq context: <errno's
+ * text>"): classed rzmq_<NAME> under options(rzmq.errors = "condition"),
+ * a plain R error otherwise. Every libzmq or system failure that stops a
+ * call goes through here; bare Rf_error is for misuse of R arguments. */
+void rzmq_fail_stop(int err, const char *fmt, ...)
+#ifdef __GNUC__
+    __attribute__((format(printf, 2, 3), noreturn))
+#endif
+    ;
 /* Run body(data) so that cleanup(cdata, jump) runs however it ends (jump:
  * R is unwinding past us). `returns_value`: the body's value is the result;
  * otherwise the body returns R_NilValue. */
@@ -95,6 +104,9 @@ SEXP rzmq_version_get(void);
 int rzmq_arg_flag(SEXP x, const char *name);
 const char *rzmq_arg_string(SEXP x, const char *name, int allow_empty);
 double rzmq_arg_number(SEXP x, const char *name);
+/* A named list (or vector of `type`) for values handed back to R: names
+ * end with "" as for R's Rf_mkNamed. Unprotected, like allocVector. */
+SEXP rzmq_named(SEXPTYPE type, const char **names);
 
 /* ---- wait.c: deadlines, slices, interrupt checks -------------------------- */
 typedef void (*rzmq_cleanup_fn)(void *);

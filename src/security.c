@@ -89,19 +89,16 @@ void rzmq_curve_key(SEXP key, const char *name, unsigned char out[32]) {
 }
 
 SEXP rzmq_curve_keypair(void) {
+  static const char *names[] = {"public", "secret", ""};
   char pub[41], sec[41];
-  SEXP out, nm;
+  SEXP out;
   need_curve();
   if (zmq_curve_keypair(pub, sec) != 0)
-    Rf_error("cannot make a CURVE key pair: %s", zmq_strerror(zmq_errno()));
-  out = PROTECT(Rf_allocVector(VECSXP, 2));
+    rzmq_fail_stop(zmq_errno(), "cannot make a CURVE key pair");
+  out = PROTECT(rzmq_named(VECSXP, names));
   SET_VECTOR_ELT(out, 0, Rf_mkString(pub));
   SET_VECTOR_ELT(out, 1, Rf_mkString(sec));
-  nm = PROTECT(Rf_allocVector(STRSXP, 2));
-  SET_STRING_ELT(nm, 0, Rf_mkChar("public"));
-  SET_STRING_ELT(nm, 1, Rf_mkChar("secret"));
-  Rf_setAttrib(out, R_NamesSymbol, nm);
-  UNPROTECT(2);
+  UNPROTECT(1);
   return out;
 }
 
