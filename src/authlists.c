@@ -7,6 +7,7 @@
 #define _POSIX_C_SOURCE 200809L /* strdup */
 #endif
 #include "rzmq.h"
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -189,7 +190,8 @@ rzmq_lists *rzmq_lists_make(const rzmq_lists *old, const int set[4],
   if (set[2]) check_ranges(allow, "allow");
   if (set[3]) check_ranges(deny, "deny");
   c = calloc(1, sizeof *c);
-  if (c == NULL) Rf_error("cannot allocate the authenticator's lists");
+  if (c == NULL)
+    rzmq_fail_stop(ENOMEM, "cannot allocate the authenticator's lists");
   c->refs = 1;
   c->gen = old != NULL ? old->gen + 1 : 1;
   ok = 1;
@@ -229,7 +231,7 @@ rzmq_lists *rzmq_lists_make(const rzmq_lists *old, const int set[4],
   }
   if (!ok) {
     rzmq_lists_free(c);
-    Rf_error("cannot allocate the authenticator's lists");
+    rzmq_fail_stop(ENOMEM, "cannot allocate the authenticator's lists");
   }
   return c;
 }

@@ -5,6 +5,7 @@
 #define _POSIX_C_SOURCE 200809L /* getaddrinfo */
 #endif
 #include "rzmq.h"
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #ifndef _WIN32 /* there, ends are matched by their text only */
@@ -34,7 +35,8 @@ static void add(rzmq_sock *s, const char *addr, int bind) {
   if (e != NULL) e->text = malloc(strlen(last) + 1);
   if (e == NULL || e->text == NULL) {
     free(e);
-    Rf_error("cannot allocate memory to record endpoint \"%s\"", last);
+    rzmq_fail_stop(ENOMEM, "cannot allocate memory to record endpoint \"%s\"",
+                   last);
   }
   strcpy(e->text, last);
   e->bind = bind;
@@ -157,10 +159,11 @@ void rzmq_endpoints_free(rzmq_sock *s) {
 SEXP rzmq_socket_endpoints(SEXP sock) {
   rzmq_sock *s = rzmq_socket_get(sock, "socket");
   rzmq_endpoint *e;
+  static const char *columns[] = {"endpoint", "mode", ""};
   R_xlen_t n = 0, i = 0;
-  SEXP out, ep, mode, nm, rn;
+  SEXP out, ep, mode, rn;
   for (e = s->endpoints; e != NULL; e = e->next) n++;
-  out = PROTECT(Rf_allocVector(VECSXP, 2));
+  out = PROTECT(rzmq_named(VECSXP, columns));
   ep = Rf_allocVector(STRSXP, n);
   SET_VECTOR_ELT(out, 0, ep);
   mode = Rf_allocVector(STRSXP, n);
@@ -169,15 +172,11 @@ SEXP rzmq_socket_endpoints(SEXP sock) {
     SET_STRING_ELT(ep, i, Rf_mkCharCE(e->text, CE_UTF8));
     SET_STRING_ELT(mode, i, Rf_mkChar(e->bind ? "bind" : "connect"));
   }
-  nm = PROTECT(Rf_allocVector(STRSXP, 2));
-  SET_STRING_ELT(nm, 0, Rf_mkChar("endpoint"));
-  SET_STRING_ELT(nm, 1, Rf_mkChar("mode"));
-  Rf_setAttrib(out, R_NamesSymbol, nm);
   rn = PROTECT(Rf_allocVector(INTSXP, 2)); /* compact row names: 1..n */
   INTEGER(rn)[0] = NA_INTEGER;
   INTEGER(rn)[1] = -(int)n;
   Rf_setAttrib(out, R_RowNamesSymbol, rn);
   Rf_setAttrib(out, R_ClassSymbol, Rf_mkString("data.frame"));
-  UNPROTECT(3);
+  UNPROTECT(2);
   return out;
 }

@@ -1,8 +1,16 @@
-/* errors.c: the only place that talks to R about failures. libzmq failures
- * are stored (for zmq.errno) and reported through R's message(), or, with
- * options(rzmq.errors = "condition"), raised as classed R errors; misuse in
- * R terms is an R error that names the argument (args.c). Cleanup on R's
- * non-local exits (errors, interrupts) also goes through here. */
+/* errors.c: the only place that talks to R about failures. A libzmq or
+ * system failure reaches R through these functions and no other way:
+ * rzmq_fail_stop when it ends the call (a context, socket, thread, key or
+ * memory that could not be had: an R error), rzmq_fail_false /
+ * rzmq_fail_null / rzmq_report / rzmq_report_text where the contract is
+ * FALSE or NULL (the text as a message). Each stores the errno for
+ * zmq.errno() and, under options(rzmq.errors = "condition"), raises the
+ * failure as an R error of class rzmq_<NAME>/rzmq_error instead. The only
+ * other R errors of the C code are misuse in R terms, naming the argument
+ * (args.c and the checks in each file), and received data that is not what
+ * it should be (not a serialized R object, not a monitor event), which has
+ * no errno. Cleanup on R's non-local exits (errors, interrupts) also goes
+ * through here. */
 #include "rzmq.h"
 #include <errno.h>
 #include <stdarg.h>
@@ -34,6 +42,10 @@ SEXP rzmq_protect(SEXP (*body)(void *), void *data,
                          returns_value ? NULL : shared_token);
 }
 
+/* Store an errno for zmq.errno() without reporting it: a call that ends
+ * well despite it (read.events() emptying the queue: EAGAIN), or one that
+ * hands back a partial result that raising would lose (receive.messages()
+ * after some messages came). Never before an R error: rzmq_fail_stop. */
 void rzmq_set_errno(int err) { last_errno = err; }
 
 /* errno -> symbolic name, for the class of a raised failure */

@@ -222,25 +222,23 @@ static int event_recv(rzmq_sock *m, int dontwait, unsigned *id,
   return 0;
 }
 
+/* the fields of receive.event()'s list */
+static const char *event_names[] = {"event", "value", "endpoint", ""};
+
 SEXP rzmq_monitor_receive(SEXP monitor, SEXP dontwait) {
   rzmq_sock *m = monitor_get(monitor);
   int dw = rzmq_arg_flag(dontwait, "dont.wait"), err;
   unsigned id;
   double value;
-  SEXP endpoint, out, names;
+  SEXP endpoint, out;
   err = event_recv(m, dw, &id, &value, &endpoint);
   if (err != 0) return rzmq_fail_null(err);
   PROTECT(endpoint);
-  out = PROTECT(Rf_allocVector(VECSXP, 3));
+  out = PROTECT(rzmq_named(VECSXP, event_names));
   SET_VECTOR_ELT(out, 0, Rf_ScalarString(event_name(id)));
   SET_VECTOR_ELT(out, 1, Rf_ScalarReal(value));
   SET_VECTOR_ELT(out, 2, Rf_ScalarString(endpoint));
-  names = PROTECT(Rf_allocVector(STRSXP, 3));
-  SET_STRING_ELT(names, 0, Rf_mkChar("event"));
-  SET_STRING_ELT(names, 1, Rf_mkChar("value"));
-  SET_STRING_ELT(names, 2, Rf_mkChar("endpoint"));
-  Rf_setAttrib(out, R_NamesSymbol, names);
-  UNPROTECT(3);
+  UNPROTECT(2);
   return out;
 }
 

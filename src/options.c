@@ -360,10 +360,11 @@ SEXP rzmq_option_names(SEXP which) {
   const opt_table *t =
       strcmp(rzmq_arg_string(which, "which", 0), "context") == 0
           ? &context_table : &socket_table;
+  static const char *columns[] = {"name", "type", "read", "write", ""};
   size_t i, n = 0;
-  SEXP out, nm, ty, rd, wr, names;
+  SEXP out, nm, ty, rd, wr;
   for (i = 0; i < t->n; i++) n += t->defs[i].type != T_GONE;
-  out = PROTECT(Rf_allocVector(VECSXP, 4));
+  out = PROTECT(rzmq_named(VECSXP, columns));
   nm = Rf_allocVector(STRSXP, (R_xlen_t)n);
   SET_VECTOR_ELT(out, 0, nm);
   ty = Rf_allocVector(STRSXP, (R_xlen_t)n);
@@ -372,12 +373,6 @@ SEXP rzmq_option_names(SEXP which) {
   SET_VECTOR_ELT(out, 2, rd);
   wr = Rf_allocVector(LGLSXP, (R_xlen_t)n);
   SET_VECTOR_ELT(out, 3, wr);
-  names = Rf_allocVector(STRSXP, 4);
-  Rf_setAttrib(out, R_NamesSymbol, names);
-  SET_STRING_ELT(names, 0, Rf_mkChar("name"));
-  SET_STRING_ELT(names, 1, Rf_mkChar("type"));
-  SET_STRING_ELT(names, 2, Rf_mkChar("read"));
-  SET_STRING_ELT(names, 3, Rf_mkChar("write"));
   for (i = 0, n = 0; i < t->n; i++) {
     const opt_def *o = &t->defs[i];
     char buf[64];

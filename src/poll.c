@@ -144,21 +144,19 @@ void rzmq_poll_unload(void) {
 }
 
 static SEXP make_element(int asked, int got) {
-  static const char *names[3] = {"read", "write", "error"};
-  int m = 0, k, j = 0;
-  SEXP el, nm;
+  static const char *events[3] = {"read", "write", "error"};
+  const char *names[4];
+  int m = 0, k;
+  SEXP el;
   for (k = 0; k < 3; k++)
-    if (asked & (1 << k)) m++;
-  el = PROTECT(Rf_allocVector(VECSXP, m));
-  nm = PROTECT(Rf_allocVector(STRSXP, m));
-  for (k = 0; k < 3; k++)
-    if (asked & (1 << k)) {
-      SET_STRING_ELT(nm, j, Rf_mkChar(names[k]));
-      SET_VECTOR_ELT(el, j++, Rf_ScalarLogical((got & (1 << k)) != 0));
-    }
-  Rf_setAttrib(el, R_NamesSymbol, nm);
+    if (asked & (1 << k)) names[m++] = events[k];
+  names[m] = "";
+  el = PROTECT(rzmq_named(VECSXP, names));
+  for (k = 0, m = 0; k < 3; k++)
+    if (asked & (1 << k))
+      SET_VECTOR_ELT(el, m++, Rf_ScalarLogical((got & (1 << k)) != 0));
   MARK_NOT_MUTABLE(el);
-  UNPROTECT(2);
+  UNPROTECT(1);
   return el;
 }
 

@@ -3,6 +3,7 @@
  * sockets' closed flags before poll.c's wait. The poller's handle holds its
  * sockets' handles, so they live at least as long as it does. */
 #include "rzmq.h"
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,7 +33,7 @@ SEXP rzmq_poller_new(SEXP sockets, SEXP events) {
   for (i = 0; i < n; i++) SET_VECTOR_ELT(held, i, VECTOR_ELT(sockets, i));
   bytes = sizeof *p + (size_t)n * (sizeof *p->items + sizeof *p->socks);
   p = calloc(1, bytes);
-  if (p == NULL) Rf_error("cannot allocate a zmq poller");
+  if (p == NULL) rzmq_fail_stop(ENOMEM, "cannot allocate a zmq poller");
   ptr = PROTECT(rzmq_handle_new(p, RZMQ_POLLER, held, poller_finalize, FALSE));
   p->n = (int)n;
   p->items = (zmq_pollitem_t *)(p + 1);

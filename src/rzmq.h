@@ -76,7 +76,7 @@ typedef struct rzmq_msgobj {
 /* ---- errors.c: the only place that talks to R about failures -------------- */
 void rzmq_errors_init(void);
 void rzmq_errors_unload(void);
-void rzmq_set_errno(int err);
+void rzmq_set_errno(int err); /* store only: a result that is not reported */
 void rzmq_report(int err);     /* store, report (unless EAGAIN) */
 SEXP rzmq_fail_false(int err); /* store, report (unless EAGAIN), FALSE */
 SEXP rzmq_fail_null(int err);  /* store, report (unless EAGAIN), NULL */
@@ -84,7 +84,8 @@ void rzmq_report_text(int err, const char *text);
 /* A failure that ends the call ("cannot create a zmq context: <errno's
  * text>"): classed rzmq_<NAME> under options(rzmq.errors = "condition"),
  * a plain R error otherwise. Every libzmq or system failure that stops a
- * call goes through here; bare Rf_error is for misuse of R arguments. */
+ * call goes through here (ENOMEM for memory that could not be had); bare
+ * Rf_error is for misuse of R arguments and malformed received data. */
 void rzmq_fail_stop(int err, const char *fmt, ...)
 #ifdef __GNUC__
     __attribute__((format(printf, 2, 3), noreturn))

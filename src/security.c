@@ -109,7 +109,7 @@ SEXP rzmq_curve_public(SEXP secret) {
   rzmq_curve_key(secret, "secret", sec);
   zmq_z85_encode(sec85, sec, 32);
   if (zmq_curve_public(pub, sec85) != 0)
-    Rf_error("cannot derive the public key: %s", zmq_strerror(zmq_errno()));
+    rzmq_fail_stop(zmq_errno(), "cannot derive the public key");
   return Rf_mkString(pub);
 }
 
@@ -175,11 +175,8 @@ static rzmq_sock *unattached(SEXP sock, const char *fun) {
 
 static void set_opt(rzmq_sock *s, int opt, const void *v, size_t n,
                     const char *what) {
-  if (zmq_setsockopt(s->handle, opt, v, n) != 0) {
-    int err = zmq_errno();
-    rzmq_set_errno(err);
-    Rf_error("cannot set %s: %s", what, zmq_strerror(err));
-  }
+  if (zmq_setsockopt(s->handle, opt, v, n) != 0)
+    rzmq_fail_stop(zmq_errno(), "cannot set %s", what);
 }
 
 SEXP rzmq_curve_server(SEXP sock, SEXP secret) {
