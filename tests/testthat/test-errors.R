@@ -279,3 +279,162 @@ test_that("the table covers every exported function that can return FALSE/NULL o
                                   "receive.promise"))
   expect_setequal(c(covered, names(unprovokable)), can_fail)
 })
+
+# ---- failures that end a call: rzmq_fail_stop -----------------------------------
+# A call that cannot go on (an option libzmq refuses to security, a key not
+# derived, memory not had, a context or socket not made) is an R error: of
+# class rzmq_<NAME>/rzmq_error with errno and the exported call under
+# "condition", a plain R error with the same text otherwise. libzmq and the
+# system do not fail these on demand: scripts/fail-shim.c, preloaded into a
+# child R, makes one chosen call fail once with a chosen errno.
+
+# Build scripts/fail-shim.c; its path, or the test fails with the compiler's
+# output.
+build_fail_shim <- function() {
+  skip_on_os(c("windows", "mac", "solaris")) # LD_PRELOAD: Linux's loader
+  skip_if_not_installed("callr")
+  dir <- tempfile("fail-shim")
+  dir.create(dir)
+  file.copy(script_path("fail-shim.c"), dir)
+  run <- processx::run(file.path(R.home("bin"), "R"),
+                       c("CMD", "SHLIB", "-o", "fail-shim.so", "fail-shim.c"),
+                       wd = dir, env = c("current", PKG_LIBS = "-ldl"),
+                       error_on_status = FALSE, timeout = 120)
+  so <- file.path(dir, "fail-shim.so")
+  if (run$status != 0L || !file.exists(so))
+    stop("cannot build fail-shim.c:\n", run$stdout, run$stderr)
+  so
+}
+
+# Run the failing calls of `cases` (name = list(arm, call), as quoted R) in
+# a child R with the shim preloaded, under the default and under
+# "condition": for each, what was raised (the condition), zmq.errno() after,
+# and whether the shim's one-shot allocation failure was used.
+run_with_shim <- function(cases, timeout = 60) {
+  so <- build_fail_shim()
+  # a sanitizer's runtime must stay first on LD_PRELOAD
+  preload <- paste(c(Sys.getenv("LD_PRELOAD")[nzchar(Sys.getenv("LD_PRELOAD"))], so),
+                   collapse = " ")
+  proc <- child_r(function(so, cases) {
+    library(rzmq)
+    dyn.load(so) # the preloaded copy: .C() arms it
+    ctx <- init.context()
+    env <- environment()
+    out <- list()
+    for (name in names(cases)) {
+      for (mode in c("default", "condition")) {
+        old <- options(rzmq.errors = if (mode == "condition") "condition")
+        eval(cases[[name]]$setup, env)
+        eval(cases[[name]]$arm, env)
+        cond <- tryCatch({
+          eval(cases[[name]]$call, env)
+          NULL
+        }, error = identity)
+        options(old)
+        unused <- .C("shim_alloc_armed", 0L)[[1]]
+        invisible(.C("shim_fail_alloc", 0L))
+        out[[name]][[mode]] <- list(cond = cond, errno = zmq.errno(),
+                                    alloc_unused = unused == 1L)
+      }
+    }
+    destroy.context(ctx)
+    list(results = out, can_fail_alloc = .C("shim_can_fail_alloc", 0L)[[1]] == 1L)
+  }, args = list(so = so, cases = cases), env = c(callr::rcmd_safe_env(), LD_PRELOAD = preload))
+  child_wait(proc, timeout)
+  expect_identical(proc$get_exit_status(), 0L, label = child_stderr(proc))
+  proc$get_result()
+}
+
+# The failure `r` (both modes) is `class`, errno `errno`, text `text`,
+# raised by the exported `fun`; under the default a plain R error.
+expect_fail_stop <- function(r, fun, class, errno, text) {
+  lab <- sprintf("%s -> %s", fun, class)
+  cond <- r$condition$cond
+  expect_identical(class(cond), c(class, "rzmq_error", "error", "condition"), label = lab)
+  expect_identical(cond$errno, errno, label = lab)
+  expect_identical(conditionMessage(cond), text, label = lab)
+  expect_identical(conditionCall(cond)[[1]], as.name(fun), label = lab)
+  expect_identical(r$condition$errno, errno, label = lab)
+  # the default: an R error with the same text, as before; zmq.errno() set
+  plain <- r$default$cond
+  expect_s3_class(plain, "simpleError")
+  expect_false(inherits(plain, "rzmq_error"), label = lab)
+  expect_identical(conditionMessage(plain), text, label = lab)
+  expect_identical(r$default$errno, errno, label = lab)
+}
+
+# Linux's errno numbers (the shim runs on Linux only)
+EINVAL <- 22L; ENOTSUP <- 95L; ENOMEM <- 12L
+
+test_that("security options libzmq refuses and a key it cannot derive end the call, classed", {
+  # the option numbers are zmq.h's: ZMQ_PLAIN_SERVER 44, ZMQ_PLAIN_PASSWORD 46,
+  # ZMQ_CURVE_SERVER 47, ZMQ_CURVE_SERVERKEY 50; EINVAL 22, ENOTSUP 95
+  cases <- list(
+    curve_server = list(
+      setup = quote({ s <- init.socket(ctx, "ZMQ_PULL"); keys <- curve.keypair() }),
+      arm = quote(.C("shim_refuse_option", 47L, 22L)),
+      call = quote(set.curve.server(s, keys$secret))),
+    curve_client = list(
+      setup = quote({ s <- init.socket(ctx, "ZMQ_PUSH"); keys <- curve.keypair() }),
+      arm = quote(.C("shim_refuse_option", 50L, 22L)),
+      call = quote(set.curve.client(s, keys$public, keys))),
+    plain_server = list(
+      setup = quote(s <- init.socket(ctx, "ZMQ_PULL")),
+      arm = quote(.C("shim_refuse_option", 44L, 22L)),
+      call = quote(set.plain.server(s))),
+    plain_client = list(
+      setup = quote(s <- init.socket(ctx, "ZMQ_PUSH")),
+      arm = quote(.C("shim_refuse_option", 46L, 22L)),
+      call = quote(set.plain.client(s, "alice", "wonderland"))),
+    curve_public = list(
+      setup = quote(keys <- curve.keypair()),
+      arm = quote(.C("shim_fail_curve_public", 95L)),
+      call = quote(curve.public(keys$secret)))
+  )
+  skip_if_not(zmq.has("curve"), "libzmq without CURVE")
+  res <- run_with_shim(cases)$results
+  expect_fail_stop(res$curve_server, "set.curve.server", "rzmq_EINVAL", EINVAL,
+                   "cannot set ZMQ_CURVE_SERVER: Invalid argument")
+  expect_fail_stop(res$curve_client, "set.curve.client", "rzmq_EINVAL", EINVAL,
+                   "cannot set ZMQ_CURVE_SERVERKEY: Invalid argument")
+  expect_fail_stop(res$plain_server, "set.plain.server", "rzmq_EINVAL", EINVAL,
+                   "cannot set ZMQ_PLAIN_SERVER: Invalid argument")
+  expect_fail_stop(res$plain_client, "set.plain.client", "rzmq_EINVAL", EINVAL,
+                   "cannot set ZMQ_PLAIN_PASSWORD: Invalid argument")
+  expect_fail_stop(res$curve_public, "curve.public", "rzmq_ENOTSUP", ENOTSUP,
+                   "cannot derive the public key: Operation not supported")
+})
+
+test_that("memory rzmq cannot have ends the call as rzmq_ENOMEM", {
+  cases <- list(
+    poller = list(
+      setup = quote(s <- init.socket(ctx, "ZMQ_PULL")),
+      arm = quote(.C("shim_fail_alloc", 1L)),
+      call = quote(init.poller(list(s), list("read")))),
+    # libzmq binds; rzmq cannot note the endpoint for socket.endpoints()
+    endpoint = list(
+      setup = quote({ s <- init.socket(ctx, "ZMQ_PULL"); ep <- paste0("inproc://enomem-", mode) }),
+      arm = quote(.C("shim_fail_alloc", 1L)),
+      call = quote(bind.socket(s, ep))),
+    authenticator = list(
+      setup = quote(actx <- init.context()),
+      arm = quote(.C("shim_fail_alloc", 1L)),
+      call = quote(init.authenticator(actx, allow = "127.0.0.1")))
+  )
+  res <- run_with_shim(cases)
+  unused <- vapply(res$results, function(r) r$default$alloc_unused, NA)
+  # a sanitizer's allocator, preloaded first, keeps rzmq's allocations from the shim
+  if (!res$can_fail_alloc || (any(unused) && nzchar(Sys.getenv("LD_PRELOAD"))))
+    skip("the shim cannot fail rzmq's allocations here (not glibc, or a preloaded allocator)")
+  expect_false(any(unused))
+  expect_fail_stop(res$results$poller, "init.poller", "rzmq_ENOMEM", ENOMEM,
+                   "cannot allocate a zmq poller: Cannot allocate memory")
+  # the endpoint is named in the text: one per mode
+  r <- res$results$endpoint
+  for (mode in c("default", "condition"))
+    r[[mode]]$cond$message <- sub(paste0("enomem-", mode), "enomem", r[[mode]]$cond$message, fixed = TRUE)
+  expect_fail_stop(r, "bind.socket", "rzmq_ENOMEM", ENOMEM,
+                   "cannot allocate memory to record endpoint \"inproc://enomem\": Cannot allocate memory")
+  expect_fail_stop(res$results$authenticator, "init.authenticator", "rzmq_ENOMEM", ENOMEM,
+                   "cannot allocate the authenticator's lists: Cannot allocate memory")
+})
