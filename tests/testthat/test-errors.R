@@ -438,3 +438,86 @@ test_that("memory rzmq cannot have ends the call as rzmq_ENOMEM", {
   expect_fail_stop(res$results$authenticator, "init.authenticator", "rzmq_ENOMEM", ENOMEM,
                    "cannot allocate the authenticator's lists: Cannot allocate memory")
 })
+
+# The two below pass once i17t's context.c/socket.c raise through
+# rzmq_fail_stop (issue 17): until then their class checks fail.
+test_that("init.context failure is classed (needs i17t)", {
+  # Each context holds a descriptor (its mailbox's eventfd): in a child whose
+  # limit is lowered to 256 (R raises a lower soft limit to its hard one, and
+  # needs about 256 to start), contexts are made until one cannot be.
+  skip_on_os("windows")
+  skip_if_not_installed("processx")
+  out <- tempfile(fileext = ".rds")
+  on.exit(unlink(out), add = TRUE)
+  code <- sprintf('
+    library(rzmq)
+    con <- file(%s, "wb") # opened now: no descriptor is left later
+    made <- list()
+    caught <- function(mode) {
+      old <- options(rzmq.errors = mode)
+      on.exit(options(old))
+      for (i in 1:2000) {
+        e <- tryCatch({ made[[length(made) + 1L]] <<- init.context(); NULL },
+                      error = identity)
+        if (!is.null(e)) return(list(cond = e, errno = zmq.errno(), n = i))
+      }
+      NULL
+    }
+    res <- list(default = caught(NULL))
+    # under "condition", as the issue asks: tryCatch(init.context(), rzmq_EMFILE = ...)
+    old <- options(rzmq.errors = "condition")
+    for (i in 1:2000) {
+      got <- tryCatch(init.context(), rzmq_EMFILE = function(e) list(matched = TRUE),
+                      error = function(e) list(matched = FALSE))
+      if (is.list(got)) break
+      made[[length(made) + 1L]] <- got
+    }
+    options(old)
+    res$handler <- got
+    res$condition <- caught("condition")
+    saveRDS(res, con)
+    close(con)
+  ', deparse(out))
+  run <- processx::run("sh", c("-c", 'ulimit -n 256 && exec "$0" "$@"', rscript(), "-e", code),
+                       error_on_status = FALSE, timeout = 60, env = c("current", R_TESTS = ""))
+  expect_identical(run$status, 0L, label = paste(run$stdout, run$stderr))
+  res <- readRDS(out)
+  text <- "cannot create a zmq context: Too many open files"
+  # the default, as before: a plain R error
+  expect_s3_class(res$default$cond, "simpleError")
+  expect_false(inherits(res$default$cond, "rzmq_error"))
+  expect_identical(conditionMessage(res$default$cond), text)
+  expect_gt(res$default$n, 1L) # some contexts were made first
+  expect_identical(res$default$errno, 24L) # EMFILE
+  # "condition": the issue's own example matches
+  expect_true(res$handler$matched)
+  cond <- res$condition$cond
+  expect_identical(class(cond), c("rzmq_EMFILE", "rzmq_error", "error", "condition"))
+  expect_identical(cond$errno, 24L)
+  expect_identical(conditionMessage(cond), text)
+  expect_identical(conditionCall(cond), quote(init.context()))
+})
+
+test_that("init.socket failure is classed (needs i17t)", {
+  # ZMQ_MAX_SOCKETS 1: libzmq refuses the second socket with EMFILE
+  make <- function(mode) {
+    ctx <- init.context()
+    stopifnot(isTRUE(set.ctxopt(ctx, "MAX_SOCKETS", 1)))
+    first <- init.socket(ctx, "ZMQ_PAIR")
+    old <- options(rzmq.errors = mode)
+    on.exit({ options(old); destroy.context(ctx) })
+    list(cond = tryCatch(init.socket(ctx, "ZMQ_PULL"), error = identity), errno = zmq.errno())
+  }
+  text <- "cannot create a ZMQ_PULL socket: Too many open files"
+  plain <- make(NULL)
+  expect_s3_class(plain$cond, "simpleError")
+  expect_false(inherits(plain$cond, "rzmq_error"))
+  expect_identical(conditionMessage(plain$cond), text)
+  expect_identical(plain$errno, 24L)
+  r <- make("condition")
+  expect_identical(class(r$cond), c("rzmq_EMFILE", "rzmq_error", "error", "condition"))
+  expect_identical(r$cond$errno, 24L)
+  expect_identical(r$errno, 24L)
+  expect_identical(conditionMessage(r$cond), text)
+  expect_identical(conditionCall(r$cond), quote(init.socket(ctx, "ZMQ_PULL")))
+})
