@@ -26,6 +26,13 @@
 #' `tryCatch(bind.socket(s, ep), rzmq_EADDRINUSE = function(e) ...)`
 #' handles one kind of failure and lets the others through.
 #'
+#' A failure that ends a call, whatever the option says (a context or
+#' socket that libzmq cannot make, a security option it refuses, memory
+#' that cannot be had), is an R error with the text `"cannot ...: "` and
+#' libzmq's text; under `"condition"` it has the same classes, `errno` and
+#' call, so `tryCatch(init.context(), rzmq_EMFILE = function(e) ...)`
+#' catches a process out of file descriptors.
+#'
 #' `EAGAIN` stays a quiet `NULL` / `FALSE` under `"condition"`, as it is
 #' no failure for a poller; `options(rzmq.errors = "condition-all")` raises
 #' `rzmq_EAGAIN` for it too. Misuse in R terms (a wrong argument) is an R

@@ -7,9 +7,9 @@
  * zmq.errno() and, under options(rzmq.errors = "condition"), raises the
  * failure as an R error of class rzmq_<NAME>/rzmq_error instead. The only
  * other R errors of the C code are misuse in R terms, naming the argument
- * (args.c and the checks in each file), and received data that is not what
- * it should be (not a serialized R object, not a monitor event), which has
- * no errno. Cleanup on R's non-local exits (errors, interrupts) also goes
+ * (args.c and the checks in each file; a capability this libzmq lacks), and
+ * received data that is not what it should be (not a serialized R object,
+ * not a monitor event), which has no errno. Cleanup on R's non-local exits (errors, interrupts) also goes
  * through here. */
 #include "rzmq.h"
 #include <errno.h>
