@@ -1,16 +1,16 @@
 /* errors.c: the only place that talks to R about failures. A libzmq or
- * system failure reaches R through these functions and no other way:
- * rzmq_fail_stop when it ends the call (a context, socket, thread, key or
- * memory that could not be had: an R error), rzmq_fail_false /
- * rzmq_fail_null / rzmq_report / rzmq_report_text where the contract is
- * FALSE or NULL (the text as a message). Each stores the errno for
- * zmq.errno() and, under options(rzmq.errors = "condition"), raises the
- * failure as an R error of class rzmq_<NAME>/rzmq_error instead. The only
- * other R errors of the C code are misuse in R terms, naming the argument
- * (args.c and the checks in each file; a capability this libzmq lacks), and
- * received data that is not what it should be (not a serialized R object,
- * not a monitor event), which has no errno. Cleanup on R's non-local exits (errors, interrupts) also goes
- * through here. */
+ * system failure reaches R through these functions alone: rzmq_fail_stop
+ * when it ends the call (a context, socket, thread or key that could not be
+ * made, memory that could not be had), rzmq_fail_false / rzmq_fail_null /
+ * rzmq_report / rzmq_report_text where the contract is FALSE or NULL and a
+ * message. Each stores the errno for zmq.errno() and, under
+ * options(rzmq.errors = "condition"), raises an R error of class
+ * rzmq_<NAME>/rzmq_error with the errno and the exported call. The C code's
+ * other R errors are misuse in R terms, naming the argument (args.c and the
+ * checks in each file; a capability this libzmq lacks), and received data
+ * that is not what it should be (not a serialized R object, not a monitor
+ * event), which has no errno. Cleanup on R's non-local exits (errors,
+ * interrupts) also goes through here. */
 #include "rzmq.h"
 #include <errno.h>
 #include <stdarg.h>
