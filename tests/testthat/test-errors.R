@@ -298,7 +298,7 @@ build_fail_shim <- function() {
   file.copy(script_path("fail-shim.c"), dir)
   run <- processx::run(file.path(R.home("bin"), "R"),
                        c("CMD", "SHLIB", "-o", "fail-shim.so", "fail-shim.c"),
-                       wd = dir, env = c("current", PKG_LIBS = "-ldl"),
+                       wd = dir, env = c("current", PKG_LIBS = "-ldl", R_TESTS = ""),
                        error_on_status = FALSE, timeout = 120)
   so <- file.path(dir, "fail-shim.so")
   if (run$status != 0L || !file.exists(so))
