@@ -81,8 +81,7 @@ init.cluster <- function(workers = 2L, launch = launch.local(), secure = TRUE,
     stop("`launch` must be a launcher, such as launch.local()", call. = FALSE)
   }
   hosts <- check_workers(workers, launch)
-  if (!is.logical(secure) || length(secure) != 1L || is.na(secure))
-    stop("`secure` must be TRUE or FALSE", call. = FALSE)
+  secure <- arg_flag(secure, "secure")
   check_seconds(heartbeat, "heartbeat")
   check_seconds(timeout, "timeout")
   if (secure && !zmq.has("curve")) {
@@ -116,8 +115,8 @@ check_workers <- function(workers, launch) {
       stop("`workers` must be host names (non-empty strings)", call. = FALSE)
     return(as.list(workers))
   }
-  if (!is.numeric(workers) || length(workers) != 1L || is.na(workers) ||
-      workers < 1 || workers != round(workers) || !is.finite(workers)) {
+  if (!is_number(workers) || workers < 1 || workers != round(workers) ||
+      !is.finite(workers)) {
     stop("`workers` must be a whole number >= 1 (or host names)",
          call. = FALSE)
   }
@@ -125,8 +124,7 @@ check_workers <- function(workers, launch) {
 }
 
 check_seconds <- function(x, name) {
-  if (!is.numeric(x) || length(x) != 1L || is.na(x) || !is.finite(x) ||
-      x <= 0) {
+  if (!is_number(x) || !is.finite(x) || x <= 0) {
     stop(sprintf("`%s` must be a positive number of seconds", name),
          call. = FALSE)
   }
@@ -643,9 +641,8 @@ wait_node <- function(st, i) {
 worker.command <- function(cl, secret = FALSE, rscript = "Rscript") {
   if (!inherits(cl, "rzmq_cluster") || !length(cl))
     stop("`cl` must be a cluster made by init.cluster()", call. = FALSE)
-  if (!is.logical(secret) || length(secret) != 1L || is.na(secret))
-    stop("`secret` must be TRUE or FALSE", call. = FALSE)
-  if (!is.character(rscript) || length(rscript) != 1L || is.na(rscript))
+  secret <- arg_flag(secret, "secret")
+  if (!is_string(rscript, allow_empty = TRUE))
     stop("`rscript` must be a string", call. = FALSE)
   st <- node_master(cl[[1L]])
   if (st$closed) stop("`cl` was stopped", call. = FALSE)

@@ -102,12 +102,11 @@
 #' @export
 launch.local <- function(rscript = file.path(R.home("bin"), "Rscript"),
                          outfile = "/dev/null") {
-  if (!is.character(rscript) || length(rscript) != 1L || is.na(rscript) ||
-      !nzchar(rscript)) {
+  if (!is_string(rscript)) {
     stop("`rscript` must be the path of an Rscript program (a string)",
          call. = FALSE)
   }
-  if (!is.character(outfile) || length(outfile) != 1L || is.na(outfile)) {
+  if (!is_string(outfile, allow_empty = TRUE)) {
     stop("`outfile` must be a file name, \"/dev/null\" or \"\"", call. = FALSE)
   }
   setsid <- Sys.which("setsid")
@@ -198,7 +197,7 @@ process_alive <- function(pid) {
 
 # Check a single string argument; `lines` allows newlines.
 launch_check_string <- function(x, name, lines = FALSE) {
-  if (!is.character(x) || length(x) != 1L || is.na(x) || !nzchar(x)) {
+  if (!is_string(x)) {
     stop(sprintf("'%s' must be a single non-empty string", name), call. = FALSE)
   }
   if (!lines && grepl("[\n\r]", x)) {
@@ -262,7 +261,7 @@ launch_dir_root <- function() {
 launch_private_dir <- function(state) {
   if (!is.null(state$dir) && dir.exists(state$dir)) return(state$dir)
   root <- launch_dir_root()
-  if (!is.character(root) || length(root) != 1L || is.na(root) || !nzchar(root)) {
+  if (!is_string(root)) {
     stop("option 'rzmq.launch.dir' must be a single directory path", call. = FALSE)
   }
   if (!dir.exists(root) && !dir.create(root, recursive = TRUE, showWarnings = FALSE)) {
@@ -518,14 +517,12 @@ launch.ssh <- function(user = NULL, rscript = "Rscript", ssh = "ssh",
   launch_check_string(rscript, "rscript")
   launch_check_string(ssh, "ssh")
   launch_check_strings(args, "args")
-  if (!is.logical(tunnel) || length(tunnel) != 1L || is.na(tunnel)) {
-    stop("'tunnel' must be TRUE or FALSE", call. = FALSE)
-  }
+  tunnel <- arg_flag(tunnel, "tunnel")
   state <- new.env(parent = emptyenv())
 
   check_host <- function(host) {
-    if (!is.character(host) || length(host) != 1L || is.na(host) || !nzchar(host) ||
-        startsWith(host, "-") || grepl("[[:space:][:cntrl:]'\"`$;&|<>()\\\\]", host)) {
+    if (!is_string(host) || startsWith(host, "-") ||
+        grepl("[[:space:][:cntrl:]'\"`$;&|<>()\\\\]", host)) {
       stop(sprintf("not a host name for ssh: %s", format(host)), call. = FALSE)
     }
     host

@@ -626,7 +626,8 @@ test_that("on.message() and receive.promise() reject bad input with clear errors
     expect_error(on.message(s, bad), "`callback` must be a function of one argument, the message",
                  fixed = TRUE)
   }
-  for (bad in list(NULL, NA, "yes", c(TRUE, FALSE), 1)) {
+  # flags as args.c takes them: TRUE/FALSE or a single number (1/0)
+  for (bad in list(NULL, NA, "yes", c(TRUE, FALSE), NA_real_, list(TRUE))) {
     expect_error(on.message(s, f, unserialize = bad), "`unserialize` must be TRUE or FALSE", fixed = TRUE)
     expect_error(on.message(s, f, multipart = bad), "`multipart` must be TRUE or FALSE", fixed = TRUE)
     expect_error(receive.promise(s, unserialize = bad), "`unserialize` must be TRUE or FALSE", fixed = TRUE)
