@@ -67,20 +67,15 @@ collector <- function() {
 }
 
 # A child R process with a PUB socket connected to `endpoint`: it publishes
-# "hello" until told "go" on the control socket (so the subscriber has joined
-# and the slow joiner loses nothing after that), then runs `publish(pub)`,
-# says "sent" and waits for "bye".
+# "hello" until told "go" on the control socket `control` (a
+# control_socket()), so the subscriber has joined and the slow joiner loses
+# nothing after that, then runs `publish(pub)`, says "sent" and waits for
+# "bye".
 start_publisher <- function(endpoint, control, publish) {
   environment(publish) <- globalenv()
-  child_r(function(endpoint, control, publish) {
-    library(rzmq)
-    ctx <- init.context()
+  child_with_control(function(ctl, ctx, endpoint, publish) {
     pub <- init.socket(ctx, "ZMQ_PUB")
     set.hwm(pub, 0L) # a PUB socket drops messages at the high-water mark
-    ctl <- init.socket(ctx, "ZMQ_PAIR")
-    set.send.timeout(ctl, 10000L)
-    set.rcv.timeout(ctl, 60000L)
-    connect.socket(ctl, control)
     connect.socket(pub, endpoint)
     deadline <- Sys.time() + 30
     repeat {
@@ -93,7 +88,8 @@ start_publisher <- function(endpoint, control, publish) {
     send.socket(ctl, "sent")
     receive.socket(ctl)
     destroy.context(ctx)
-  }, args = list(endpoint = endpoint, control = control, publish = publish))
+  }, args = list(endpoint = endpoint, publish = publish), rcv_timeout = 60000L,
+  ctl = control)$proc
 }
 
 # A SUB socket that keeps everything, bound to a free port, and a control
@@ -122,7 +118,7 @@ test_that("on.message() passes 10,000 messages from a publishing child, complete
   loop <- local_loop()
   s <- subscriber()
   n <- 10000L
-  child <- start_publisher(s$endpoint, s$control$endpoint,
+  child <- start_publisher(s$endpoint, s$control,
                            function(pub) for (i in seq_len(10000L)) send.socket(pub, i))
   on.exit(child$kill(), add = TRUE)
   expect_identical(recv_within(s$sub, 30, child), "hello")
@@ -151,7 +147,7 @@ test_that("on.message(multipart = TRUE) passes each whole message as its raw fra
   no_tick()
   loop <- local_loop()
   s <- subscriber()
-  child <- start_publisher(s$endpoint, s$control$endpoint, function(pub) {
+  child <- start_publisher(s$endpoint, s$control, function(pub) {
     for (i in 1:50) {
       send.multipart(pub, list(charToRaw("topic"), serialize(i, NULL), raw(0)))
     }
