@@ -27,6 +27,15 @@ local_loop <- function(env = parent.frame()) {
   loop
 }
 
+# The start of most tests here: later (and promises, if `promises`) there or
+# the test skipped, the tick out of the way (no_tick()) and a private loop,
+# for the calling test.
+watch_test_loop <- function(promises = FALSE, env = parent.frame()) {
+  if (promises) skip_without_promises() else skip_without_later()
+  no_tick(env)
+  local_loop(env)
+}
+
 # Run `loop` until `done()` is TRUE or `timeout` seconds pass; done()'s value.
 run_until <- function(loop, done, timeout = 10) {
   deadline <- Sys.time() + timeout
@@ -113,9 +122,7 @@ after_hellos <- function(msgs, is_hello) {
 }
 
 test_that("on.message() passes 10,000 messages from a publishing child, complete and in order", {
-  skip_without_later()
-  no_tick()
-  loop <- local_loop()
+  loop <- watch_test_loop()
   s <- subscriber()
   n <- 10000L
   child <- start_publisher(s$endpoint, s$control,
@@ -143,9 +150,7 @@ test_that("on.message() passes 10,000 messages from a publishing child, complete
 })
 
 test_that("on.message(multipart = TRUE) passes each whole message as its raw frames", {
-  skip_without_later()
-  no_tick()
-  loop <- local_loop()
+  loop <- watch_test_loop()
   s <- subscriber()
   child <- start_publisher(s$endpoint, s$control, function(pub) {
     for (i in 1:50) {
@@ -176,9 +181,7 @@ test_that("on.message(multipart = TRUE) passes each whole message as its raw fra
 })
 
 test_that("on.message() delivers single frames unserialized or raw, and what was queued before it", {
-  skip_without_later()
-  no_tick()
-  loop <- local_loop()
+  loop <- watch_test_loop()
   p <- socket_pair("ZMQ_PULL", "ZMQ_PUSH")
   # queued before the watcher: its ZMQ_FD signal may be spent already
   send.socket(p$b, list(a = 1))
@@ -203,9 +206,7 @@ test_that("on.message() delivers single frames unserialized or raw, and what was
 })
 
 test_that("cancel.on.message() stops delivery; later messages stay in the socket", {
-  skip_without_later()
-  no_tick()
-  loop <- local_loop()
+  loop <- watch_test_loop()
   p <- socket_pair("ZMQ_PULL", "ZMQ_PUSH")
   got <- collector()
   w <- later::with_loop(loop, on.message(p$a, got$add))
@@ -233,9 +234,7 @@ test_that("cancel.on.message() stops delivery; later messages stay in the socket
 })
 
 test_that("a callback can cancel its own watcher; the rest stays in the socket", {
-  skip_without_later()
-  no_tick()
-  loop <- local_loop()
+  loop <- watch_test_loop()
   p <- socket_pair("ZMQ_PULL", "ZMQ_PUSH")
   got <- collector()
   w <- later::with_loop(loop, on.message(p$a, function(msg) {
@@ -273,9 +272,7 @@ test_that("closing the socket stops the watcher without an error", {
 })
 
 test_that("a callback that fails is reported, and the next messages are still delivered", {
-  skip_without_later()
-  no_tick()
-  loop <- local_loop()
+  loop <- watch_test_loop()
   p <- socket_pair("ZMQ_PULL", "ZMQ_PUSH")
   got <- collector()
   w <- later::with_loop(loop, on.message(p$a, function(msg) {
@@ -305,9 +302,7 @@ test_that("a callback that fails is reported, and the next messages are still de
 })
 
 test_that("on.error gets the errors instead, and can stop the watcher", {
-  skip_without_later()
-  no_tick()
-  loop <- local_loop()
+  loop <- watch_test_loop()
   p <- socket_pair("ZMQ_PULL", "ZMQ_PUSH")
   got <- collector()
   errors <- collector()
@@ -345,9 +340,7 @@ test_that("on.error gets the errors instead, and can stop the watcher", {
 })
 
 test_that("a callback can send from the event loop without blocking", {
-  skip_without_later()
-  no_tick()
-  loop <- local_loop()
+  loop <- watch_test_loop()
   # a DEALER watched and answering on the same socket: every request is seen
   # even though each answer is sent from within the callback
   ctx <- init.context()
@@ -379,9 +372,7 @@ test_that("a callback can send from the event loop without blocking", {
 })
 
 test_that("receive.promise() resolves with the next message, unserialized or raw", {
-  skip_without_promises()
-  no_tick()
-  loop <- local_loop()
+  loop <- watch_test_loop(promises = TRUE)
   p <- socket_pair("ZMQ_PULL", "ZMQ_PUSH")
   value <- NULL
   later::with_loop(loop, promises::then(receive.promise(p$a), function(v) value <<- list(v)))
@@ -535,9 +526,7 @@ test_that("receive.promise() rejects on timeout and when the socket is closed", 
 })
 
 test_that("a second on.message() on a watched socket is an R error naming cancel.on.message()", {
-  skip_without_later()
-  no_tick()
-  loop <- local_loop()
+  loop <- watch_test_loop()
   p <- socket_pair("ZMQ_PULL", "ZMQ_PUSH")
   first <- collector()
   w1 <- later::with_loop(loop, on.message(p$a, first$add))
