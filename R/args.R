@@ -9,7 +9,8 @@
 #   string: a single string that is not NA (nor "", unless allowed)
 #                                                         (rzmq_arg_string)
 # Functions with their own message for a bad value (a range, "seconds", ...)
-# use the is_*() predicates and say more.
+# use the is_*() predicates or as_number() and say more. As in C, the type
+# decides, not the class: a factor is its integer codes.
 
 # Whether `x` is a single non-NA value of one of `types` (typeof(), as C's
 # TYPEOF: a factor is an integer).
@@ -28,5 +29,8 @@ is_string <- function(x, allow_empty = FALSE) {
 # `x` as TRUE or FALSE; an R error naming `name` if it is not a flag.
 arg_flag <- function(x, name) {
   if (!is_flag(x)) stop(sprintf("`%s` must be TRUE or FALSE", name), call. = FALSE)
-  isTRUE(x != 0)
+  isTRUE(unclass(x) != 0)
 }
+
+# `x` as a plain double if it is a number, else NA (for the caller's message).
+as_number <- function(x) if (is_number(x)) as.double(unclass(x)) else NA_real_

@@ -82,8 +82,8 @@ init.cluster <- function(workers = 2L, launch = launch.local(), secure = TRUE,
   }
   hosts <- check_workers(workers, launch)
   secure <- arg_flag(secure, "secure")
-  check_seconds(heartbeat, "heartbeat")
-  check_seconds(timeout, "timeout")
+  heartbeat <- check_seconds(heartbeat, "heartbeat")
+  timeout <- check_seconds(timeout, "timeout")
   if (secure && !zmq.has("curve")) {
     stop("secure = TRUE needs libzmq with CURVE support, which this one ",
          "lacks; use secure = FALSE only on a network you trust",
@@ -115,19 +115,22 @@ check_workers <- function(workers, launch) {
       stop("`workers` must be host names (non-empty strings)", call. = FALSE)
     return(as.list(workers))
   }
-  if (!is_number(workers) || workers < 1 || workers != round(workers) ||
-      !is.finite(workers)) {
+  n <- as_number(workers)
+  if (is.na(n) || n < 1 || n != round(n) || !is.finite(n)) {
     stop("`workers` must be a whole number >= 1 (or host names)",
          call. = FALSE)
   }
-  as.list(rep(NA_character_, workers))
+  as.list(rep(NA_character_, n))
 }
 
+# `x` as a number of seconds > 0; an R error naming `name` otherwise.
 check_seconds <- function(x, name) {
-  if (!is_number(x) || !is.finite(x) || x <= 0) {
+  v <- as_number(x)
+  if (is.na(v) || !is.finite(v) || v <= 0) {
     stop(sprintf("`%s` must be a positive number of seconds", name),
          call. = FALSE)
   }
+  v
 }
 
 # 16 random bytes as 32 hex digits, without touching R's random numbers.

@@ -270,7 +270,8 @@ print.rzmq_on_message <- function(x, ...) {
 receive.promise <- function(socket, unserialize = TRUE, timeout = Inf) {
   fd <- socket_fd(socket)
   unserialize <- arg_flag(unserialize, "unserialize")
-  if (!is_number(timeout) || (timeout < 0 && timeout != -1)) {
+  timeout <- as_number(timeout)
+  if (is.na(timeout) || (timeout < 0 && timeout != -1)) {
     stop("`timeout` must be a single number of seconds, >= 0, or Inf (or -1) for no limit",
          call. = FALSE)
   }
@@ -416,8 +417,8 @@ queue_look_safely <- function(q) {
 # How long a wait on ZMQ_FD lasts before the socket is looked at anyway (it
 # may have been closed, or its signal used up by another reader), in seconds.
 watch_tick <- function() {
-  tick <- getOption("rzmq.watch.tick", 1)
-  if (!is_number(tick) || tick <= 0) {
+  tick <- as_number(getOption("rzmq.watch.tick", 1))
+  if (is.na(tick) || tick <= 0) {
     stop("options(rzmq.watch.tick) must be a number of seconds > 0", call. = FALSE)
   }
   tick

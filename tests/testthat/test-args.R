@@ -52,6 +52,12 @@ test_that("a number is a single integer, double or logical that is not NA, in R 
                     fixed = FALSE)
     expect_identical(!rzmq:::is_number(v), in_c, label = label_of(v))
   }
+  # as in C, the type decides: TRUE is 1, a factor its integer code
+  expect_identical(rzmq:::as_number(TRUE), 1)
+  expect_identical(rzmq:::as_number(factor("b", levels = c("a", "b"))), 2)
+  expect_identical(rzmq:::as_number("1"), NA_real_)
+  expect_true(rzmq:::arg_flag(factor("a"), "x"))
+  expect_identical(rzmq:::check_seconds(2L, "heartbeat"), 2)
   # what R then asks of a number of seconds is its own, said in its words
   expect_error(init.cluster(2, heartbeat = -1), "`heartbeat` must be a positive number")
   expect_error(init.cluster(2, timeout = "1"), "`timeout` must be a positive number")
