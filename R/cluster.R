@@ -81,10 +81,9 @@ init.cluster <- function(workers = 2L, launch = launch.local(), secure = TRUE,
     stop("`launch` must be a launcher, such as launch.local()", call. = FALSE)
   }
   hosts <- check_workers(workers, launch)
-  if (!is.logical(secure) || length(secure) != 1L || is.na(secure))
-    stop("`secure` must be TRUE or FALSE", call. = FALSE)
-  check_seconds(heartbeat, "heartbeat")
-  check_seconds(timeout, "timeout")
+  secure <- arg_flag(secure, "secure")
+  heartbeat <- check_seconds(heartbeat, "heartbeat")
+  timeout <- check_seconds(timeout, "timeout")
   if (secure && !zmq.has("curve")) {
     stop("secure = TRUE needs libzmq with CURVE support, which this one ",
          "lacks; use secure = FALSE only on a network you trust",
@@ -116,20 +115,22 @@ check_workers <- function(workers, launch) {
       stop("`workers` must be host names (non-empty strings)", call. = FALSE)
     return(as.list(workers))
   }
-  if (!is.numeric(workers) || length(workers) != 1L || is.na(workers) ||
-      workers < 1 || workers != round(workers) || !is.finite(workers)) {
+  n <- as_number(workers)
+  if (is.na(n) || n < 1 || n != round(n) || !is.finite(n)) {
     stop("`workers` must be a whole number >= 1 (or host names)",
          call. = FALSE)
   }
-  as.list(rep(NA_character_, workers))
+  as.list(rep(NA_character_, n))
 }
 
+# `x` as a number of seconds > 0; an R error naming `name` otherwise.
 check_seconds <- function(x, name) {
-  if (!is.numeric(x) || length(x) != 1L || is.na(x) || !is.finite(x) ||
-      x <= 0) {
+  v <- as_number(x)
+  if (is.na(v) || !is.finite(v) || v <= 0) {
     stop(sprintf("`%s` must be a positive number of seconds", name),
          call. = FALSE)
   }
+  v
 }
 
 # 16 random bytes as 32 hex digits, without touching R's random numbers.
@@ -643,9 +644,8 @@ wait_node <- function(st, i) {
 worker.command <- function(cl, secret = FALSE, rscript = "Rscript") {
   if (!inherits(cl, "rzmq_cluster") || !length(cl))
     stop("`cl` must be a cluster made by init.cluster()", call. = FALSE)
-  if (!is.logical(secret) || length(secret) != 1L || is.na(secret))
-    stop("`secret` must be TRUE or FALSE", call. = FALSE)
-  if (!is.character(rscript) || length(rscript) != 1L || is.na(rscript))
+  secret <- arg_flag(secret, "secret")
+  if (!is_string(rscript, allow_empty = TRUE))
     stop("`rscript` must be a string", call. = FALSE)
   st <- node_master(cl[[1L]])
   if (st$closed) stop("`cl` was stopped", call. = FALSE)

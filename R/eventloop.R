@@ -119,8 +119,8 @@ on.message <- function(socket, callback, unserialize = TRUE, multipart = FALSE,
   if (!is.function(callback)) {
     stop("`callback` must be a function of one argument, the message", call. = FALSE)
   }
-  check_flag(unserialize, "unserialize")
-  check_flag(multipart, "multipart")
+  unserialize <- arg_flag(unserialize, "unserialize")
+  multipart <- arg_flag(multipart, "multipart")
   if (!is.null(on.error) && !is.function(on.error)) {
     stop("`on.error` must be NULL or a function of one argument, the error", call. = FALSE)
   }
@@ -269,9 +269,9 @@ print.rzmq_on_message <- function(x, ...) {
 #' @export
 receive.promise <- function(socket, unserialize = TRUE, timeout = Inf) {
   fd <- socket_fd(socket)
-  check_flag(unserialize, "unserialize")
-  if (!is.numeric(timeout) || length(timeout) != 1L || is.na(timeout) ||
-      (timeout < 0 && timeout != -1)) {
+  unserialize <- arg_flag(unserialize, "unserialize")
+  timeout <- as_number(timeout)
+  if (is.na(timeout) || (timeout < 0 && timeout != -1)) {
     stop("`timeout` must be a single number of seconds, >= 0, or Inf (or -1) for no limit",
          call. = FALSE)
   }
@@ -417,8 +417,8 @@ queue_look_safely <- function(q) {
 # How long a wait on ZMQ_FD lasts before the socket is looked at anyway (it
 # may have been closed, or its signal used up by another reader), in seconds.
 watch_tick <- function() {
-  tick <- getOption("rzmq.watch.tick", 1)
-  if (!is.numeric(tick) || length(tick) != 1L || is.na(tick) || tick <= 0) {
+  tick <- as_number(getOption("rzmq.watch.tick", 1))
+  if (is.na(tick) || tick <= 0) {
     stop("options(rzmq.watch.tick) must be a number of seconds > 0", call. = FALSE)
   }
   tick
@@ -536,12 +536,6 @@ socket_events <- function(socket) {
 socket_open <- function(socket) {
   !is.null(tryCatch(suppressMessages(.Call(c_rzmq_option_get, socket, "TYPE")),
                     error = function(e) NULL))
-}
-
-check_flag <- function(x, name) {
-  if (!is.logical(x) || length(x) != 1L || is.na(x)) {
-    stop(sprintf("`%s` must be TRUE or FALSE", name), call. = FALSE)
-  }
 }
 
 # The installed version of `pkg`, or NULL if it cannot be loaded.

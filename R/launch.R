@@ -102,12 +102,11 @@
 #' @export
 launch.local <- function(rscript = file.path(R.home("bin"), "Rscript"),
                          outfile = "/dev/null") {
-  if (!is.character(rscript) || length(rscript) != 1L || is.na(rscript) ||
-      !nzchar(rscript)) {
+  if (!is_string(rscript)) {
     stop("`rscript` must be the path of an Rscript program (a string)",
          call. = FALSE)
   }
-  if (!is.character(outfile) || length(outfile) != 1L || is.na(outfile)) {
+  if (!is_string(outfile, allow_empty = TRUE)) {
     stop("`outfile` must be a file name, \"/dev/null\" or \"\"", call. = FALSE)
   }
   setsid <- Sys.which("setsid")
@@ -149,21 +148,10 @@ launch.local <- function(rscript = file.path(R.home("bin"), "Rscript"),
          },
          describe = sprintf("pid %d on host %s", pid, host))
   }
-  cleanup <- function(processes) {
-    # workers told to stop exit within moments; a worker still busy with a
-    # task (or stuck) is killed after a short grace
-    pids <- vapply(processes, function(p) as.integer(p$pid), 1L)
-    deadline <- Sys.time() + getOption("rzmq.cluster.grace", 2)
-    repeat {
-      alive <- vapply(pids, process_alive, TRUE)
-      if (!any(alive) || Sys.time() > deadline) break
-      Sys.sleep(0.01)
-    }
-    for (p in processes[alive]) p$kill()
-    invisible(NULL)
-  }
+  # workers told to stop exit within moments; a worker still busy with a
+  # task (or stuck) is killed after a short grace
   structure(list(kind = "local", stdin = TRUE, start = start,
-                 cleanup = cleanup, rscript = rscript, outfile = outfile),
+                 cleanup = launch_stop_processes, rscript = rscript, outfile = outfile),
             class = c("rzmq_launcher_local", "rzmq_launcher"))
 }
 
@@ -173,19 +161,32 @@ print.rzmq_launcher <- function(x, ...) {
   invisible(x)
 }
 
-# Whether a process still runs (signal 0 checks without sending anything).
-# A worker that exited stays a zombie until init reaps it, which some inits
-# (in containers) do late: on Linux, /proc tells a zombie from the living.
+# Whether process `pid` still runs, for every launcher. A worker that
+# exited stays a zombie until init reaps it, which some inits (in
+# containers) do late: on Linux /proc tells a zombie from the living (the
+# state follows the command name, which is in parentheses); elsewhere
+# signal 0 checks without sending anything.
 process_alive <- function(pid) {
-  if (is.na(pid) || !isTRUE(suppressWarnings(tools::pskill(pid, 0L))))
-    return(FALSE)
-  stat <- sprintf("/proc/%d/stat", as.integer(pid))
-  if (!file.exists(stat)) return(TRUE)
-  line <- tryCatch(readLines(stat, n = 1L, warn = FALSE),
-                   error = function(e) "")
-  # the state follows the command name, which is in parentheses
-  state <- substr(sub("^.*\\) ", "", line), 1L, 1L)
-  !state %in% c("Z", "X", "")
+  if (length(pid) != 1L || is.na(pid)) return(FALSE)
+  if (file.exists("/proc/self/stat")) {
+    stat <- sprintf("/proc/%d/stat", as.integer(pid))
+    line <- tryCatch(suppressWarnings(readLines(stat, n = 1L, warn = FALSE)),
+                     error = function(e) "")
+    if (!length(line) || !nzchar(line)) return(FALSE)
+    return(!sub("^.*\\) ([A-Za-z]).*$", "\\1", line) %in% c("Z", "X"))
+  }
+  isTRUE(suppressWarnings(tools::pskill(pid, 0L)))
+}
+
+# Wait up to `grace` seconds for the processes `pids` to end: whether each
+# is still alive then.
+await_exit <- function(pids, grace = getOption("rzmq.cluster.grace", 2)) {
+  deadline <- Sys.time() + grace
+  repeat {
+    alive <- vapply(pids, process_alive, TRUE)
+    if (!any(alive) || Sys.time() > deadline) return(alive)
+    Sys.sleep(0.01)
+  }
 }
 
 # ---- Launchers for other machines: ssh, any scheduler's command, SLURM ----
@@ -198,7 +199,7 @@ process_alive <- function(pid) {
 
 # Check a single string argument; `lines` allows newlines.
 launch_check_string <- function(x, name, lines = FALSE) {
-  if (!is.character(x) || length(x) != 1L || is.na(x) || !nzchar(x)) {
+  if (!is_string(x)) {
     stop(sprintf("'%s' must be a single non-empty string", name), call. = FALSE)
   }
   if (!lines && grepl("[\n\r]", x)) {
@@ -262,7 +263,7 @@ launch_dir_root <- function() {
 launch_private_dir <- function(state) {
   if (!is.null(state$dir) && dir.exists(state$dir)) return(state$dir)
   root <- launch_dir_root()
-  if (!is.character(root) || length(root) != 1L || is.na(root) || !nzchar(root)) {
+  if (!is_string(root)) {
     stop("option 'rzmq.launch.dir' must be a single directory path", call. = FALSE)
   }
   if (!dir.exists(root) && !dir.create(root, recursive = TRUE, showWarnings = FALSE)) {
@@ -346,24 +347,10 @@ launch_session <- function() {
   ""
 }
 
-# Is `pid` running (not a zombie)? On Linux read /proc; elsewhere signal 0.
-launch_alive <- function(pid) {
-  if (is.na(pid)) return(FALSE)
-  if (file.exists("/proc/self/stat")) {
-    line <- tryCatch(suppressWarnings(readLines(file.path("/proc", pid, "stat"), n = 1L,
-                                                warn = FALSE)),
-                     error = function(e) "")
-    if (!length(line) || !nzchar(line)) return(FALSE)
-    state <- sub("^.*\\) ([A-Za-z]).*$", "\\1", line)
-    return(!state %in% c("Z", "X"))
-  }
-  isTRUE(tools::pskill(pid, 0L))
-}
-
 # Stop what launch_spawn() started (its process group where it has one):
 # TERM, then KILL after `grace` seconds. Safe after it exited, and twice.
 launch_kill <- function(pid, grace = 2) {
-  if (is.na(pid) || !launch_alive(pid)) return(invisible(FALSE))
+  if (!process_alive(pid)) return(invisible(FALSE))
   group <- isTRUE(attr(pid, "group"))
   signal <- function(sig) {
     # tools::pskill() does not signal process groups; kill(1) does
@@ -371,9 +358,7 @@ launch_kill <- function(pid, grace = 2) {
     else tools::pskill(as.integer(pid), if (sig == "TERM") tools::SIGTERM else tools::SIGKILL)
   }
   signal("TERM")
-  deadline <- Sys.time() + grace
-  while (launch_alive(pid) && Sys.time() < deadline) Sys.sleep(0.05)
-  if (launch_alive(pid)) signal("KILL")
+  if (await_exit(pid, grace)) signal("KILL")
   invisible(TRUE)
 }
 
@@ -387,15 +372,10 @@ launch_process <- function(host, pid, describe, files = character(), job = NA_ch
 
 # Give the processes a moment to end by themselves (workers told to stop
 # exit within moments; through a tunnel the ssh client must outlive its
-# worker's goodbye), then kill those left.
+# worker's goodbye), then kill those left. Every launcher's cleanup.
 launch_stop_processes <- function(processes) {
   pids <- vapply(processes, function(p) as.integer(p$pid), 1L)
-  deadline <- Sys.time() + getOption("rzmq.cluster.grace", 2)
-  repeat {
-    alive <- vapply(pids, launch_alive, TRUE)
-    if (!any(alive) || Sys.time() > deadline) break
-    Sys.sleep(0.02)
-  }
+  alive <- await_exit(pids)
   for (p in processes[alive]) if (is.function(p$kill)) p$kill()
   invisible()
 }
@@ -518,14 +498,12 @@ launch.ssh <- function(user = NULL, rscript = "Rscript", ssh = "ssh",
   launch_check_string(rscript, "rscript")
   launch_check_string(ssh, "ssh")
   launch_check_strings(args, "args")
-  if (!is.logical(tunnel) || length(tunnel) != 1L || is.na(tunnel)) {
-    stop("'tunnel' must be TRUE or FALSE", call. = FALSE)
-  }
+  tunnel <- arg_flag(tunnel, "tunnel")
   state <- new.env(parent = emptyenv())
 
   check_host <- function(host) {
-    if (!is.character(host) || length(host) != 1L || is.na(host) || !nzchar(host) ||
-        startsWith(host, "-") || grepl("[[:space:][:cntrl:]'\"`$;&|<>()\\\\]", host)) {
+    if (!is_string(host) || startsWith(host, "-") ||
+        grepl("[[:space:][:cntrl:]'\"`$;&|<>()\\\\]", host)) {
       stop(sprintf("not a host name for ssh: %s", format(host)), call. = FALSE)
     }
     host

@@ -44,136 +44,129 @@
 #' @name socket.options
 NULL
 
-#' @rdname socket.options
-#' @export
-set.hwm <- function(socket, option.value) {
-  .Call(c_rzmq_option_set, socket, "SNDHWM", option.value, "option.value") &&
-    .Call(c_rzmq_option_set, socket, "RCVHWM", option.value, "option.value")
+# The setters and getters below are made from one table, as options.c holds
+# every option in one: a line names the function and the libzmq option (the
+# help page's table says what each one is for). option_setter() and
+# option_getter() write each as the function a hand-written one would be,
+# with the option's name in its body: set.rate is
+# function(socket, option.value) {
+#   .Call(c_rzmq_option_set, socket, "RATE", option.value, "option.value")
+# }
+
+# A setter of libzmq option(s) `options`: TRUE if each was set (set.hwm()
+# sets two, stopping at the first FALSE); invisible if `visible` is FALSE.
+option_setter <- function(options, visible = TRUE) {
+  calls <- lapply(options, function(o) {
+    bquote(.Call(c_rzmq_option_set, socket, .(o), option.value, "option.value"))
+  })
+  body <- Reduce(function(a, b) call("&&", a, b), calls)
+  if (!visible) body <- call("invisible", body)
+  make_function(alist(socket = , option.value = ), call("{", body))
+}
+
+# A getter of libzmq option `option`: its value, or NULL on failure.
+option_getter <- function(option) {
+  make_function(alist(socket = ), bquote({
+    .Call(c_rzmq_option_get, socket, .(option))
+  }))
+}
+
+# A function of `formals` and `body` in the package's namespace.
+make_function <- function(formals, body) {
+  f <- function() NULL
+  formals(f) <- formals
+  body(f) <- body
+  environment(f) <- environment(make_function)
+  f
 }
 
 #' @rdname socket.options
 #' @export
-set.swap <- function(socket, option.value) {
-  .Call(c_rzmq_option_set, socket, "SWAP", option.value, "option.value")
-}
+set.hwm <- option_setter(c("SNDHWM", "RCVHWM"))
 
 #' @rdname socket.options
 #' @export
-set.affinity <- function(socket, option.value) {
-  .Call(c_rzmq_option_set, socket, "AFFINITY", option.value, "option.value")
-}
+set.swap <- option_setter("SWAP")
 
 #' @rdname socket.options
 #' @export
-set.identity <- function(socket, option.value) {
-  .Call(c_rzmq_option_set, socket, "IDENTITY", option.value, "option.value")
-}
+set.affinity <- option_setter("AFFINITY")
 
 #' @rdname socket.options
 #' @export
-subscribe <- function(socket, option.value) {
-  invisible(.Call(c_rzmq_option_set, socket, "SUBSCRIBE", option.value, "option.value"))
-}
+set.identity <- option_setter("IDENTITY")
 
 #' @rdname socket.options
 #' @export
-unsubscribe <- function(socket, option.value) {
-  .Call(c_rzmq_option_set, socket, "UNSUBSCRIBE", option.value, "option.value")
-}
+subscribe <- option_setter("SUBSCRIBE", visible = FALSE)
 
 #' @rdname socket.options
 #' @export
-set.rate <- function(socket, option.value) {
-  .Call(c_rzmq_option_set, socket, "RATE", option.value, "option.value")
-}
+unsubscribe <- option_setter("UNSUBSCRIBE")
 
 #' @rdname socket.options
 #' @export
-set.recovery.ivl <- function(socket, option.value) {
-  .Call(c_rzmq_option_set, socket, "RECOVERY_IVL", option.value, "option.value")
-}
+set.rate <- option_setter("RATE")
 
 #' @rdname socket.options
 #' @export
-set.recovery.ivl.msec <- function(socket, option.value) {
-  .Call(c_rzmq_option_set, socket, "RECOVERY_IVL", option.value, "option.value")
-}
+set.recovery.ivl <- option_setter("RECOVERY_IVL")
 
 #' @rdname socket.options
 #' @export
-set.mcast.loop <- function(socket, option.value) {
-  .Call(c_rzmq_option_set, socket, "MCAST_LOOP", option.value, "option.value")
-}
+set.recovery.ivl.msec <- option_setter("RECOVERY_IVL")
 
 #' @rdname socket.options
 #' @export
-set.sndbuf <- function(socket, option.value) {
-  .Call(c_rzmq_option_set, socket, "SNDBUF", option.value, "option.value")
-}
+set.mcast.loop <- option_setter("MCAST_LOOP")
 
 #' @rdname socket.options
 #' @export
-set.rcvbuf <- function(socket, option.value) {
-  .Call(c_rzmq_option_set, socket, "RCVBUF", option.value, "option.value")
-}
+set.sndbuf <- option_setter("SNDBUF")
 
 #' @rdname socket.options
 #' @export
-set.linger <- function(socket, option.value) {
-  .Call(c_rzmq_option_set, socket, "LINGER", option.value, "option.value")
-}
+set.rcvbuf <- option_setter("RCVBUF")
 
 #' @rdname socket.options
 #' @export
-set.reconnect.ivl <- function(socket, option.value) {
-  .Call(c_rzmq_option_set, socket, "RECONNECT_IVL", option.value, "option.value")
-}
+set.linger <- option_setter("LINGER")
 
 #' @rdname socket.options
 #' @export
-set.zmq.backlog <- function(socket, option.value) {
-  .Call(c_rzmq_option_set, socket, "BACKLOG", option.value, "option.value")
-}
+set.reconnect.ivl <- option_setter("RECONNECT_IVL")
 
 #' @rdname socket.options
 #' @export
-set.reconnect.ivl.max <- function(socket, option.value) {
-  .Call(c_rzmq_option_set, socket, "RECONNECT_IVL_MAX", option.value, "option.value")
-}
+set.zmq.backlog <- option_setter("BACKLOG")
 
 #' @rdname socket.options
 #' @export
-get.rcvmore <- function(socket) .Call(c_rzmq_option_get, socket, "RCVMORE")
+set.reconnect.ivl.max <- option_setter("RECONNECT_IVL_MAX")
 
 #' @rdname socket.options
 #' @export
-get.last.endpoint <- function(socket) {
-  .Call(c_rzmq_option_get, socket, "LAST_ENDPOINT")
-}
+get.rcvmore <- option_getter("RCVMORE")
 
 #' @rdname socket.options
 #' @export
-get.send.timeout <- function(socket) {
-  .Call(c_rzmq_option_get, socket, "SNDTIMEO")
-}
+get.last.endpoint <- option_getter("LAST_ENDPOINT")
 
 #' @rdname socket.options
 #' @export
-set.send.timeout <- function(socket, option.value) {
-  .Call(c_rzmq_option_set, socket, "SNDTIMEO", option.value, "option.value")
-}
+get.send.timeout <- option_getter("SNDTIMEO")
 
 #' @rdname socket.options
 #' @export
-get.rcv.timeout <- function(socket) {
-  .Call(c_rzmq_option_get, socket, "RCVTIMEO")
-}
+set.send.timeout <- option_setter("SNDTIMEO")
 
 #' @rdname socket.options
 #' @export
-set.rcv.timeout <- function(socket, option.value) {
-  .Call(c_rzmq_option_set, socket, "RCVTIMEO", option.value, "option.value")
-}
+get.rcv.timeout <- option_getter("RCVTIMEO")
+
+#' @rdname socket.options
+#' @export
+set.rcv.timeout <- option_setter("RCVTIMEO")
 
 #' Set or get any socket option by name
 #'

@@ -237,7 +237,7 @@ read.curve.keys <- function(path) {
 }
 
 check_cert_path <- function(path) {
-  if (!is.character(path) || length(path) != 1L || is.na(path) || !nzchar(path)) {
+  if (!is_string(path)) {
     stop("`path` must be a single file name", call. = FALSE)
   }
   if (dir.exists(path)) {

@@ -37,8 +37,7 @@
 run.worker <- function(endpoint = NULL, config = NULL, ...) {
   if (...length())
     stop("run.worker() takes only `endpoint` and `config`", call. = FALSE)
-  if (!is.null(endpoint) &&
-      (!is.character(endpoint) || length(endpoint) != 1L || is.na(endpoint)))
+  if (!is.null(endpoint) && !is_string(endpoint))
     stop("`endpoint` must be NULL or an endpoint (a string)", call. = FALSE)
   cfg <- read_worker_config(config)
   if (!is.null(endpoint)) cfg$endpoint <- endpoint
@@ -57,7 +56,7 @@ read_worker_config <- function(file = NULL) {
     on.exit(close(con))
     line <- readLines(con, n = 1L, warn = FALSE)
   } else {
-    if (!is.character(file) || length(file) != 1L || is.na(file))
+    if (!is_string(file))
       stop("`config` must be NULL or a file name", call. = FALSE)
     line <- readLines(file, n = 1L, warn = FALSE)
     unlink(file)

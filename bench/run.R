@@ -388,6 +388,22 @@ W[[5]] <- function(run, b) {
   v <- num(r$results[[1]], "us"); record(run, "w5", b, v)
   sprintf("%.1f us/round trip", v)
 }
+# A second mode measured for this package only, an API that older builds
+# lack: its figure `field` recorded as `id` and added to `msg` by `fmt`, or
+# "<what>: not in this build" added (attribute "missing" TRUE), or a failure
+# reported as `label` and `msg` as it was.
+this_also <- function(run, b, msg, mode, args, timeout, field, id, label, what, fmt) {
+  r <- bench(b, mode, args, timeout)
+  if (r$ok && "unavailable" %in% names(r$results[[1]])) {
+    return(structure(paste0(msg, "; ", what, ": not in this build"), missing = TRUE))
+  }
+  if (!r$ok) {
+    fail(sprintf("%s %s", label, b), r)
+    return(msg)
+  }
+  v <- num(r$results[[1]], field); record(run, id, b, v)
+  sprintf(fmt, msg, v)
+}
 W[[6]] <- function(run, b) {
   n <- if (b == "C") S$pp_n_c else S$pp_n
   r <- bench(b, "pushpull", list(n, 64, HWM), S$tmo_pair)
@@ -395,18 +411,11 @@ W[[6]] <- function(run, b) {
   v <- num(r$results[[1]], "msgs_per_s"); record(run, "w6", b, v)
   msg <- sprintf("%.0f msg/s (n=%s)", v, format(n, big.mark = ",", scientific = FALSE))
   if (b == "this") {  # the batch API, once it is in the package
-    r <- bench(b, "pushpull-batch", list(n, 64, HWM), S$tmo_pair)
-    if (r$ok && "unavailable" %in% names(r$results[[1]])) {
-      no_batch <<- TRUE
-      msg <- paste0(msg, "; batch API: not in this build")
-    } else if (!r$ok) {
-      fail(sprintf("6 batch %s", b), r)
-    } else {
-      v <- num(r$results[[1]], "msgs_per_s"); record(run, "w6_batch", b, v)
-      msg <- sprintf("%s; batch API %.0f msg/s", msg, v)
-    }
+    msg <- this_also(run, b, msg, "pushpull-batch", list(n, 64, HWM), S$tmo_pair,
+                     "msgs_per_s", "w6_batch", "6 batch", "batch API", "%s; batch API %.0f msg/s")
+    if (isTRUE(attr(msg, "missing"))) no_batch <<- TRUE
   }
-  msg
+  as.vector(msg)
 }
 no_batch <- FALSE
 W[[7]] <- function(run, b) {
@@ -415,17 +424,10 @@ W[[7]] <- function(run, b) {
   v <- num(r$results[[1]], "us"); record(run, "w7", b, v)
   msg <- sprintf("%.3f us/poll", v)
   if (b == "this") {  # a poller made once, beside poll.socket()
-    r <- bench(b, "poller", list(S$b7, 10), S$tmo_small)
-    if (r$ok && "unavailable" %in% names(r$results[[1]])) {
-      msg <- paste0(msg, "; poll.poller(): not in this build")
-    } else if (!r$ok) {
-      fail(sprintf("7 poller %s", b), r)
-    } else {
-      v <- num(r$results[[1]], "us"); record(run, "w7_poller", b, v)
-      msg <- sprintf("%s; poll.poller() %.3f us/poll", msg, v)
-    }
+    msg <- this_also(run, b, msg, "poller", list(S$b7, 10), S$tmo_small,
+                     "us", "w7_poller", "7 poller", "poll.poller()", "%s; poll.poller() %.3f us/poll")
   }
-  msg
+  as.vector(msg)
 }
 # One measurement over tcp and one over tcp with CURVE ("tcp+curve": the
 # bound socket is the CURVE server), back to back in the same run, and the

@@ -1,7 +1,9 @@
 # Shared test helpers for child processes: start R functions and scripts in
-# a child (callr) with a deadline, talk to a child over a control socket, and
-# receive with a deadline that reports the child's stderr on failure. callr
-# is in Suggests: every helper that starts a child skips the test without it.
+# a child (callr) with a deadline, talk to a child over a control socket
+# (child_with_control() sets both ends up), interrupt a child once it is
+# blocked, and receive with a deadline that reports the child's stderr on
+# failure. callr is in Suggests: every helper that starts a child skips the
+# test without it.
 
 # Start `fun(...)` in a child R process (callr); `fun` loads rzmq itself.
 child_r <- function(fun, args = list(), ...) {
@@ -56,6 +58,39 @@ control_socket <- function() {
   s <- init.socket(ctx, "ZMQ_PAIR")
   set.send.timeout(s, 10000L)
   list(ctx = ctx, socket = s, endpoint = bind_tcp(s))
+}
+
+# Start `fun(control, ctx, ...)` in a child R process (rzmq loaded), with
+# `args` as `...`: `control` is a PAIR socket of the child's context `ctx`,
+# connected to `ctl` (a control_socket() here), with a send timeout of 10 s
+# and the receive timeout `rcv_timeout` (ms; none if NULL). Returns `ctl`
+# (`ctx`, `socket`, `endpoint`) with the child as `proc`. `fun` runs in the
+# child: it may use only its arguments and packages, not the test's
+# variables.
+child_with_control <- function(fun, args = list(), rcv_timeout = NULL,
+                               ctl = control_socket()) {
+  environment(fun) <- globalenv()
+  ctl$proc <- child_r(function(fun, endpoint, args, rcv_timeout) {
+    library(rzmq)
+    ctx <- init.context()
+    control <- init.socket(ctx, "ZMQ_PAIR")
+    set.send.timeout(control, 10000L)
+    if (!is.null(rcv_timeout)) set.rcv.timeout(control, rcv_timeout)
+    connect.socket(control, endpoint)
+    do.call(fun, c(list(control, ctx), args))
+  }, args = list(fun = fun, endpoint = ctl$endpoint, args = args,
+                 rcv_timeout = rcv_timeout))
+  ctl
+}
+
+# The child of child_with_control() `ctl` says `said` (within `timeout`
+# seconds) just before it blocks: wait until it is blocked, interrupt it
+# (SIGINT), and return what it says next.
+interrupt_when_blocked <- function(ctl, said, timeout = 20) {
+  expect_identical(recv_within(ctl$socket, timeout, ctl$proc), said)
+  wait_blocked(ctl$proc)
+  ctl$proc$interrupt()
+  recv_within(ctl$socket, 10, ctl$proc)
 }
 
 # The Rscript of the R that runs the tests.

@@ -29,3 +29,24 @@ pids_gone <- function(pids, timeout = 10) {
 cluster_pids <- function(cl) {
   unlist(parallel::clusterEvalQ(cl, Sys.getpid()))
 }
+
+# Run `fun(cl)` in a child R process (in_child(), within `deadline`
+# seconds) on a cluster made there by init.cluster(2L, ...), with rzmq and
+# parallel attached, and stop the cluster afterwards. Returns `fun`'s value
+# (a list) with the workers' pids added as `pids`, and fails the test
+# unless those processes are gone then. `fun` runs in the child: it may use
+# only its argument and packages.
+on_cluster_in_child <- function(fun, ..., deadline = 60) {
+  environment(fun) <- globalenv()
+  res <- in_child(function(fun, cluster_args) {
+    library(rzmq)
+    library(parallel)
+    cl <- do.call(init.cluster, c(list(2L), cluster_args))
+    pids <- unlist(clusterEvalQ(cl, Sys.getpid()))
+    out <- fun(cl)
+    stopCluster(cl)
+    c(out, list(pids = pids))
+  }, args = list(fun = fun, cluster_args = list(...)), timeout = deadline)
+  expect_true(pids_gone(res$pids), label = "the workers gone after stopCluster()")
+  res
+}

@@ -196,12 +196,7 @@ test_that("an interrupt mid-batch loses and repeats nothing", {
   pull <- with_deadline(init.socket(ctl$ctx, "ZMQ_PULL"))
   set.sockopt(pull, "ZMQ_RCVHWM", 10L)
   endpoint <- bind_tcp(pull)
-  proc <- child_r(function(control, endpoint) {
-    library(rzmq)
-    ctx <- init.context()
-    s <- init.socket(ctx, "ZMQ_PAIR")
-    set.send.timeout(s, 10000L)
-    connect.socket(s, control)
+  ctl <- child_with_control(function(s, ctx, endpoint) {
     push <- init.socket(ctx, "ZMQ_PUSH")
     set.sockopt(push, "ZMQ_SNDHWM", 10L)
     connect.socket(push, endpoint)
@@ -218,8 +213,9 @@ test_that("an interrupt mid-batch loses and repeats nothing", {
     }, interrupt = function(e) "interrupted")
     send.socket(s, got)
     receive.socket(s) # until the parent has everything
-  }, args = list(control = ctl$endpoint, endpoint = endpoint))
+  }, args = list(endpoint = endpoint), ctl = ctl)
   s <- ctl$socket
+  proc <- ctl$proc
   expect_identical(recv_within(s, 20, proc), "sending")
   # the first messages have arrived, so the batch has started (and soon
   # waits at the high-water mark: the parent does not read)
@@ -237,10 +233,8 @@ test_that("an interrupt mid-batch loses and repeats nothing", {
   }
   expect_identical(got, seq_len(sent))
   expect_false(readable(pull, 0.3))
-  expect_identical(recv_within(s, 10, proc), "receiving")
-  wait_blocked(proc) # in receive.messages(), waiting
-  proc$interrupt()
-  expect_identical(recv_within(s, 10, proc), "interrupted")
+  # in receive.messages(), waiting
+  expect_identical(interrupt_when_blocked(ctl, "receiving"), "interrupted")
   send.socket(s, "done")
   child_wait(proc)
 })

@@ -27,6 +27,15 @@ local_loop <- function(env = parent.frame()) {
   loop
 }
 
+# The start of most tests here: later (and promises, if `promises`) there or
+# the test skipped, the tick out of the way (no_tick()) and a private loop,
+# for the calling test.
+watch_test_loop <- function(promises = FALSE, env = parent.frame()) {
+  if (promises) skip_without_promises() else skip_without_later()
+  no_tick(env)
+  local_loop(env)
+}
+
 # Run `loop` until `done()` is TRUE or `timeout` seconds pass; done()'s value.
 run_until <- function(loop, done, timeout = 10) {
   deadline <- Sys.time() + timeout
@@ -67,20 +76,15 @@ collector <- function() {
 }
 
 # A child R process with a PUB socket connected to `endpoint`: it publishes
-# "hello" until told "go" on the control socket (so the subscriber has joined
-# and the slow joiner loses nothing after that), then runs `publish(pub)`,
-# says "sent" and waits for "bye".
+# "hello" until told "go" on the control socket `control` (a
+# control_socket()), so the subscriber has joined and the slow joiner loses
+# nothing after that, then runs `publish(pub)`, says "sent" and waits for
+# "bye".
 start_publisher <- function(endpoint, control, publish) {
   environment(publish) <- globalenv()
-  child_r(function(endpoint, control, publish) {
-    library(rzmq)
-    ctx <- init.context()
+  child_with_control(function(ctl, ctx, endpoint, publish) {
     pub <- init.socket(ctx, "ZMQ_PUB")
     set.hwm(pub, 0L) # a PUB socket drops messages at the high-water mark
-    ctl <- init.socket(ctx, "ZMQ_PAIR")
-    set.send.timeout(ctl, 10000L)
-    set.rcv.timeout(ctl, 60000L)
-    connect.socket(ctl, control)
     connect.socket(pub, endpoint)
     deadline <- Sys.time() + 30
     repeat {
@@ -93,7 +97,8 @@ start_publisher <- function(endpoint, control, publish) {
     send.socket(ctl, "sent")
     receive.socket(ctl)
     destroy.context(ctx)
-  }, args = list(endpoint = endpoint, control = control, publish = publish))
+  }, args = list(endpoint = endpoint, publish = publish), rcv_timeout = 60000L,
+  ctl = control)$proc
 }
 
 # A SUB socket that keeps everything, bound to a free port, and a control
@@ -117,12 +122,10 @@ after_hellos <- function(msgs, is_hello) {
 }
 
 test_that("on.message() passes 10,000 messages from a publishing child, complete and in order", {
-  skip_without_later()
-  no_tick()
-  loop <- local_loop()
+  loop <- watch_test_loop()
   s <- subscriber()
   n <- 10000L
-  child <- start_publisher(s$endpoint, s$control$endpoint,
+  child <- start_publisher(s$endpoint, s$control,
                            function(pub) for (i in seq_len(10000L)) send.socket(pub, i))
   on.exit(child$kill(), add = TRUE)
   expect_identical(recv_within(s$sub, 30, child), "hello")
@@ -147,11 +150,9 @@ test_that("on.message() passes 10,000 messages from a publishing child, complete
 })
 
 test_that("on.message(multipart = TRUE) passes each whole message as its raw frames", {
-  skip_without_later()
-  no_tick()
-  loop <- local_loop()
+  loop <- watch_test_loop()
   s <- subscriber()
-  child <- start_publisher(s$endpoint, s$control$endpoint, function(pub) {
+  child <- start_publisher(s$endpoint, s$control, function(pub) {
     for (i in 1:50) {
       send.multipart(pub, list(charToRaw("topic"), serialize(i, NULL), raw(0)))
     }
@@ -180,9 +181,7 @@ test_that("on.message(multipart = TRUE) passes each whole message as its raw fra
 })
 
 test_that("on.message() delivers single frames unserialized or raw, and what was queued before it", {
-  skip_without_later()
-  no_tick()
-  loop <- local_loop()
+  loop <- watch_test_loop()
   p <- socket_pair("ZMQ_PULL", "ZMQ_PUSH")
   # queued before the watcher: its ZMQ_FD signal may be spent already
   send.socket(p$b, list(a = 1))
@@ -207,9 +206,7 @@ test_that("on.message() delivers single frames unserialized or raw, and what was
 })
 
 test_that("cancel.on.message() stops delivery; later messages stay in the socket", {
-  skip_without_later()
-  no_tick()
-  loop <- local_loop()
+  loop <- watch_test_loop()
   p <- socket_pair("ZMQ_PULL", "ZMQ_PUSH")
   got <- collector()
   w <- later::with_loop(loop, on.message(p$a, got$add))
@@ -237,9 +234,7 @@ test_that("cancel.on.message() stops delivery; later messages stay in the socket
 })
 
 test_that("a callback can cancel its own watcher; the rest stays in the socket", {
-  skip_without_later()
-  no_tick()
-  loop <- local_loop()
+  loop <- watch_test_loop()
   p <- socket_pair("ZMQ_PULL", "ZMQ_PUSH")
   got <- collector()
   w <- later::with_loop(loop, on.message(p$a, function(msg) {
@@ -277,9 +272,7 @@ test_that("closing the socket stops the watcher without an error", {
 })
 
 test_that("a callback that fails is reported, and the next messages are still delivered", {
-  skip_without_later()
-  no_tick()
-  loop <- local_loop()
+  loop <- watch_test_loop()
   p <- socket_pair("ZMQ_PULL", "ZMQ_PUSH")
   got <- collector()
   w <- later::with_loop(loop, on.message(p$a, function(msg) {
@@ -309,9 +302,7 @@ test_that("a callback that fails is reported, and the next messages are still de
 })
 
 test_that("on.error gets the errors instead, and can stop the watcher", {
-  skip_without_later()
-  no_tick()
-  loop <- local_loop()
+  loop <- watch_test_loop()
   p <- socket_pair("ZMQ_PULL", "ZMQ_PUSH")
   got <- collector()
   errors <- collector()
@@ -349,9 +340,7 @@ test_that("on.error gets the errors instead, and can stop the watcher", {
 })
 
 test_that("a callback can send from the event loop without blocking", {
-  skip_without_later()
-  no_tick()
-  loop <- local_loop()
+  loop <- watch_test_loop()
   # a DEALER watched and answering on the same socket: every request is seen
   # even though each answer is sent from within the callback
   ctx <- init.context()
@@ -383,9 +372,7 @@ test_that("a callback can send from the event loop without blocking", {
 })
 
 test_that("receive.promise() resolves with the next message, unserialized or raw", {
-  skip_without_promises()
-  no_tick()
-  loop <- local_loop()
+  loop <- watch_test_loop(promises = TRUE)
   p <- socket_pair("ZMQ_PULL", "ZMQ_PUSH")
   value <- NULL
   later::with_loop(loop, promises::then(receive.promise(p$a), function(v) value <<- list(v)))
@@ -539,9 +526,7 @@ test_that("receive.promise() rejects on timeout and when the socket is closed", 
 })
 
 test_that("a second on.message() on a watched socket is an R error naming cancel.on.message()", {
-  skip_without_later()
-  no_tick()
-  loop <- local_loop()
+  loop <- watch_test_loop()
   p <- socket_pair("ZMQ_PULL", "ZMQ_PUSH")
   first <- collector()
   w1 <- later::with_loop(loop, on.message(p$a, first$add))
@@ -626,7 +611,8 @@ test_that("on.message() and receive.promise() reject bad input with clear errors
     expect_error(on.message(s, bad), "`callback` must be a function of one argument, the message",
                  fixed = TRUE)
   }
-  for (bad in list(NULL, NA, "yes", c(TRUE, FALSE), 1)) {
+  # flags as args.c takes them: TRUE/FALSE or a single number (1/0)
+  for (bad in list(NULL, NA, "yes", c(TRUE, FALSE), NA_real_, list(TRUE))) {
     expect_error(on.message(s, f, unserialize = bad), "`unserialize` must be TRUE or FALSE", fixed = TRUE)
     expect_error(on.message(s, f, multipart = bad), "`multipart` must be TRUE or FALSE", fixed = TRUE)
     expect_error(receive.promise(s, unserialize = bad), "`unserialize` must be TRUE or FALSE", fixed = TRUE)

@@ -11,12 +11,7 @@ test_that("SIGINT interrupts a blocking receive, poll and send; the sockets stil
   ctl <- control_socket()
   sink <- init.socket(ctl$ctx, "ZMQ_PULL")
   sink_endpoint <- bind_tcp(sink)
-  proc <- child_r(function(endpoint, dead, sink) {
-    library(rzmq)
-    ctx <- init.context()
-    s <- init.socket(ctx, "ZMQ_PAIR")
-    set.send.timeout(s, 10000L)
-    connect.socket(s, endpoint)
+  ctl <- child_with_control(function(s, ctx, dead, sink) {
     t0 <- proc.time()[["elapsed"]]
     first <- tryCatch({
       send.socket(s, "about to block")
@@ -58,30 +53,21 @@ test_that("SIGINT interrupts a blocking receive, poll and send; the sockets stil
     send.socket(s, send.socket(push, "after the interrupt"))
     receive.socket(s) # until it has arrived: linger 0 would drop it
     list(blocked = blocked)
-  }, args = list(endpoint = ctl$endpoint, dead = dead_endpoint(),
-                 sink = sink_endpoint))
+  }, args = list(dead = dead_endpoint(), sink = sink_endpoint), ctl = ctl)
   s <- ctl$socket
+  proc <- ctl$proc
 
-  expect_identical(recv_within(s, 20, proc), "about to block")
-  wait_blocked(proc) # the child is in its wait
-  proc$interrupt()
-  expect_identical(recv_within(s, 10, proc), "interrupted")
+  expect_identical(interrupt_when_blocked(ctl, "about to block"), "interrupted")
   expect_true(send.socket(s, "ping"))
   expect_identical(recv_within(s, 10, proc), "echo: ping")
 
-  expect_identical(recv_within(s, 10, proc), "about to poll")
-  wait_blocked(proc)
-  proc$interrupt()
-  expect_identical(recv_within(s, 10, proc), "interrupted")
+  expect_identical(interrupt_when_blocked(ctl, "about to poll"), "interrupted")
   parts <- list(charToRaw("a"), raw(0), as.raw(0:255))
   expect_true(send.multipart(s, parts))
   expect_true(readable(s, 10))
   expect_identical(receive.multipart(s), parts)
 
-  expect_identical(recv_within(s, 10, proc), "about to send")
-  wait_blocked(proc)
-  proc$interrupt()
-  third <- recv_within(s, 10, proc)
+  third <- interrupt_when_blocked(ctl, "about to send")
   expect_identical(third[[1]], "interrupted")
   expect_gte(third[[2]], 1L)   # the PUSH took some messages ...
   expect_lt(third[[2]], 10000L) # ... and then was full
@@ -189,14 +175,8 @@ test_that("SIGCHLD during a timed receive, poll or send neither ends nor extends
 
 test_that("SIGINT interrupts destroy.context waiting for undeliverable messages", {
   skip_on_cran()
-  ctl <- control_socket()
-  proc <- child_r(function(endpoint, dead) {
-    library(rzmq)
+  ctl <- child_with_control(function(control, control_ctx, dead) {
     options(rzmq.exit.timeout = 0.5) # the queued messages never leave
-    control <- init.socket(init.context(), "ZMQ_PAIR")
-    set.send.timeout(control, 10000L)
-    connect.socket(control, endpoint)
-
     ctx <- init.context()
     push <- init.socket(ctx, "ZMQ_PUSH") # default linger: wait forever
     connect.socket(push, dead)
@@ -213,13 +193,11 @@ test_that("SIGINT interrupts destroy.context waiting for undeliverable messages"
          again = destroy.context(ctx),
          socket = tryCatch(init.socket(ctx, "ZMQ_PAIR"),
                            error = conditionMessage))
-  }, args = list(endpoint = ctl$endpoint, dead = dead_endpoint()))
-  s <- ctl$socket
+  }, args = list(dead = dead_endpoint()))
+  proc <- ctl$proc
 
-  expect_identical(recv_within(s, 20, proc), "about to destroy")
-  wait_blocked(proc) # in destroy.context()'s wait
-  proc$interrupt()
-  expect_identical(recv_within(s, 10, proc), "interrupted")
+  # in destroy.context()'s wait
+  expect_identical(interrupt_when_blocked(ctl, "about to destroy"), "interrupted")
   child_wait(proc, 10)
   res <- proc$get_result()
   expect_gt(res$elapsed, 0.14) # it was seen asleep for 0.15 s
@@ -229,12 +207,7 @@ test_that("SIGINT interrupts destroy.context waiting for undeliverable messages"
 
 test_that("an interrupt handler that closes the socket and resumes gets NULL, not a crash", {
   skip_on_cran()
-  ctl <- control_socket()
-  proc <- child_r(function(endpoint) {
-    library(rzmq)
-    ctx <- init.context()
-    ctl <- init.socket(ctx, "ZMQ_PAIR")
-    connect.socket(ctl, endpoint)
+  ctl <- child_with_control(function(ctl, ctx) {
     s <- init.socket(ctx, "ZMQ_PULL")
     bind.socket(s, "inproc://resume")
     send.socket(ctl, "about to block")
@@ -245,7 +218,8 @@ test_that("an interrupt handler that closes the socket and resumes gets NULL, no
         invokeRestart("resume")
       })
     list(res = res, errno = zmq.errno())
-  }, args = list(endpoint = ctl$endpoint))
+  })
+  proc <- ctl$proc
   expect_identical(recv_within(ctl$socket, 20, proc), "about to block")
   wait_blocked(proc) # in the receive
   proc$interrupt()

@@ -74,8 +74,8 @@ test_that("bad arguments are errors that name the argument", {
   expect_error(launch.ssh(ssh = ""), "'ssh'")
   expect_error(launch.ssh(args = NA_character_), "'args'")
   expect_error(launch.ssh(args = 1), "'args'")
-  expect_error(launch.ssh(tunnel = "yes"), "'tunnel'")
-  expect_error(launch.ssh(tunnel = NA), "'tunnel'")
+  expect_error(launch.ssh(tunnel = "yes"), "`tunnel` must be TRUE or FALSE", fixed = TRUE)
+  expect_error(launch.ssh(tunnel = NA), "`tunnel` must be TRUE or FALSE", fixed = TRUE)
   expect_error(launch.command(), "'template' is missing")
   expect_error(launch.command(1), "'template'")
   expect_error(launch.command("srun Rscript"), "must contain \\{\\{command\\}\\}")
@@ -132,7 +132,7 @@ test_that("launch.command: the worker reads its secret from a 0600 file in a 070
   got <- readLines(out)
   expect_identical(got, c(secret, "600", "700"))
   expect_false(file.exists(config))
-  wait_until(function() !rzmq:::launch_alive(p$pid), what = "the worker to exit")
+  wait_until(function() !rzmq:::process_alive(p$pid), what = "the worker to exit")
   l$cleanup(list(p))
   expect_identical(list.files(dir, recursive = TRUE, all.files = TRUE), character())
 })
@@ -146,7 +146,7 @@ test_that("launch.command: the command line has the file's path, never the secre
   p <- l$start(fake_spec(out, index = 7L))
   on.exit(p$kill(), add = TRUE) # a failed expectation leaves nothing running
   log <- p$files[["log"]]
-  wait_until(function() !rzmq:::launch_alive(p$pid), what = "printf")
+  wait_until(function() !rzmq:::process_alive(p$pid), what = "printf")
   words <- readLines(log)
   expect_length(words, 4L)
   expect_identical(words[1:2], c("Rscript", "-e"))
@@ -168,9 +168,9 @@ test_that("launch.command: kill() stops what the template started, twice is fine
   l <- launch.command("sleep 30; : {{command}}")
   p <- l$start(fake_spec(tempfile()))
   on.exit(p$kill(), add = TRUE) # a failed expectation leaves nothing running
-  expect_true(rzmq:::launch_alive(p$pid))
+  expect_true(rzmq:::process_alive(p$pid))
   p$kill()
-  wait_until(function() !rzmq:::launch_alive(p$pid), timeout = 10, what = "kill")
+  wait_until(function() !rzmq:::process_alive(p$pid), timeout = 10, what = "kill")
   expect_silent(p$kill())
   l$cleanup(list(p))
   expect_false(file.exists(p$files[["config"]]))
@@ -197,7 +197,7 @@ test_that("launch.ssh: argv has no secret, the secret comes on stdin", {
   expect_length(argv, 10L)
   expect_false(any(grepl("SECRET", argv)))
   expect_identical(readLines(file.path(rec, "stdin")), secret)
-  wait_until(function() !rzmq:::launch_alive(p$pid), what = "fake ssh to exit")
+  wait_until(function() !rzmq:::process_alive(p$pid), what = "fake ssh to exit")
   l$cleanup(list(p))
 })
 
@@ -218,14 +218,14 @@ test_that("the remote side of launch.ssh hands the first line to the worker and 
   got <- readLines(out)
   expect_identical(got[1], secret)
   worker <- as.integer(got[2])
-  expect_true(rzmq:::launch_alive(worker))
+  expect_true(rzmq:::process_alive(worker))
   expect_false(any(grepl("SECRET", readLines(file.path("/proc", worker, "cmdline"), warn = FALSE))))
   expect_true(p$is_alive())
   # the ssh connection goes: stdin ends, the worker is killed, sh exits
   close(p$get_input_connection())
   p$wait(10000)
   expect_false(p$is_alive())
-  wait_until(function() !rzmq:::launch_alive(worker), timeout = 10, what = "the worker's end")
+  wait_until(function() !rzmq:::process_alive(worker), timeout = 10, what = "the worker's end")
 })
 
 test_that("launch.ssh(tunnel = TRUE) forwards a remote port to the master and hands that endpoint to the worker", {
@@ -249,7 +249,7 @@ test_that("launch.ssh(tunnel = TRUE) forwards a remote port to the master and ha
   expect_identical(readLines(file.path(rec, "stdin")),
                    sub("tcp://127.0.0.1:5555", sprintf("tcp://127.0.0.1:%d", port), secret,
                        fixed = TRUE))
-  wait_until(function() !rzmq:::launch_alive(p$pid), what = "fake ssh to exit")
+  wait_until(function() !rzmq:::process_alive(p$pid), what = "fake ssh to exit")
   l$cleanup(list(p))
   expect_match(l$command("h", "tcp://[::1]:7"), "-R '[0-9]+:\\[::1\\]:7'")
   spec$endpoint <- NULL

@@ -385,3 +385,32 @@ test_that("CURVE keys given to set.sockopt() are checked as keys: an R error nam
   }
   expect_identical(get.sockopt(s, "MECHANISM"), 0L)
 })
+
+test_that("the setters and getters made from the option table are ordinary functions of the manual's arguments", {
+  ns <- asNamespace("rzmq")
+  setters <- c("set.hwm", "set.swap", "set.affinity", "set.identity", "subscribe",
+               "unsubscribe", "set.rate", "set.recovery.ivl", "set.recovery.ivl.msec",
+               "set.mcast.loop", "set.sndbuf", "set.rcvbuf", "set.linger",
+               "set.reconnect.ivl", "set.zmq.backlog", "set.reconnect.ivl.max",
+               "set.send.timeout", "set.rcv.timeout")
+  getters <- c("get.rcvmore", "get.last.endpoint", "get.send.timeout", "get.rcv.timeout")
+  for (name in setters) {
+    f <- getExportedValue("rzmq", name)
+    expect_identical(names(formals(f)), c("socket", "option.value"), label = name)
+    expect_identical(environment(f), ns, label = name)
+  }
+  for (name in getters) {
+    f <- getExportedValue("rzmq", name)
+    expect_identical(names(formals(f)), "socket", label = name)
+    expect_identical(environment(f), ns, label = name)
+  }
+  # the option's name is in the body, as a hand-written setter would have it
+  expect_match(paste(deparse(body(set.linger)), collapse = " "), '"LINGER"', fixed = TRUE)
+  ctx <- init.context()
+  on.exit(destroy.context(ctx))
+  s <- init.socket(ctx, "ZMQ_SUB")
+  expect_identical(withVisible(subscribe(s, "topic")), list(value = TRUE, visible = FALSE))
+  expect_identical(withVisible(unsubscribe(s, "topic")), list(value = TRUE, visible = TRUE))
+  expect_error(set.linger(s, "long"), "`option.value`")
+  expect_true(is.na(match("option_setter", getNamespaceExports("rzmq"))))
+})

@@ -100,14 +100,7 @@ test_that("a long poll (Inf) wakes when a peer in another process sends", {
 
 test_that("SIGINT interrupts a poll.poller() that waits forever; the poller still works", {
   skip_on_cran()
-  ctl <- control_socket()
-  proc <- child_r(function(endpoint) {
-    library(rzmq)
-    ctx <- init.context()
-    s <- init.socket(ctx, "ZMQ_PAIR")
-    set.send.timeout(s, 10000L)
-    set.rcv.timeout(s, 10000L)
-    connect.socket(s, endpoint)
+  ctl <- child_with_control(function(s, ctx) {
     idle <- init.socket(ctx, "ZMQ_PULL")
     bind.socket(idle, "inproc://idle")
     poller <- init.poller(list(idle, s), "read")
@@ -121,16 +114,15 @@ test_that("SIGINT interrupts a poll.poller() that waits forever; the poller stil
     # the same poller, after the interrupt, sees the next frame
     again <- poll.poller(poller, timeout = 10)
     list(blocked = blocked, again = again, frame = receive.socket(s))
-  }, args = list(endpoint = ctl$endpoint))
+  }, rcv_timeout = 10000L)
   s <- ctl$socket
-  expect_identical(recv_within(s, 20, proc), "about to poll")
-  Sys.sleep(0.3) # let the child get into the wait; the result is the same if not
-  proc$interrupt()
-  expect_identical(recv_within(s, 10, proc), "interrupted")
+  proc <- ctl$proc
+  # in poll.poller()'s wait
+  expect_identical(interrupt_when_blocked(ctl, "about to poll"), "interrupted")
   expect_true(send.socket(s, "after"))
   child_wait(proc, 20)
   res <- proc$get_result()
-  expect_gt(res$blocked, 0.25)
+  expect_gt(res$blocked, 0.14) # it was seen asleep for 0.15 s
   expect_identical(res$again, list(list(read = FALSE), list(read = TRUE)))
   expect_identical(res$frame, "after")
 })

@@ -21,19 +21,15 @@ proxy_line <- function(ctx = init.context()) {
 
 test_that("zmq.proxy brokers 1,000 requests from an R client to two R workers in other processes", {
   skip_on_cran()
-  ctl <- control_socket()
-  broker <- child_r(function(endpoint) {
-    library(rzmq)
-    ctx <- init.context()
-    s <- init.socket(ctx, "ZMQ_PAIR")
-    connect.socket(s, endpoint)
+  ctl <- child_with_control(function(s, ctx) {
     front <- init.socket(ctx, "ZMQ_ROUTER")
     back <- init.socket(ctx, "ZMQ_DEALER")
     bind.socket(front, "tcp://127.0.0.1:*")
     bind.socket(back, "tcp://127.0.0.1:*")
     send.socket(s, c(get.last.endpoint(front), get.last.endpoint(back)))
     tryCatch(zmq.proxy(front, back), interrupt = function(e) "interrupted")
-  }, args = list(endpoint = ctl$endpoint))
+  })
+  broker <- ctl$proc
   eps <- recv_within(ctl$socket, 20, broker)
   ready <- init.socket(ctl$ctx, "ZMQ_PULL")
   ready_ep <- bind_tcp(ready)
@@ -81,13 +77,7 @@ test_that("zmq.proxy brokers 1,000 requests from an R client to two R workers in
 
 test_that("SIGINT stops a blocking zmq.proxy within 0.3 s; its sockets work afterwards", {
   skip_on_cran()
-  ctl <- control_socket()
-  proc <- child_r(function(endpoint) {
-    library(rzmq)
-    ctx <- init.context()
-    s <- init.socket(ctx, "ZMQ_PAIR")
-    set.send.timeout(s, 10000L)
-    connect.socket(s, endpoint)
+  ctl <- child_with_control(function(s, ctx) {
     front <- init.socket(ctx, "ZMQ_PULL")
     back <- init.socket(ctx, "ZMQ_PUSH")
     bind.socket(front, "tcp://127.0.0.1:*")
@@ -108,8 +98,9 @@ test_that("SIGINT stops a blocking zmq.proxy within 0.3 s; its sockets work afte
     send.socket(s, sent)
     receive.socket(s)
     blocked
-  }, args = list(endpoint = ctl$endpoint))
+  })
   s <- ctl$socket
+  proc <- ctl$proc
   eps <- recv_within(s, 20, proc)
   push <- init.socket(ctl$ctx, "ZMQ_PUSH")
   pull <- init.socket(ctl$ctx, "ZMQ_PULL")
@@ -134,13 +125,7 @@ test_that("SIGINT stops a blocking zmq.proxy within 0.3 s; its sockets work afte
 
 test_that("a storm of SIGINTs: each stops zmq.proxy, and the next one on the same sockets forwards again", {
   skip_on_cran()
-  ctl <- control_socket()
-  proc <- child_r(function(endpoint, rounds) {
-    library(rzmq)
-    ctx <- init.context()
-    s <- init.socket(ctx, "ZMQ_PAIR")
-    set.send.timeout(s, 10000L)
-    connect.socket(s, endpoint)
+  ctl <- child_with_control(function(s, ctx, rounds) {
     front <- init.socket(ctx, "ZMQ_PULL")
     back <- init.socket(ctx, "ZMQ_PUSH")
     bind.socket(front, "tcp://127.0.0.1:*")
@@ -155,8 +140,9 @@ test_that("a storm of SIGINTs: each stops zmq.proxy, and the next one on the sam
       send.socket(s, k)
     }
     caught
-  }, args = list(endpoint = ctl$endpoint, rounds = 20L))
+  }, args = list(rounds = 20L))
   s <- ctl$socket
+  proc <- ctl$proc
   eps <- recv_within(s, 20, proc)
   push <- init.socket(ctl$ctx, "ZMQ_PUSH")
   pull <- init.socket(ctl$ctx, "ZMQ_PULL")

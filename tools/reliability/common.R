@@ -102,4 +102,14 @@ describe_rzmq <- function() {
           dirname(find.package("rzmq")), rzmq::zmq.version(), R.version.string)
 }
 
+# The set-up every stress script starts with, after its parameters: rzmq
+# attached, which rzmq is tested and `what` the run does said. Returns the
+# start time, for finish().
+begin <- function(what) {
+  suppressPackageStartupMessages(library(rzmq))
+  say(describe_rzmq())
+  say(what)
+  Sys.time()
+}
+
 `%||%` <- function(a, b) if (is.null(a)) b else a

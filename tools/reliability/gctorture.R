@@ -30,10 +30,7 @@ local({ # common.R sits beside this script (run as Rscript FILE or R -f FILE)
 
 reps <- arg("reps", 2L)
 deadline <- arg("deadline", 900)
-started <- Sys.time()
-suppressPackageStartupMessages(library(rzmq))
-say(describe_rzmq())
-say(sprintf("reps = %d, deadline = %g s", reps, deadline))
+started <- begin(sprintf("reps = %d, deadline = %g s", reps, deadline))
 
 torture_body <- function(reps) {
   library(rzmq)

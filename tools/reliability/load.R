@@ -15,16 +15,14 @@ local({ # common.R sits beside this script (run as Rscript FILE or R -f FILE)
   f <- c(sub("^--file=", "", grep("^--file=", a, value = TRUE)), a[which(a == "-f") + 1L])
   source(file.path(if (length(f)) dirname(normalizePath(f[1])) else ".", "common.R"))
 })
-suppressPackageStartupMessages(library(rzmq))
 
 n_total <- arg("messages", 1000000L)
 n_prod <- arg("producers", 4L)
 deadline <- arg("deadline", 900)
 per_prod <- n_total %/% n_prod
 n_total <- per_prod * n_prod
-started <- Sys.time()
-say(describe_rzmq())
-say(sprintf("%d producers x %d messages = %d messages over tcp://127.0.0.1", n_prod, per_prod, n_total))
+started <- begin(sprintf("%d producers x %d messages = %d messages over tcp://127.0.0.1",
+                         n_prod, per_prod, n_total))
 
 # depends on the producer too, so a message credited to the wrong producer shows
 check_value <- function(id, seq) ((seq + id * 1e6) * 2654435761) %% 2147483647

@@ -37,15 +37,12 @@ local({ # common.R sits beside this script (run as Rscript FILE or R -f FILE)
   f <- c(sub("^--file=", "", grep("^--file=", a, value = TRUE)), a[which(a == "-f") + 1L])
   source(file.path(if (length(f)) dirname(normalizePath(f[1])) else ".", "common.R"))
 })
-suppressPackageStartupMessages(library(rzmq))
 
 n_signals <- arg("signals", 100L)
 seed <- arg("seed", 1L)
 deadline <- arg("deadline", 60 + 3 * n_signals)
-started <- Sys.time()
+started <- begin(sprintf("%d SIGINTs, seed %d, deadline %g s", n_signals, seed, deadline))
 set.seed(seed)
-say(describe_rzmq())
-say(sprintf("%d SIGINTs, seed %d, deadline %g s", n_signals, seed, deadline))
 
 child <- function(pair_ep, ctl_ep, seed) {
   library(rzmq)

@@ -36,15 +36,13 @@ local({ # common.R sits beside this script (run as Rscript FILE or R -f FILE)
   f <- c(sub("^--file=", "", grep("^--file=", a, value = TRUE)), a[which(a == "-f") + 1L])
   source(file.path(if (length(f)) dirname(normalizePath(f[1])) else ".", "common.R"))
 })
-suppressPackageStartupMessages(library(rzmq))
 
 n_messages <- arg("messages", 100000L)
 n_cycles <- arg("cycles", 1000L)
 max_size <- arg("max-size", 1048576L)
 seed <- arg("seed", 1L)
-started <- Sys.time()
-say(describe_rzmq())
-say(sprintf("messages = %d, cycles = %d, max size = %d B", n_messages, n_cycles, max_size))
+started <- begin(sprintf("messages = %d, cycles = %d, max size = %d B",
+                         n_messages, n_cycles, max_size))
 set.seed(seed)
 
 fd_count <- function() length(list.files("/proc/self/fd"))
