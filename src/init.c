@@ -55,6 +55,7 @@ static const R_CallMethodDef call_methods[] = {
     ENTRY(rzmq_has, 1),
     ENTRY(rzmq_curve_keypair, 0),
     ENTRY(rzmq_curve_public, 1),
+    ENTRY(rzmq_curve_key_z85, 2),
     ENTRY(rzmq_z85_encode, 1),
     ENTRY(rzmq_z85_decode, 1),
     ENTRY(rzmq_curve_server, 2),

@@ -175,6 +175,7 @@ void rzmq_curve_key(SEXP key, const char *name, unsigned char out[32]);
 SEXP rzmq_has(SEXP capability);
 SEXP rzmq_curve_keypair(void);
 SEXP rzmq_curve_public(SEXP secret);
+SEXP rzmq_curve_key_z85(SEXP key, SEXP name);
 SEXP rzmq_z85_encode(SEXP x);
 SEXP rzmq_z85_decode(SEXP s);
 SEXP rzmq_curve_server(SEXP sock, SEXP secret);

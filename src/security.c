@@ -88,6 +88,16 @@ void rzmq_curve_key(SEXP key, const char *name, unsigned char out[32]) {
            "vector of 32 bytes", name);
 }
 
+/* key.z85 for R: a CURVE key checked by the one check above, under the
+ * caller's name for it ("keys$public", "secret-key in <file>"), as Z85. */
+SEXP rzmq_curve_key_z85(SEXP key, SEXP name) {
+  unsigned char k[32];
+  char z[41];
+  rzmq_curve_key(key, rzmq_arg_string(name, "name", 0), k);
+  zmq_z85_encode(z, k, 32);
+  return Rf_mkString(z);
+}
+
 SEXP rzmq_curve_keypair(void) {
   static const char *names[] = {"public", "secret", ""};
   char pub[41], sec[41];
