@@ -191,7 +191,7 @@ static int event_recv(rzmq_sock *m, int dontwait, unsigned *id,
   uint16_t ev;
   uint32_t v;
   endpoint_job job;
-  int err = rzmq_recv_frame(m, &msg, dontwait);
+  int err = rzmq_frame_recv(m, &msg, dontwait);
   if (err != 0) return err;
   n = zmq_msg_size(&msg);
   if (n != sizeof head || !zmq_msg_more(&msg)) {
