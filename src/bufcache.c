@@ -7,9 +7,10 @@
 #include <stdlib.h>
 
 /* Large fresh memory (a vector, a send buffer) is about to be written once
- * from end to end: ask the kernel for huge pages there (where transparent huge pages are set to
- * "madvise"), so filling it takes a few hundred page faults, not tens of
- * thousands. Only advice: nothing changes if the kernel declines. */
+ * from end to end: ask the kernel for huge pages there (where transparent
+ * huge pages are set to "madvise"), so filling it takes a few hundred page
+ * faults, not tens of thousands. Only advice: nothing changes if the kernel
+ * declines. */
 #define HUGE_MIN ((size_t)8 << 20)
 void rzmq_advise_fresh(void *p, size_t n) {
   if (n >= HUGE_MIN) rzmq_advise_huge(p, n);

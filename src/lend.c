@@ -119,7 +119,7 @@ int rzmq_lent_unload(void) {
   return 1;
 }
 
-/* ---- lending ------------------------------------------------------------------ */
+/* ---- lending ------------------------------------------------------------ */
 
 static void lent_grow(void) {
   int cap = n_slots == 0 ? 64 : n_slots * 2, i;
@@ -127,13 +127,16 @@ static void lent_grow(void) {
   const void **bytes;
   size_t *lens;
   SEXP bigger;
-  if (slots == NULL) rzmq_fail_stop(ENOMEM, "cannot allocate memory to send `data`");
+  if (slots == NULL)
+    rzmq_fail_stop(ENOMEM, "cannot allocate memory to send `data`");
   free_slots = slots;
   bytes = realloc(slot_bytes, (size_t)cap * sizeof *bytes);
-  if (bytes == NULL) rzmq_fail_stop(ENOMEM, "cannot allocate memory to send `data`");
+  if (bytes == NULL)
+    rzmq_fail_stop(ENOMEM, "cannot allocate memory to send `data`");
   slot_bytes = bytes;
   lens = realloc(slot_len, (size_t)cap * sizeof *lens);
-  if (lens == NULL) rzmq_fail_stop(ENOMEM, "cannot allocate memory to send `data`");
+  if (lens == NULL)
+    rzmq_fail_stop(ENOMEM, "cannot allocate memory to send `data`");
   slot_len = lens;
   for (i = n_slots; i < cap; i++) slot_bytes[i] = NULL;
   bigger = PROTECT(Rf_allocVector(VECSXP, cap));
@@ -153,7 +156,8 @@ void rzmq_lend(zmq_msg_t *msg, SEXP data) {
   rzmq_reclaim();
   if (n_free == 0) lent_grow();
   l = malloc(sizeof *l);
-  if (l == NULL) rzmq_fail_stop(ENOMEM, "cannot allocate memory to send `data`");
+  if (l == NULL)
+    rzmq_fail_stop(ENOMEM, "cannot allocate memory to send `data`");
   l->slot = free_slots[--n_free];
   if (zmq_msg_init_data(msg, RAW(data), n, lent_done, l) != 0) {
     int err = zmq_errno();
