@@ -38,10 +38,10 @@ SEXP rzmq_send_messages(SEXP sock, SEXP data, SEXP serialize, SEXP xdr,
     int err;
     SEXP el = VECTOR_ELT(data, i);
     if (ser) rzmq_serialize_to_msg(el, x, &msg);
-    else rzmq_msg_from_raw(&msg, el);
+    else rzmq_frame_from_raw(&msg, el);
     /* may wait (the socket's send timeout), interruptibly: a message not
      * queued is closed, the ones before it stay sent */
-    err = rzmq_send_msg(s, &msg, 0, 1);
+    err = rzmq_frame_send(s, &msg, 0, 1);
     if (err != 0) {
       rzmq_report(err);
       return Rf_ScalarInteger(*count);
@@ -116,7 +116,7 @@ SEXP rzmq_receive_messages(SEXP sock, SEXP n_max, SEXP unserialize,
   /* the list exists before any message is taken: nothing held can leak */
   out = Rf_allocVector(VECSXP, cap);
   PROTECT_WITH_INDEX(out, &ipx);
-  err = rzmq_recv_frame(s, &msg, dw);
+  err = rzmq_frame_recv(s, &msg, dw);
   if (err != 0) {
     rzmq_report(err);
     UNPROTECT(1);
@@ -153,13 +153,11 @@ SEXP rzmq_receive_messages(SEXP sock, SEXP n_max, SEXP unserialize,
     SET_VECTOR_ELT(out, k++, v);
     if (k == n) break;
     /* what is already queued, without waiting */
-    zmq_msg_init(&msg);
-    if (rzmq_msg_recv(s, &msg, ZMQ_DONTWAIT) < 0) {
+    if (rzmq_frame_recv(s, &msg, 1) != 0) {
       /* nothing more now (EAGAIN), or not now at all: a REP or REQ socket
        * must send before it receives again (EFSM), a context is ending
        * (ETERM). The messages in hand are returned; a next call reports
        * what is wrong, if anything still is. */
-      zmq_msg_close(&msg);
       break;
     }
   }

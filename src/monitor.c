@@ -174,8 +174,7 @@ static void endpoint_cleanup(void *d, Rboolean jump) {
 static void drain(rzmq_sock *m, zmq_msg_t *msg) {
   while (zmq_msg_more(msg)) {
     zmq_msg_close(msg);
-    zmq_msg_init(msg);
-    if (zmq_msg_recv(msg, m->handle, 0) < 0) break;
+    if (rzmq_frame_recv(m, msg, 1) != 0) return; /* closed */
   }
   zmq_msg_close(msg);
 }
@@ -191,7 +190,7 @@ static int event_recv(rzmq_sock *m, int dontwait, unsigned *id,
   uint16_t ev;
   uint32_t v;
   endpoint_job job;
-  int err = rzmq_recv_frame(m, &msg, dontwait);
+  int err = rzmq_frame_recv(m, &msg, dontwait);
   if (err != 0) return err;
   n = zmq_msg_size(&msg);
   if (n != sizeof head || !zmq_msg_more(&msg)) {
@@ -205,12 +204,8 @@ static int event_recv(rzmq_sock *m, int dontwait, unsigned *id,
   memcpy(&ev, head, sizeof ev);
   memcpy(&v, head + 2, sizeof v);
   /* the second frame came with the first (no wait, nothing to interrupt) */
-  zmq_msg_init(&msg);
-  if (zmq_msg_recv(&msg, m->handle, 0) < 0) {
-    err = zmq_errno();
-    zmq_msg_close(&msg);
-    return err;
-  }
+  err = rzmq_frame_recv(m, &msg, 1);
+  if (err != 0) return err;
   if (zmq_msg_more(&msg)) {
     drain(m, &msg);
     Rf_error("not a monitor event: more than 2 frames");

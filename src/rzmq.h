@@ -60,8 +60,8 @@ struct rzmq_sock {
   rzmq_sock *watched, *watcher; /* monitor <-> monitored socket, while both
                                    are open (socket.c ends the link) */
   int rcvtimeo, sndtimeo; /* the user's timeouts, in ms (-1 forever) */
-  int rcv_mid; /* the last frame received had more to follow (message.c) */
-  int applied_rcvtimeo, applied_sndtimeo; /* what libzmq holds (message.c) */
+  int rcv_mid; /* the last frame received had more to follow (frame.c) */
+  int applied_rcvtimeo, applied_sndtimeo; /* what libzmq holds (frame.c) */
   rzmq_sock *prev, *next; /* siblings in ctx->sockets while open */
   rzmq_proxy *proxy; /* the running proxy it is lent to, if any */
   rzmq_endpoint *endpoints; /* bound and connected to now (endpoints.c) */
@@ -105,6 +105,10 @@ SEXP rzmq_version_get(void);
 int rzmq_arg_flag(SEXP x, const char *name);
 const char *rzmq_arg_string(SEXP x, const char *name, int allow_empty);
 double rzmq_arg_number(SEXP x, const char *name);
+/* Whether x has attributes (through R's API where R has one). */
+int rzmq_has_attributes(SEXP x);
+/* Is p[0..n) valid UTF-8? (Invalid text goes to R marked as bytes.) */
+int rzmq_valid_utf8(const unsigned char *p, size_t n);
 /* A named list (or vector of `type`) for values handed back to R: names
  * end with "" as for R's Rf_mkNamed. Unprotected, like allocVector. */
 SEXP rzmq_named(SEXPTYPE type, const char **names);
@@ -294,9 +298,22 @@ SEXP rzmq_option_names(SEXP which); /* "socket" or "context" */
 SEXP rzmq_ctxopt_set(SEXP ctx, SEXP name, SEXP value);
 SEXP rzmq_ctxopt_get(SEXP ctx, SEXP name);
 
-/* ---- zerocopy.c: large received frames as ALTREP raw vectors ------------- */
+/* ---- lend.c: on send, large raw vectors lent to libzmq, not copied ------- */
+#define RZMQ_LEND_MIN 65536 /* smaller vectors are copied: cheaper */
+void rzmq_reclaim(void);    /* release raw vectors libzmq let go of */
+/* Initialise `msg` over the bytes of the raw vector `data`, kept alive (and
+ * unchanged: R copies it on a change) until libzmq lets go. */
+void rzmq_lend(zmq_msg_t *msg, SEXP data);
+/* The lent vector whose bytes are p[0..n) if it can be the received frame
+ * itself (a plain raw vector), else NULL; *lent: whether p[0..n) is a lent
+ * vector's at all. */
+SEXP rzmq_lent_vector(const void *p, size_t n, int *lent);
+int rzmq_lent_unload(void); /* release them all at unload; 0 if some are lent */
+SEXP rzmq_lent_count(void); /* how many are still lent (for tests) */
+
+/* ---- zerocopy.c: on receive, large frames as ALTREP raw vectors ---------- */
 #define RZMQ_ZEROCOPY_MIN 65536 /* smaller frames are copied: cheaper */
-#define RZMQ_ZEROCOPY_FRESH_MIN ((size_t)8 << 20) /* see message.c */
+#define RZMQ_ZEROCOPY_FRESH_MIN ((size_t)8 << 20) /* see frame.c */
 void rzmq_zerocopy_init(DllInfo *dll);
 /* A raw vector reading the bytes of `msg` in place; takes the message (it is
  * closed if R cannot make the vector). `fresh`: its memory exists only for
@@ -311,43 +328,61 @@ SEXP rzmq_same_bytes(SEXP a, SEXP b); /* the same bytes in memory (tests) */
 SEXP rzmq_frame_poke(SEXP x, SEXP i, SEXP value); /* write via DATAPTR (tests) */
 SEXP rzmq_frames_held(void);   /* bytes of fresh frames alive (tests) */
 
+/* ---- bufcache.c: large send buffers, the last one kept a short while ----- */
+/* Large fresh memory about to be written end to end: huge pages, if large. */
+void rzmq_advise_fresh(void *p, size_t n);
+/* A buffer of at least n bytes, the cached one if it fits (not far too
+ * large); sets *cap, its size. NULL if out of memory. */
+void *rzmq_bufcache_take(size_t n, size_t *cap);
+/* Hand `buf` (cap bytes, len of them used) to a new message, whose release
+ * may cache it. As zmq_msg_init_data: 0, or -1 with zmq_errno(). */
+int rzmq_bufcache_msg(zmq_msg_t *msg, void *buf, size_t len, size_t cap);
+SEXP rzmq_cache_size(void);      /* bytes in the cache (tests) */
+void rzmq_bufcache_stop(void);   /* join its janitor thread (exit, unload) */
+void rzmq_bufcache_unload(void); /* ... and free the cached buffer */
+
 /* ---- serialize.c: R objects <-> bytes in message buffers ------------------ */
 /* Serialize `x` into a fresh zmq message (initialised by this call). */
 void rzmq_serialize_to_msg(SEXP x, int xdr, zmq_msg_t *msg);
 /* The R object serialized in p[0..n); an R error if it is not one. */
 SEXP rzmq_unserialize_bytes(const unsigned char *p, size_t n, void *unused);
-void rzmq_serialize_unload(void); /* free the cached buffers */
-void rzmq_serialize_janitor_stop(void); /* join its thread (exit, unload) */
-SEXP rzmq_cache_size(void); /* bytes in the large-buffer cache (tests) */
+void rzmq_serialize_unload(void); /* free its buffers, the cache's too */
+void rzmq_serialize_janitor_stop(void); /* the cache's thread (exit) */
 
-/* ---- message.c: frames, multipart, lent vectors, message objects ---------- */
-void rzmq_reclaim(void);    /* release raw vectors libzmq let go of */
-int rzmq_lent_unload(void); /* release them all at unload; 0 if some are lent */
-SEXP rzmq_lent_count(void); /* how many are still lent (for tests) */
+/* ---- frame.c: one frame: sent, received, made from R, read into R -------- */
+/* Send an initialised message (consumed either way) within the socket's send
+ * timeout, in interruptible slices (`interruptible` 0: a later frame of a
+ * multipart message, which nothing may split); 0 or an errno value. */
+int rzmq_frame_send(rzmq_sock *s, zmq_msg_t *msg, int more, int interruptible);
+/* Receive one frame as receive.socket() does (dont.wait, the socket's
+ * timeout, interruptible slices), dropping messages from connections the
+ * authenticator revoked (revoke.c): every receive for R comes here. 0, or an
+ * errno value; `msg` is initialised here and left open only on success. */
+int rzmq_frame_recv(rzmq_sock *s, zmq_msg_t *msg, int dontwait);
+/* A message holding a copy of p[0..n). */
+void rzmq_frame_from_bytes(zmq_msg_t *msg, const void *p, size_t n);
+/* A message for a raw vector's bytes: large ones lent or shared, not copied. */
+void rzmq_frame_from_raw(zmq_msg_t *msg, SEXP data);
+/* fn(bytes, n, data) of a received frame, which is closed (consumed)
+ * whatever happens. */
+typedef SEXP (*rzmq_frame_reader)(const unsigned char *p, size_t n,
+                                  void *data);
+SEXP rzmq_frame_read(zmq_msg_t *msg, rzmq_frame_reader fn, void *data);
+/* A received frame as R sees it (consumed either way): its bytes, or the
+ * object serialized in it. */
+SEXP rzmq_frame_to_raw(zmq_msg_t *msg);
+SEXP rzmq_frame_to_value(zmq_msg_t *msg);
+
+/* ---- message.c: send and receive for R, multipart, message objects ------- */
 SEXP rzmq_send(SEXP sock, SEXP data, SEXP more, SEXP serialize, SEXP xdr);
 SEXP rzmq_send_null(SEXP sock, SEXP more);
 SEXP rzmq_send_string(SEXP sock, SEXP data, SEXP more);
 SEXP rzmq_send_multipart(SEXP sock, SEXP parts);
-/* zmq_msg_recv on `s`, minus messages from revoked connections (revoke.c). */
-int rzmq_msg_recv(rzmq_sock *s, zmq_msg_t *msg, int flags);
-/* Receive one frame as receive.socket() does (dont.wait, the socket's
- * timeout, interruptible slices); 0, or an errno value. `msg` is initialised
- * here and left open only on success. */
-int rzmq_recv_frame(rzmq_sock *s, zmq_msg_t *msg, int dontwait);
-/* Send an initialised message (consumed either way); 0 or an errno value. */
-int rzmq_send_msg(rzmq_sock *s, zmq_msg_t *msg, int more, int interruptible);
-/* A message for a raw vector's bytes: large ones lent or shared, not copied. */
-void rzmq_msg_from_raw(zmq_msg_t *msg, SEXP data);
-/* A received frame as R sees it (the message is consumed either way): its
- * bytes, or the object serialized in it. */
-SEXP rzmq_frame_to_raw(zmq_msg_t *msg);
-SEXP rzmq_frame_to_value(zmq_msg_t *msg);
 /* The whole message starting with frame `first` (consumed) as a list of raw
  * vectors; NULL with *err set if libzmq fails. */
 SEXP rzmq_read_multipart(rzmq_sock *s, zmq_msg_t *first, int *err);
 /* A list of n elements; `msg` is closed if R cannot allocate it. */
 SEXP rzmq_alloc_list_or_close(R_xlen_t n, zmq_msg_t *msg);
-int rzmq_valid_utf8(const unsigned char *p, size_t n);
 SEXP rzmq_receive(SEXP sock, SEXP unserialize, SEXP dontwait);
 SEXP rzmq_receive_null(SEXP sock);
 SEXP rzmq_receive_string(SEXP sock);

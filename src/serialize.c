@@ -2,11 +2,12 @@
  * buffers. The bytes are exactly those of serialize(x, NULL, xdr = xdr)
  * (format 3). Plain atomic vectors take a fast path that writes the format
  * directly; everything else goes through R_Serialize / R_Unserialize with our
- * own streams. Nothing is copied twice and no R vector sits in between. */
+ * own streams. Nothing is copied twice and no R vector sits in between;
+ * large messages are written into bufcache.c's buffers. */
 #include "rzmq.h"
+#include <errno.h>
 #include <limits.h>
 #include <math.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -63,7 +64,8 @@ static void outbuf_grow(outbuf *b, size_t need) {
   while (cap < need) cap = cap > ((size_t)-1) / 2 ? need : cap * 2;
   p = realloc(b->buf, cap);
   if (p == NULL)
-    Rf_error("cannot allocate %.0f bytes to serialize `data`", (double)cap);
+    rzmq_fail_stop(ENOMEM, "cannot allocate %.0f bytes to serialize `data`",
+                   (double)cap);
   b->buf = p;
   b->cap = cap;
 }
@@ -104,170 +106,6 @@ static void ser_cleanup(void *d, Rboolean jump) {
   }
 }
 
-/* Large fresh memory (a vector, a send buffer) is about to be written once
- * from end to end: ask the kernel for huge pages there (where transparent huge pages are set to
- * "madvise"), so filling it takes a few hundred page faults, not tens of
- * thousands. Only advice: nothing changes if the kernel declines. */
-#define HUGE_MIN ((size_t)8 << 20)
-static void advise_huge(void *p, size_t n) { rzmq_advise_huge(p, n); }
-
-/* ---- the large-buffer cache ------------------------------------------------
- * Filling fresh memory costs a page fault per page, as much again as the
- * copy itself; so the last large buffer libzmq releases is cached for the
- * next large message instead of going back to the system. Not for long: a
- * cached buffer nobody takes within CACHE_IDLE_MS is freed by a small thread
- * of ours (it only ever frees memory), and R's next garbage collection frees
- * it too, so a session that is done with large messages gets the memory
- * back. */
-#define CACHE_MIN (1u << 20)
-#define CACHE_MAX ((size_t)256 << 20) /* never hold on to more than this */
-#define CACHE_IDLE_MS 1000 /* ... or the next garbage collection */
-static void *cached = NULL;   /* all of these under rzmq_io_mu */
-static size_t cached_cap = 0;
-static unsigned cached_seq = 0; /* changes whenever `cached` does */
-
-static pthread_cond_t janitor_cv;
-static pthread_t janitor_tid;
-static int janitor_on = 0;      /* started, in fork generation janitor_gen */
-static unsigned janitor_gen = 0;
-static int janitor_stop = 0;
-
-static void *janitor(void *unused) {
-  (void)unused;
-  pthread_mutex_lock(&rzmq_io_mu);
-  while (!janitor_stop) {
-    unsigned seen;
-    struct timespec ts;
-    if (cached == NULL) {
-      pthread_cond_wait(&janitor_cv, &rzmq_io_mu);
-      continue;
-    }
-    seen = cached_seq;
-    rzmq_abstime_in(&ts, CACHE_IDLE_MS);
-    while (!janitor_stop && cached_seq == seen &&
-           pthread_cond_timedwait(&janitor_cv, &rzmq_io_mu, &ts) == 0) {
-    }
-    if (!janitor_stop && cached != NULL && cached_seq == seen) {
-      void *p = cached; /* untouched for the whole wait: give it back */
-      cached = NULL;
-      cached_cap = 0;
-      cached_seq++;
-      pthread_mutex_unlock(&rzmq_io_mu);
-      free(p);
-      pthread_mutex_lock(&rzmq_io_mu);
-    }
-  }
-  pthread_mutex_unlock(&rzmq_io_mu);
-  return NULL;
-}
-
-/* R's garbage collection gives the cache back too: an object nothing refers
- * to, whose finalizer frees the cached buffer, made whenever a large buffer
- * may reach the cache. The next collection (gc(), or one R starts) runs it.
- * It counts as a live handle: its finalizer is our code. */
-static int sentinel_armed = 0;
-
-static void sentinel_fired(SEXP p) {
-  void *buf;
-  R_ClearExternalPtr(p);
-  sentinel_armed = 0;
-  rzmq_live_handles--;
-  pthread_mutex_lock(&rzmq_io_mu);
-  buf = cached;
-  cached = NULL;
-  cached_cap = 0;
-  if (buf != NULL) cached_seq++;
-  pthread_mutex_unlock(&rzmq_io_mu);
-  free(buf);
-}
-
-static void sentinel_arm(void) {
-  SEXP p;
-  if (sentinel_armed) return;
-  p = PROTECT(R_MakeExternalPtr(NULL, R_NilValue, R_NilValue));
-  R_RegisterCFinalizerEx(p, sentinel_fired, FALSE);
-  sentinel_armed = 1;
-  rzmq_live_handles++;
-  UNPROTECT(1);
-}
-
-/* Main thread, before a large buffer can reach the cache. In a forked child
- * the parent's janitor did not come along: start one of its own. */
-static void janitor_ensure(void) {
-  int started;
-  sentinel_arm();
-  /* only this thread writes these, so it may read them unlocked; libzmq's
-   * threads read them in free_buffer, under the lock */
-  if (janitor_on && janitor_gen == rzmq_fork_gen) return;
-  pthread_mutex_lock(&rzmq_io_mu);
-  pthread_cond_init(&janitor_cv, NULL);
-  janitor_stop = 0;
-  pthread_mutex_unlock(&rzmq_io_mu);
-  started = pthread_create(&janitor_tid, NULL, janitor, NULL) == 0;
-  pthread_mutex_lock(&rzmq_io_mu);
-  janitor_on = started; /* without it no cache: free_buffer frees at once */
-  janitor_gen = rzmq_fork_gen;
-  pthread_mutex_unlock(&rzmq_io_mu);
-}
-
-/* Runs on whichever thread libzmq releases the message from: no R here.
- * The hint carries the buffer's capacity. */
-static void free_buffer(void *data, void *hint) {
-  size_t cap = (size_t)(uintptr_t)hint;
-  if (cap >= CACHE_MIN && cap <= CACHE_MAX) {
-    pthread_mutex_lock(&rzmq_io_mu);
-    if (cached == NULL && janitor_on && janitor_gen == rzmq_fork_gen) {
-      cached = data;
-      cached_cap = cap;
-      cached_seq++;
-      data = NULL;
-      pthread_cond_signal(&janitor_cv);
-    }
-    pthread_mutex_unlock(&rzmq_io_mu);
-  }
-  free(data);
-}
-
-/* A buffer of at least n bytes: the cached one if it fits and is not far too
- * large, else a fresh one. Sets *cap; NULL if out of memory. */
-static void *big_buffer(size_t n, size_t *cap) {
-  void *p;
-  size_t c;
-  if (n >= CACHE_MIN) janitor_ensure();
-  pthread_mutex_lock(&rzmq_io_mu);
-  p = cached;
-  c = cached_cap;
-  cached = NULL;
-  cached_cap = 0;
-  if (p != NULL) cached_seq++;
-  pthread_mutex_unlock(&rzmq_io_mu);
-  if (p != NULL && (c < n || c / 2 > n)) {
-    free(p);
-    p = NULL;
-  }
-  if (p == NULL) {
-    p = malloc(n);
-    c = n;
-    if (p != NULL && n >= HUGE_MIN) advise_huge(p, n);
-  }
-  *cap = c;
-  return p;
-}
-
-/* How many bytes the cache holds (for tests). */
-SEXP rzmq_cache_size(void) {
-  size_t c;
-  pthread_mutex_lock(&rzmq_io_mu);
-  c = cached == NULL ? 0 : cached_cap;
-  pthread_mutex_unlock(&rzmq_io_mu);
-  return Rf_ScalarReal((double)c);
-}
-
-/* Hand a buffer of `cap` bytes holding `len` to a new message. */
-static int msg_take(zmq_msg_t *msg, void *buf, size_t len, size_t cap) {
-  return zmq_msg_init_data(msg, buf, len, free_buffer, (void *)(uintptr_t)cap);
-}
-
 static void give_back(char *buf, size_t cap) {
   if (scratch == NULL) {
     scratch = buf;
@@ -291,11 +129,12 @@ static void serialize_general(SEXP x, int xdr, zmq_msg_t *msg) {
   rzmq_protect(ser_body, &job, ser_cleanup, &job, 0);
 
   if (job.b.len <= COPY_LIMIT) {
-    int rc = zmq_msg_init_size(msg, job.b.len);
-    if (rc == 0) memcpy(zmq_msg_data(msg), job.b.buf, job.b.len);
+    int err = zmq_msg_init_size(msg, job.b.len) == 0 ? 0 : zmq_errno();
+    if (err == 0) memcpy(zmq_msg_data(msg), job.b.buf, job.b.len);
     give_back(job.b.buf, job.b.cap);
-    if (rc != 0)
-      Rf_error("cannot allocate a message of %.0f bytes", (double)job.b.len);
+    if (err != 0)
+      rzmq_fail_stop(err, "cannot allocate a message of %.0f bytes",
+                     (double)job.b.len);
     return;
   }
   if (job.b.cap - job.b.len > job.b.len / 8) { /* give back the slack */
@@ -305,10 +144,11 @@ static void serialize_general(SEXP x, int xdr, zmq_msg_t *msg) {
       job.b.cap = job.b.len;
     }
   }
-  if (job.b.cap >= CACHE_MIN) janitor_ensure();
-  if (msg_take(msg, job.b.buf, job.b.len, job.b.cap) != 0) {
+  if (rzmq_bufcache_msg(msg, job.b.buf, job.b.len, job.b.cap) != 0) {
+    int err = zmq_errno();
     free(job.b.buf);
-    Rf_error("cannot create a message of %.0f bytes", (double)job.b.len);
+    rzmq_fail_stop(err, "cannot create a message of %.0f bytes",
+                   (double)job.b.len);
   }
 }
 
@@ -356,21 +196,12 @@ static size_t swap_unit(SEXPTYPE t) {
   return t == CPLXSXP ? sizeof(double) : elt_size(t);
 }
 
-/* Does x have attributes? ANY_ATTRIB is R's API from 4.5.0 on. */
-static int has_attributes(SEXP x) {
-#if R_VERSION >= R_Version(4, 5, 0)
-  return ANY_ATTRIB(x);
-#else
-  return ATTRIB(x) != R_NilValue;
-#endif
-}
-
 /* Vectors R writes as flags, length and the data in one block: no
  * attributes, not an object, not S4 (the one flag besides those that R
  * writes for an atomic vector). */
 static int plain_vector(SEXP x) {
   return elt_size(TYPEOF(x)) > 0 && (!ALTREP(x) || rzmq_is_frame(x)) &&
-         !has_attributes(x) &&
+         !rzmq_has_attributes(x) &&
          !Rf_isObject(x) && !Rf_isS4(x);
 }
 
@@ -411,17 +242,21 @@ void rzmq_serialize_to_msg(SEXP x, int xdr, zmq_msg_t *msg) {
           (size_t)XLENGTH(x) * elt_size(TYPEOF(x));
   if (total <= COPY_LIMIT) {
     if (zmq_msg_init_size(msg, total) != 0)
-      Rf_error("cannot allocate a message of %.0f bytes", (double)total);
+      rzmq_fail_stop(zmq_errno(), "cannot allocate a message of %.0f bytes",
+                     (double)total);
     write_plain(zmq_msg_data(msg), x, xdr);
   } else {
     size_t cap;
-    unsigned char *buf = big_buffer(total, &cap);
+    unsigned char *buf = rzmq_bufcache_take(total, &cap);
     if (buf == NULL)
-      Rf_error("cannot allocate %.0f bytes to serialize `data`", (double)total);
+      rzmq_fail_stop(ENOMEM, "cannot allocate %.0f bytes to serialize `data`",
+                     (double)total);
     write_plain(buf, x, xdr);
-    if (msg_take(msg, buf, total, cap) != 0) {
+    if (rzmq_bufcache_msg(msg, buf, total, cap) != 0) {
+      int err = zmq_errno();
       free(buf);
-      Rf_error("cannot create a message of %.0f bytes", (double)total);
+      rzmq_fail_stop(err, "cannot create a message of %.0f bytes",
+                     (double)total);
     }
   }
 }
@@ -469,7 +304,7 @@ static SEXP read_plain(const unsigned char *p, size_t n) {
       (size_t)len * size != n - pos)
     return NULL;
   out = Rf_allocVector(t, (R_xlen_t)len);
-  if ((size_t)len * size >= HUGE_MIN) advise_huge(vec_ptr(out), (size_t)len * size);
+  rzmq_advise_fresh(vec_ptr(out), (size_t)len * size);
   unit = swap_unit(t);
   if (len > 0)
     copy_items((unsigned char *)vec_ptr(out), p + pos,
@@ -515,32 +350,15 @@ SEXP rzmq_unserialize_bytes(const unsigned char *p, size_t n, void *unused) {
   return R_Unserialize(&st);
 }
 
-/* ---- unload ---------------------------------------------------------------- */
+/* ---- exit and unload --------------------------------------------------------
+ * The serializer's end: its scratch buffer here, its large-buffer cache
+ * (and the cache's thread) in bufcache.c. */
 
-/* Stop and join the janitor (this process's, not a parent's): at unload,
- * and at exit so that no thread of ours outlives R. A later large message
- * starts it again. */
-void rzmq_serialize_janitor_stop(void) {
-  if (janitor_on && janitor_gen == rzmq_fork_gen) {
-    pthread_mutex_lock(&rzmq_io_mu);
-    janitor_stop = 1;
-    pthread_cond_signal(&janitor_cv);
-    pthread_mutex_unlock(&rzmq_io_mu);
-    pthread_join(janitor_tid, NULL);
-  }
-  pthread_mutex_lock(&rzmq_io_mu);
-  janitor_on = 0; /* free_buffer frees at once from now on */
-  pthread_mutex_unlock(&rzmq_io_mu);
-}
+void rzmq_serialize_janitor_stop(void) { rzmq_bufcache_stop(); }
 
 void rzmq_serialize_unload(void) {
   free(scratch);
   scratch = NULL;
   scratch_cap = 0;
-  rzmq_serialize_janitor_stop();
-  pthread_mutex_lock(&rzmq_io_mu);
-  free(cached);
-  cached = NULL;
-  cached_cap = 0;
-  pthread_mutex_unlock(&rzmq_io_mu);
+  rzmq_bufcache_unload();
 }

@@ -1,10 +1,12 @@
-/* zerocopy.c: large received frames handed to R without a copy. An ALTREP
- * raw vector reads its bytes in place from the libzmq message it owns;
- * the first request for write access copies them into an ordinary raw
- * vector (and lets the message go), so nothing R does can change the
- * message, which other sockets or the sender's own vector may share. */
+/* zerocopy.c: frames on receive. Large received frames are handed to R
+ * without a copy: an ALTREP raw vector reads its bytes in place from the
+ * libzmq message it owns; the first request for write access copies them
+ * into an ordinary raw vector (and lets the message go), so nothing R does
+ * can change the message, which other sockets or the sender's own vector
+ * may share. (lend.c is the other direction: raw vectors lent on send.) */
 #include "rzmq.h"
 #include <R_ext/Altrep.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -155,7 +157,8 @@ static SEXP frame_body(void *d) {
   p = PROTECT(R_MakeExternalPtr(NULL, frame_tag, R_NilValue));
   R_RegisterCFinalizerEx(p, frame_finalize, FALSE);
   b = malloc(sizeof *b);
-  if (b == NULL) Rf_error("cannot allocate memory for a received frame");
+  if (b == NULL)
+    rzmq_fail_stop(ENOMEM, "cannot allocate memory for a received frame");
   zmq_msg_init(&b->msg);
   zmq_msg_move(&b->msg, job->msg);
   b->counted = size;

@@ -244,3 +244,45 @@ test_that("the buffer kept after a large transfer is given back when idle, and b
   invisible(gc())
   expect_identical(cache(), 0)
 })
+
+test_that("memory that cannot be had ends a send as a classed rzmq_ENOMEM failure", {
+  skip_if_not(Sys.info()[["sysname"]] == "Linux", "reads /proc and uses prlimit")
+  skip_if(!nzchar(Sys.which("prlimit")), "prlimit (util-linux) not found")
+  # a child whose address space may grow by 200 MB only, asked to serialize
+  # 300 MB: the fast path's send buffer, and R's serializer's growing one,
+  # cannot be had (under ASan its allocator then returns NULL too)
+  asan <- Sys.getenv("ASAN_OPTIONS")
+  asan <- paste(c(if (nzchar(asan)) asan, "allocator_may_return_null=1"), collapse = ":")
+  proc <- child_r(function() {
+    library(rzmq)
+    ctx <- init.context()
+    a <- init.socket(ctx, "ZMQ_PAIR"); b <- init.socket(ctx, "ZMQ_PAIR")
+    bind.socket(b, "inproc://enomem"); connect.socket(a, "inproc://enomem")
+    set.rcv.timeout(b, 10000L)
+    x <- raw(3e8)
+    data <- list(plain = x, general = list(x))
+    status <- readLines("/proc/self/status")
+    vm <- as.numeric(gsub("[^0-9]", "", grep("^VmSize:", status, value = TRUE))) * 1024
+    rc <- system2("prlimit", c(paste0("--pid=", Sys.getpid()), sprintf("--as=%.0f", vm + 200e6)))
+    options(rzmq.errors = "condition")
+    out <- lapply(data, function(d) {
+      r <- tryCatch(send.socket(a, d), error = function(e) e)
+      list(class = class(r), message = if (inherits(r, "error")) conditionMessage(r) else "",
+           errno = zmq.errno())
+    })
+    out$rc <- rc
+    out$after <- isTRUE(send.socket(a, 1:10)) && identical(receive.socket(b), 1:10)
+    destroy.context(ctx)
+    out
+  }, env = c(callr::rcmd_safe_env(), ASAN_OPTIONS = asan))
+  child_wait(proc, timeout = 120)
+  r <- proc$get_result()
+  expect_identical(r$rc, 0L)
+  for (w in c("plain", "general")) {
+    expect_true(all(c("rzmq_ENOMEM", "rzmq_error") %in% r[[w]]$class), info = w)
+    expect_match(r[[w]]$message, "^cannot allocate [0-9]+ bytes to serialize `data`: ", info = w)
+    expect_identical(r[[w]]$errno, 12L, info = w) # ENOMEM
+  }
+  # the failure left nothing behind: the socket sends and receives as before
+  expect_true(r$after)
+})
