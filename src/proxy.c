@@ -2,8 +2,8 @@
  * statistics), always on a C thread of its own, for zmq.proxy() (R waits in
  * slices and stops it on an interrupt) and for init.proxy() (R goes on;
  * pause, resume, statistics, stop). While it runs its sockets are lent to it
- * (head.busy): R cannot use them, and closing one from anywhere (socket.c)
- * stops the proxy first. */
+ * (a loan, handle.c): R cannot use them, and closing one from anywhere
+ * stops the proxy first (lifetime.c's stop order). */
 #include "rzmq.h"
 #include <errno.h>
 #include <stdint.h>
@@ -36,6 +36,9 @@ struct rzmq_proxy {
   pthread_cond_t cv;  /* signalled when the thread is done */
   int done, rc, err;
   int pending; /* statistics frames still to come (some of them abandoned) */
+  rzmq_loan *loan; /* its sockets', while lent */
+  int ending;      /* asked to end by a finalizer: a termination thread joins it */
+  int joined, handle_gone; /* under mu once ending: the last one frees it */
   /* the thread's own: frontend in, bytes in, out, bytes out, the same for
    * the backend, capture copies dropped */
   uint64_t stats[N_STATS];
@@ -266,34 +269,83 @@ static int proxy_done(rzmq_proxy *p) {
   return d;
 }
 
+static void proxy_free(rzmq_proxy *p) {
+  rzmq_loan_drop(p->loan);
+  pthread_mutex_destroy(&p->mu);
+  pthread_cond_destroy(&p->cv);
+  free(p);
+}
+
+/* After the thread is joined: our end of the control socket goes. */
+static void ctl_main_close(rzmq_proxy *p) {
+  int linger = 0;
+  zmq_setsockopt(p->ctl_main, ZMQ_LINGER, &linger, sizeof linger);
+  zmq_close(p->ctl_main);
+  p->ctl_main = NULL;
+}
+
 void rzmq_proxy_stop(rzmq_proxy *p) {
-  int i, linger = 0;
+  int i;
   if (p == NULL || p->head.closed) return;
   /* unread if the thread already ended on its own (a failure) */
   zmq_send(p->ctl_main, "TERMINATE", 9, ZMQ_DONTWAIT);
   pthread_join(p->tid, NULL);
-  zmq_setsockopt(p->ctl_main, ZMQ_LINGER, &linger, sizeof linger);
-  zmq_close(p->ctl_main);
-  p->ctl_main = NULL;
+  ctl_main_close(p);
   /* the join ordered the thread's last use of them before R's next one */
+  rzmq_loan_end(p->loan);
   for (i = 0; i < 3; i++)
     if (p->sock[i] != NULL) {
-      p->sock[i]->head.busy = 0;
+      rzmq_loan_settle(&p->sock[i]->head, 0);
       p->sock[i]->proxy = NULL;
       p->sock[i] = NULL;
     }
   p->head.closed = 1;
 }
 
+/* The termination thread's part of rzmq_proxy_end: join, then what waited
+ * for the join (the loan's deferred work), then free it if R is done. */
+static void proxy_end_job(void *arg) {
+  rzmq_proxy *p = arg;
+  int free_now;
+  pthread_join(p->tid, NULL);
+  ctl_main_close(p);
+  rzmq_loan_return(p->loan);
+  pthread_mutex_lock(&p->mu);
+  p->joined = 1;
+  free_now = p->handle_gone;
+  pthread_mutex_unlock(&p->mu);
+  if (free_now) proxy_free(p);
+}
+
+void rzmq_proxy_end(rzmq_proxy *p) {
+  int i;
+  if (p == NULL || p->head.closed) return;
+  zmq_send(p->ctl_main, "TERMINATE", 9, ZMQ_DONTWAIT);
+  p->loan->ending = 1; /* R's thread alone writes it */
+  p->ending = 1;
+  p->head.closed = 1; /* R never touches it again: its sockets, through the loan */
+  for (i = 0; i < 3; i++)
+    if (p->sock[i] != NULL) {
+      p->sock[i]->proxy = NULL;
+      p->sock[i] = NULL;
+    }
+  rzmq_later(proxy_end_job, p);
+}
+
 static void proxy_stop_cb(void *p) { rzmq_proxy_stop(p); }
 
 static void proxy_finalize(SEXP x) {
   rzmq_proxy *p = rzmq_handle_finalizing(x);
+  int free_now = 1;
   if (p == NULL) return;
-  rzmq_proxy_stop(p);
-  pthread_mutex_destroy(&p->mu);
-  pthread_cond_destroy(&p->cv);
-  free(p);
+  rzmq_proxy_end(p); /* never waits: a termination thread joins it */
+  if (p->ending) {
+    pthread_mutex_lock(&p->mu);
+    p->handle_gone = 1;
+    free_now = p->joined;
+    pthread_mutex_unlock(&p->mu);
+  }
+  if (free_now) proxy_free(p);
 }
 
 static void ctl_close(void **s) {
@@ -323,7 +375,11 @@ static SEXP proxy_start(SEXP frontend, SEXP backend, SEXP capture) {
   SET_VECTOR_ELT(prot, 1, backend);
   SET_VECTOR_ELT(prot, 2, capture);
   p = calloc(1, sizeof *p);
-  if (p == NULL) Rf_error("cannot allocate a zmq proxy");
+  if (p != NULL && (p->loan = rzmq_loan_new()) == NULL) {
+    free(p);
+    p = NULL;
+  }
+  if (p == NULL) rzmq_fail_stop(ENOMEM, "cannot allocate a zmq proxy");
   pthread_mutex_init(&p->mu, NULL);
   pthread_cond_init(&p->cv, NULL);
   p->head.closed = 1; /* until the thread runs */
@@ -347,13 +403,12 @@ static SEXP proxy_start(SEXP frontend, SEXP backend, SEXP capture) {
   if (err != 0) {
     ctl_close(&p->ctl_thread);
     ctl_close(&p->ctl_main);
-    rzmq_set_errno(err);
-    Rf_error("cannot start a zmq proxy: %s", zmq_strerror(err));
+    rzmq_fail_stop(err, "cannot start a zmq proxy");
   }
   for (i = 0; i < 3; i++)
     if (s[i] != NULL) {
       p->sock[i] = s[i];
-      s[i]->head.busy = 1;
+      rzmq_loan_lend(p->loan, &s[i]->head);
       s[i]->proxy = p;
     }
   p->head.closed = 0;
@@ -453,31 +508,24 @@ SEXP rzmq_proxy_pause(SEXP x, SEXP pause) {
 }
 
 SEXP rzmq_proxy_stats(SEXP x) {
-  static const char *names[N_STATS] = {
+  static const char *names[N_STATS + 1] = {
       "frontend.messages.in", "frontend.bytes.in", "frontend.messages.out",
       "frontend.bytes.out",   "backend.messages.in", "backend.bytes.in",
-      "backend.messages.out", "backend.bytes.out", "capture.dropped"};
+      "backend.messages.out", "backend.bytes.out", "capture.dropped", ""};
   rzmq_proxy *p = proxy_get(x);
   uint64_t st[N_STATS];
   int err, i;
-  SEXP out, nm;
+  SEXP out;
   check_running(p);
   err = proxy_roundtrip(p, st);
   if (err != 0) return rzmq_fail_null(err);
-  out = PROTECT(Rf_allocVector(REALSXP, N_STATS));
-  nm = PROTECT(Rf_allocVector(STRSXP, N_STATS));
-  for (i = 0; i < N_STATS; i++) {
-    REAL(out)[i] = (double)st[i];
-    SET_STRING_ELT(nm, i, Rf_mkChar(names[i]));
-  }
-  Rf_setAttrib(out, R_NamesSymbol, nm);
-  UNPROTECT(2);
+  out = PROTECT(rzmq_named(REALSXP, names));
+  for (i = 0; i < N_STATS; i++) REAL(out)[i] = (double)st[i];
+  UNPROTECT(1);
   return out;
 }
 
 SEXP rzmq_proxy_halt(SEXP x) {
-  rzmq_proxy *p = rzmq_handle_peek(x, RZMQ_PROXY);
-  if (p != NULL && p->head.closed) return Rf_ScalarLogical(TRUE);
-  rzmq_proxy_stop(proxy_get(x));
+  rzmq_proxy_stop(rzmq_handle_to_release(x, RZMQ_PROXY, "p"));
   return Rf_ScalarLogical(TRUE);
 }
