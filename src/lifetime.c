@@ -97,10 +97,10 @@ static rzmq_loan *stop_lender(rzmq_sock *s, int wait) {
   rzmq_loan *l = s->head.loan;
   if (!s->head.busy) return NULL;
   if (wait) {
-    if (!rzmq_loan_settle(&s->head, 1)) rzmq_proxy_stop(s->proxy);
+    if (!rzmq_loan_settle(&s->head, 1)) rzmq_proxy_stop(s->proxy, 1);
     return NULL;
   }
-  if (!l->ending) rzmq_proxy_end(s->proxy);
+  if (!l->ending) rzmq_proxy_stop(s->proxy, 0);
   return l;
 }
 

@@ -37,8 +37,7 @@ struct rzmq_proxy {
   int done, rc, err;
   int pending; /* statistics frames still to come (some of them abandoned) */
   rzmq_loan *loan; /* its sockets', while lent */
-  int ending;      /* asked to end by a finalizer: a termination thread joins it */
-  int joined, handle_gone; /* under mu once ending: the last one frees it */
+  int ending, joined, handle_gone; /* a termination thread joins it (under mu) */
   /* the thread's own: frontend in, bytes in, out, bytes out, the same for
    * the backend, capture copies dropped */
   uint64_t stats[N_STATS];
@@ -244,14 +243,20 @@ static int proxy_loop(rzmq_proxy *p) {
   }
 }
 
+static void ctl_close(void **s) {
+  int linger = 0;
+  if (*s == NULL) return;
+  zmq_setsockopt(*s, ZMQ_LINGER, &linger, sizeof linger);
+  zmq_close(*s);
+  *s = NULL;
+}
+
 static void *proxy_thread(void *arg) {
   rzmq_proxy *p = arg;
-  int linger = 0;
   int rc = proxy_loop(p);
   int err = rc != 0 ? zmq_errno() : 0;
   release_held(p);
-  zmq_setsockopt(p->ctl_thread, ZMQ_LINGER, &linger, sizeof linger);
-  zmq_close(p->ctl_thread);
+  ctl_close(&p->ctl_thread);
   pthread_mutex_lock(&p->mu);
   p->done = 1;
   p->rc = rc;
@@ -276,39 +281,13 @@ static void proxy_free(rzmq_proxy *p) {
   free(p);
 }
 
-/* After the thread is joined: our end of the control socket goes. */
-static void ctl_main_close(rzmq_proxy *p) {
-  int linger = 0;
-  zmq_setsockopt(p->ctl_main, ZMQ_LINGER, &linger, sizeof linger);
-  zmq_close(p->ctl_main);
-  p->ctl_main = NULL;
-}
-
-void rzmq_proxy_stop(rzmq_proxy *p) {
-  int i;
-  if (p == NULL || p->head.closed) return;
-  /* unread if the thread already ended on its own (a failure) */
-  zmq_send(p->ctl_main, "TERMINATE", 9, ZMQ_DONTWAIT);
-  pthread_join(p->tid, NULL);
-  ctl_main_close(p);
-  /* the join ordered the thread's last use of them before R's next one */
-  rzmq_loan_end(p->loan);
-  for (i = 0; i < 3; i++)
-    if (p->sock[i] != NULL) {
-      rzmq_loan_settle(&p->sock[i]->head, 0);
-      p->sock[i]->proxy = NULL;
-      p->sock[i] = NULL;
-    }
-  p->head.closed = 1;
-}
-
-/* The termination thread's part of rzmq_proxy_end: join, then what waited
- * for the join (the loan's deferred work), then free it if R is done. */
+/* A termination thread's part of a stop that may not wait: join, do what
+ * waited for the join (the loan's deferred work), free it if R is done. */
 static void proxy_end_job(void *arg) {
   rzmq_proxy *p = arg;
   int free_now;
   pthread_join(p->tid, NULL);
-  ctl_main_close(p);
+  ctl_close(&p->ctl_main);
   rzmq_loan_return(p->loan);
   pthread_mutex_lock(&p->mu);
   p->joined = 1;
@@ -317,47 +296,42 @@ static void proxy_end_job(void *arg) {
   if (free_now) proxy_free(p);
 }
 
-void rzmq_proxy_end(rzmq_proxy *p) {
+void rzmq_proxy_stop(rzmq_proxy *p, int wait) {
   int i;
   if (p == NULL || p->head.closed) return;
+  /* unread if the thread already ended on its own (a failure) */
   zmq_send(p->ctl_main, "TERMINATE", 9, ZMQ_DONTWAIT);
-  p->loan->ending = 1; /* R's thread alone writes it */
-  p->ending = 1;
-  p->head.closed = 1; /* R never touches it again: its sockets, through the loan */
-  for (i = 0; i < 3; i++)
-    if (p->sock[i] != NULL) {
-      p->sock[i]->proxy = NULL;
-      p->sock[i] = NULL;
-    }
-  rzmq_later(proxy_end_job, p);
+  if (wait) {
+    pthread_join(p->tid, NULL);
+    ctl_close(&p->ctl_main);
+    rzmq_loan_end(p->loan);
+  } else {
+    p->loan->ending = p->ending = 1; /* R's thread alone writes them */
+  }
+  /* the join ordered the thread's last use of them before R's next one;
+   * without it, they come back through their loan (s->proxy is stale) */
+  for (i = 0; i < 3 && wait; i++)
+    if (p->sock[i] != NULL) rzmq_loan_settle(&p->sock[i]->head, 0);
+  p->head.closed = 1;
+  if (!wait) rzmq_later(proxy_end_job, p);
 }
 
-static void proxy_stop_cb(void *p) { rzmq_proxy_stop(p); }
+static void proxy_stop_cb(void *p) { rzmq_proxy_stop(p, 1); }
 
 static void proxy_finalize(SEXP x) {
   rzmq_proxy *p = rzmq_handle_finalizing(x);
-  int free_now = 1;
+  int free_now;
   if (p == NULL) return;
-  rzmq_proxy_end(p); /* never waits: a termination thread joins it */
-  if (p->ending) {
-    pthread_mutex_lock(&p->mu);
-    p->handle_gone = 1;
-    free_now = p->joined;
-    pthread_mutex_unlock(&p->mu);
-  }
+  rzmq_proxy_stop(p, 0); /* never waits: a termination thread joins it */
+  pthread_mutex_lock(&p->mu);
+  p->handle_gone = 1;
+  free_now = !p->ending || p->joined;
+  pthread_mutex_unlock(&p->mu);
   if (free_now) proxy_free(p);
 }
 
-static void ctl_close(void **s) {
-  int linger = 0;
-  if (*s == NULL) return;
-  zmq_setsockopt(*s, ZMQ_LINGER, &linger, sizeof linger);
-  zmq_close(*s);
-  *s = NULL;
-}
-
 /* A running proxy behind a new handle whose prot holds the sockets'. */
-static SEXP proxy_start(SEXP frontend, SEXP backend, SEXP capture) {
+SEXP rzmq_proxy_new(SEXP frontend, SEXP backend, SEXP capture) {
   static long seq = 0;
   rzmq_sock *s[3];
   rzmq_proxy *p;
@@ -375,11 +349,10 @@ static SEXP proxy_start(SEXP frontend, SEXP backend, SEXP capture) {
   SET_VECTOR_ELT(prot, 1, backend);
   SET_VECTOR_ELT(prot, 2, capture);
   p = calloc(1, sizeof *p);
-  if (p != NULL && (p->loan = rzmq_loan_new()) == NULL) {
+  if (p == NULL || (p->loan = rzmq_loan_new()) == NULL) {
     free(p);
-    p = NULL;
+    rzmq_fail_stop(ENOMEM, "cannot allocate a zmq proxy");
   }
-  if (p == NULL) rzmq_fail_stop(ENOMEM, "cannot allocate a zmq proxy");
   pthread_mutex_init(&p->mu, NULL);
   pthread_cond_init(&p->cv, NULL);
   p->head.closed = 1; /* until the thread runs */
@@ -417,7 +390,7 @@ static SEXP proxy_start(SEXP frontend, SEXP backend, SEXP capture) {
 }
 
 SEXP rzmq_proxy_run(SEXP frontend, SEXP backend, SEXP capture) {
-  SEXP ptr = PROTECT(proxy_start(frontend, backend, capture));
+  SEXP ptr = PROTECT(rzmq_proxy_new(frontend, backend, capture));
   rzmq_proxy *p = R_ExternalPtrAddr(ptr);
   int rc, err;
   for (;;) {
@@ -434,14 +407,10 @@ SEXP rzmq_proxy_run(SEXP frontend, SEXP backend, SEXP capture) {
   }
   rc = p->rc;
   err = p->err;
-  rzmq_proxy_stop(p);
+  rzmq_proxy_stop(p, 1);
   UNPROTECT(1);
   if (rc != 0) return rzmq_fail_false(err);
   return Rf_ScalarLogical(TRUE);
-}
-
-SEXP rzmq_proxy_new(SEXP frontend, SEXP backend, SEXP capture) {
-  return proxy_start(frontend, backend, capture);
 }
 
 static rzmq_proxy *proxy_get(SEXP x) {
@@ -526,6 +495,6 @@ SEXP rzmq_proxy_stats(SEXP x) {
 }
 
 SEXP rzmq_proxy_halt(SEXP x) {
-  rzmq_proxy_stop(rzmq_handle_to_release(x, RZMQ_PROXY, "p"));
+  rzmq_proxy_stop(rzmq_handle_to_release(x, RZMQ_PROXY, "p"), 1);
   return Rf_ScalarLogical(TRUE);
 }

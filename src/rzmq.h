@@ -303,11 +303,9 @@ SEXP rzmq_auth_log(SEXP auth);
 /* ---- proxy.c: a steerable proxy (libzmq's commands) on a thread --------- */
 /* Stop it (the TERMINATE command, then join its thread) and give its sockets
  * back to R; harmless once stopped. lifetime.c calls it before it closes a
- * socket lent to a proxy. */
-void rzmq_proxy_stop(rzmq_proxy *p);
-/* The same without waiting (finalizers): closed now, its thread told to end
- * and joined on a termination thread, which then returns the sockets' loan. */
-void rzmq_proxy_end(rzmq_proxy *p);
+ * socket lent to a proxy. Without `wait` (finalizers): closed now, its
+ * thread joined on a termination thread, which then returns the loan. */
+void rzmq_proxy_stop(rzmq_proxy *p, int wait);
 SEXP rzmq_proxy_run(SEXP frontend, SEXP backend, SEXP capture);
 SEXP rzmq_proxy_new(SEXP frontend, SEXP backend, SEXP capture);
 SEXP rzmq_proxy_pause(SEXP p, SEXP pause);
