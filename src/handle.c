@@ -158,10 +158,18 @@ int rzmq_loan_settle(rzmq_head *h, int wait) {
   rzmq_loan *l = h->loan;
   int back;
   if (!h->busy) return 1;
-  pthread_mutex_lock(&l->mu);
-  while (wait && l->ending && !l->returned) pthread_cond_wait(&l->cv, &l->mu);
-  back = l->returned;
-  pthread_mutex_unlock(&l->mu);
+  for (;;) {
+    struct timespec ts;
+    pthread_mutex_lock(&l->mu);
+    if (wait && l->ending && !l->returned) {
+      rzmq_abstime_in(&ts, 100);
+      pthread_cond_timedwait(&l->cv, &l->mu, &ts);
+    }
+    back = l->returned;
+    pthread_mutex_unlock(&l->mu);
+    if (back || !wait || !l->ending) break;
+    rzmq_check_interrupt(NULL, NULL); /* nothing held */
+  }
   if (!back) return 0;
   /* the mutex ordered the thread's last use of it before ours */
   h->busy = 0;

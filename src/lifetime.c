@@ -34,7 +34,9 @@
  * waits for the termination (interruptibly). Finalizers never wait: they
  * tell a proxy or an authenticator to end and hand the join, and whatever
  * must follow it (closing a lent socket, detaching a monitor), to a
- * termination thread; sockets R still holds come back through their loan.
+ * termination thread; sockets R still holds come back through their loan
+ * (the first call that uses one waits for that, interruptibly), and one
+ * closed meanwhile, by any path, is closed by that thread after the join.
  * Exit and unload wait a bounded time for every termination thread, and
  * unload keeps the library mapped if one is still running. */
 #include "rzmq.h"
@@ -90,18 +92,17 @@ static rzmq_term_job *ctx_maybe_term(rzmq_ctx *ctx, int want_wait) {
 
 /* ---- sockets ---------------------------------------------------------------- */
 
-/* Socket step 1 for the proxy lent `h`'s socket. Waiting: stop it here (or,
- * if a finalizer already ended it, wait for that). Not waiting: end it and
- * return the loan whose return what follows must wait for. */
+/* Socket step 1 for the proxy `s` is lent to. Waiting: stop it here. Not
+ * waiting, or a finalizer ended it already: end it, and return the loan
+ * whose return what follows must wait for (closing needs no wait for the
+ * thread: a context terminating meanwhile even ends a thread stuck in a
+ * send, with ETERM). */
 static rzmq_loan *stop_lender(rzmq_sock *s, int wait) {
   rzmq_loan *l = s->head.loan;
   if (!s->head.busy) return NULL;
-  if (wait) {
-    if (!rzmq_loan_settle(&s->head, 1)) rzmq_proxy_stop(s->proxy, 1);
-    return NULL;
-  }
-  if (!l->ending) rzmq_proxy_stop(s->proxy, 0);
-  return l;
+  if (l->ending) return l;
+  rzmq_proxy_stop(s->proxy, wait);
+  return wait ? NULL : l;
 }
 
 /* Socket step 2 for `w` and the monitor reading its events: libzmq's

@@ -171,8 +171,8 @@ void rzmq_loan_return(rzmq_loan *l);
 /* Close `zsock` (or stop its monitor) once the loan is returned: 1, or 0 if
  * it is returned already (do it now). */
 int rzmq_loan_defer(rzmq_loan *l, void *zsock, int unmonitor);
-/* Give `h` back to R if its loan is returned (waiting for an ending one if
- * `wait`): 1 if it is R's now. */
+/* Give `h` back to R if its loan is returned (with `wait`, waiting for an
+ * ending one, interruptibly: R's thread, nothing held): 1 if it is R's now. */
 int rzmq_loan_settle(rzmq_head *h, int wait);
 
 static inline rzmq_ctx *rzmq_context_get(SEXP x, const char *name) {
