@@ -29,6 +29,10 @@
  *               for lingering messages, never on R's thread unless asked;
  *            4. the struct goes once its R handle and every socket are gone.
  *
+ * A proxy and an authenticator own no handle: stop.proxy(),
+ * destroy.authenticator() and their own finalizers run their stop steps
+ * directly (proxy.c, authenticator.c), the same ones this order runs.
+ *
  * Who waits: explicit calls (close.socket, destroy.context, stop.proxy,
  * destroy.authenticator) join the threads they stop, and destroy.context
  * waits for the termination (interruptibly). Finalizers never wait: they
