@@ -10,6 +10,7 @@
 #define _POSIX_C_SOURCE 200809L /* strdup */
 #endif
 #include "rzmq.h"
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,6 +33,7 @@ struct rzmq_auth {
   rzmq_head head;
   rzmq_ctx *ctx; /* NULL once stopped */
   int handle_gone; /* its R handle was collected: freed once stopped */
+  int ending, joined; /* a termination thread joins it (rzmq_auth_end) */
   pthread_t tid;
   void *zap, *ctl_thread; /* the thread's */
   void *ctl_main;         /* ours: one byte on it stops the thread */
@@ -198,28 +200,63 @@ static void auth_free(struct rzmq_auth *a) {
   free(a);
 }
 
-void rzmq_auth_stop(struct rzmq_auth *a) {
+static void ctl_main_close(struct rzmq_auth *a) {
   int linger = 0;
+  zmq_setsockopt(a->ctl_main, ZMQ_LINGER, &linger, sizeof linger);
+  zmq_close(a->ctl_main);
+  a->ctl_main = NULL;
+}
+
+/* Off its context, for R: closed (its log stays readable). */
+static void detach(struct rzmq_auth *a) {
+  a->ctx->auth = NULL;
+  a->ctx = NULL;
+  a->head.closed = 1;
+}
+
+void rzmq_auth_stop(struct rzmq_auth *a) {
   if (a == NULL || a->ctx == NULL) return;
   /* wake the thread; it closes its sockets and ends at once */
   zmq_send(a->ctl_main, "", 0, 0);
   pthread_join(a->tid, NULL);
-  zmq_setsockopt(a->ctl_main, ZMQ_LINGER, &linger, sizeof linger);
-  zmq_close(a->ctl_main);
-  a->ctl_main = NULL;
-  a->ctx->auth = NULL;
-  a->ctx = NULL;
-  a->head.closed = 1;
+  ctl_main_close(a);
+  detach(a);
   if (a->handle_gone) auth_free(a);
 }
 
+/* The termination thread's part of rzmq_auth_end. */
+static void auth_end_job(void *arg) {
+  struct rzmq_auth *a = arg;
+  int free_now;
+  pthread_join(a->tid, NULL);
+  ctl_main_close(a);
+  pthread_mutex_lock(&a->mu);
+  a->joined = 1;
+  free_now = a->handle_gone;
+  pthread_mutex_unlock(&a->mu);
+  if (free_now) auth_free(a);
+}
+
+void rzmq_auth_end(struct rzmq_auth *a) {
+  if (a == NULL || a->ctx == NULL) return;
+  /* a full queue means the thread has been told already */
+  zmq_send(a->ctl_main, "", 0, ZMQ_DONTWAIT);
+  a->ending = 1;
+  detach(a);
+  rzmq_later(auth_end_job, a);
+}
+
 /* Its R handle is gone: it runs on for its context, which frees it when it
- * stops it; a stopped one goes now. */
+ * stops it; a stopped one goes now (once joined, if a thread joins it). */
 static void auth_finalize(SEXP x) {
   struct rzmq_auth *a = rzmq_handle_finalizing(x);
+  int free_now;
   if (a == NULL) return;
+  pthread_mutex_lock(&a->mu);
   a->handle_gone = 1;
-  if (a->ctx == NULL) auth_free(a);
+  free_now = a->ctx == NULL && (!a->ending || a->joined);
+  pthread_mutex_unlock(&a->mu);
+  if (free_now) auth_free(a);
 }
 
 /* Sockets made here before the thread exists; closed again on failure. */
@@ -266,7 +303,7 @@ SEXP rzmq_auth_new(SEXP context, SEXP curve, SEXP plain, SEXP allow,
       rzmq_revoke_free(a->revoke);
       free(a);
     }
-    Rf_error("cannot allocate an authenticator");
+    rzmq_fail_stop(ENOMEM, "cannot allocate an authenticator");
   }
   a->cfg = cfg;
   pthread_mutex_init(&a->mu, NULL);
@@ -282,10 +319,10 @@ SEXP rzmq_auth_new(SEXP context, SEXP curve, SEXP plain, SEXP allow,
   if (err == 0 && zmq_bind(a->zap, "inproc://zeromq.zap.01") != 0) {
     err = zmq_errno();
     auth_sockets_close(a);
-    rzmq_set_errno(err);
-    Rf_error("cannot start an authenticator on `context`: %s%s",
-             zmq_strerror(err), err == EADDRINUSE ?
-             " (another ZAP handler is bound to inproc://zeromq.zap.01)" : "");
+    if (err == EADDRINUSE)
+      rzmq_fail_stop(err, "cannot start an authenticator on `context` "
+                     "(another ZAP handler is bound to inproc://zeromq.zap.01)");
+    rzmq_fail_stop(err, "cannot start an authenticator on `context`");
   }
   if (err == 0 && zmq_bind(a->ctl_thread, ep) != 0) err = zmq_errno();
   if (err == 0 && zmq_connect(a->ctl_main, ep) != 0) err = zmq_errno();
@@ -295,8 +332,7 @@ SEXP rzmq_auth_new(SEXP context, SEXP curve, SEXP plain, SEXP allow,
     err = EAGAIN;
   if (err != 0) {
     auth_sockets_close(a);
-    rzmq_set_errno(err);
-    Rf_error("cannot start an authenticator: %s", zmq_strerror(err));
+    rzmq_fail_stop(err, "cannot start an authenticator");
   }
   a->ctx = ctx;
   ctx->auth = a;
@@ -331,7 +367,7 @@ SEXP rzmq_auth_configure(SEXP auth, SEXP set, SEXP curve, SEXP plain,
     rzmq_sock *s;
     rzmq_revoke_drop(a->revoke, fresh, log_revoked, a);
     for (s = a->ctx->sockets; s != NULL; s = s->next)
-      if (s->proxy != NULL) {
+      if (s->head.busy) { /* lent to a proxy */
         Rf_warning("drop = TRUE: a running proxy forwards messages without R "
                    "seeing them, so revoked peers of its sockets are refused "
                    "only at their next handshake; stop.proxy() to check "
@@ -349,9 +385,7 @@ int rzmq_auth_admits(rzmq_sock *s, zmq_msg_t *msg) {
 }
 
 SEXP rzmq_auth_destroy(SEXP auth) {
-  struct rzmq_auth *a = rzmq_handle_peek(auth, RZMQ_AUTH);
-  if (a != NULL && a->head.closed) return Rf_ScalarLogical(TRUE);
-  rzmq_auth_stop(auth_get(auth));
+  rzmq_auth_stop(rzmq_handle_to_release(auth, RZMQ_AUTH, "auth"));
   return Rf_ScalarLogical(TRUE);
 }
 
@@ -359,9 +393,9 @@ SEXP rzmq_auth_log(SEXP auth) {
   struct rzmq_auth *a = rzmq_handle_peek(auth, RZMQ_AUTH);
   auth_entry *copy;
   int n, i;
-  SEXP out, nm, col[6];
-  static const char *names[6] = {"time", "mechanism", "address",
-                                 "user", "allowed", "reason"};
+  SEXP out, col[6];
+  static const char *names[7] = {"time", "mechanism", "address",
+                                 "user", "allowed", "reason", ""};
   if (a == NULL) a = auth_get(auth); /* raises */
   /* a destroyed authenticator still shows what it decided */
   copy = (auth_entry *)R_alloc(LOG_CAP, sizeof *copy);
@@ -369,7 +403,7 @@ SEXP rzmq_auth_log(SEXP auth) {
   n = a->log_n;
   for (i = 0; i < n; i++) copy[i] = a->log[(a->log_start + i) % LOG_CAP];
   pthread_mutex_unlock(&a->mu);
-  out = PROTECT(Rf_allocVector(VECSXP, 6));
+  out = PROTECT(rzmq_named(VECSXP, names));
   col[0] = Rf_allocVector(REALSXP, n);
   SET_VECTOR_ELT(out, 0, col[0]);
   for (i = 1; i < 6; i++) {
@@ -384,9 +418,6 @@ SEXP rzmq_auth_log(SEXP auth) {
     LOGICAL(col[4])[i] = copy[i].allowed;
     SET_STRING_ELT(col[5], i, Rf_mkCharCE(copy[i].reason, CE_UTF8));
   }
-  nm = PROTECT(Rf_allocVector(STRSXP, 6));
-  for (i = 0; i < 6; i++) SET_STRING_ELT(nm, i, Rf_mkChar(names[i]));
-  Rf_setAttrib(out, R_NamesSymbol, nm);
-  UNPROTECT(2);
+  UNPROTECT(1);
   return out;
 }

@@ -1,160 +1,194 @@
-/* lifetime.c: what outlives a single call. The fork generation (a forked
- * child never touches what its parent made), the threads that terminate
- * contexts so that gc() never blocks, the mutex guarding what libzmq's
- * threads hand back, and pinning: keeping this library mapped when some of
- * its code must still run after R unloads it. */
+/* lifetime.c: how everything we make ends, in one place. Who owns what,
+ * the one order in which it stops, and which release paths may wait. Every
+ * release path comes here: close.socket(), destroy.context(), the socket
+ * and context finalizers, exit and unload (init.c), and monitor.c's
+ * clean-up. The threads that do what a finalizer may not wait for are
+ * threads.c's; a proxy's and an authenticator's own stop steps are theirs.
+ *
+ * Ownership:
+ *
+ *   this process --- contexts (all_contexts; a fork's child skips its parent's)
+ *   context ------+- its open sockets (ctx->sockets)
+ *                 +- its authenticator (ctx->auth: a thread with sockets of its own)
+ *   socket -------+- the proxy it is lent to (s->proxy while head.busy: a
+ *                 |  thread using the socket; handle.c's loan)
+ *                 +- its monitor link (s->watcher / s->watched: libzmq's
+ *                    monitor of one socket, read from a PAIR socket)
+ *
+ * The one stop order, owners last:
+ *   socket:  1. the thread using it: the proxy it is lent to, or, for a
+ *               monitor, the proxy the watched socket is lent to (libzmq's
+ *               monitor is detached on the watched socket itself);
+ *            2. its monitor links end (libzmq stops the monitor);
+ *            3. zmq_close (returns at once; messages linger in libzmq);
+ *            4. it leaves its context's list; a context waiting only for it
+ *               starts terminating.
+ *   context: 1. every socket, in the order above (linger set first if asked);
+ *            2. its authenticator (handshakes ended with the sockets);
+ *            3. zmq_ctx_term on a termination thread (threads.c): it waits
+ *               for lingering messages, never on R's thread unless asked;
+ *            4. the struct goes once its R handle and every socket are gone.
+ *
+ * A proxy and an authenticator own no handle: stop.proxy(),
+ * destroy.authenticator() and their own finalizers run their stop steps
+ * directly (proxy.c, authenticator.c), the same ones this order runs.
+ *
+ * Who waits: explicit calls (close.socket, destroy.context, stop.proxy,
+ * destroy.authenticator) join the threads they stop, and destroy.context
+ * waits for the termination (interruptibly). Finalizers never wait: they
+ * tell a proxy or an authenticator to end and hand the join, and whatever
+ * must follow it (closing a lent socket, detaching a monitor), to a
+ * termination thread; sockets R still holds come back through their loan
+ * (the first call that uses one waits for that, interruptibly), and one
+ * closed meanwhile, by any path, is closed by that thread after the join.
+ * Exit and unload wait a bounded time for every termination thread, and
+ * unload keeps the library mapped if one is still running. */
 #include "rzmq.h"
-#include <errno.h>
 #include <stdlib.h>
 
-unsigned rzmq_fork_gen = 0;
-pthread_mutex_t rzmq_io_mu = PTHREAD_MUTEX_INITIALIZER;
+static rzmq_ctx *all_contexts = NULL;
 
-/* ---- termination threads ---------------------------------------------------
- * Every thread is joinable and listed in `jobs` until joined, so unload can
- * know that none of them is still running our code. */
+void rzmq_lifetime_init(void) { rzmq_threads_init(); }
+void rzmq_lifetime_pin(void) { rzmq_threads_pin(); }
 
-struct rzmq_term_job {
-  void *zctx;
-  pthread_t tid;
-  int done;    /* zmq_ctx_term returned */
-  int waiting; /* destroy.context is waiting on it */
-  struct rzmq_term_job *next;
-};
+/* ---- the graph -------------------------------------------------------------- */
 
-static pthread_mutex_t term_mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t term_cv = PTHREAD_COND_INITIALIZER;
-static rzmq_term_job *jobs = NULL;
-static int running = 0;
+void rzmq_lifetime_add_context(rzmq_ctx *ctx) {
+  ctx->holders = 1; /* its R handle */
+  ctx->next = all_contexts;
+  if (all_contexts) all_contexts->prev = ctx;
+  all_contexts = ctx;
+}
 
-static void term_now(void *zctx) {
-  /* zmq_ctx_term waits for every socket's linger; EINTR means try again */
-  while (zmq_ctx_term(zctx) == -1 && zmq_errno() == EINTR) {
+void rzmq_lifetime_add_socket(rzmq_sock *s) {
+  rzmq_ctx *ctx = s->ctx;
+  s->prev = NULL;
+  s->next = ctx->sockets;
+  if (ctx->sockets) ctx->sockets->prev = s;
+  ctx->sockets = s;
+}
+
+static void unlink_socket(rzmq_ctx *ctx, rzmq_sock *s) {
+  if (s->prev) s->prev->next = s->next;
+  else if (ctx->sockets == s) ctx->sockets = s->next;
+  if (s->next) s->next->prev = s->prev;
+  s->prev = s->next = NULL;
+}
+
+/* Its R handle or one of its sockets' structs is gone. */
+static void holder_gone(rzmq_ctx *ctx) {
+  if (--ctx->holders > 0) return;
+  if (ctx->prev) ctx->prev->next = ctx->next;
+  else if (all_contexts == ctx) all_contexts = ctx->next;
+  if (ctx->next) ctx->next->prev = ctx->prev;
+  free(ctx);
+}
+
+/* Context step 3, once it was asked for and nothing of it is open. */
+static rzmq_term_job *ctx_maybe_term(rzmq_ctx *ctx, int want_wait) {
+  void *h = ctx->handle;
+  if (!ctx->head.closed || ctx->sockets != NULL || ctx->auth != NULL ||
+      h == NULL)
+    return NULL;
+  ctx->handle = NULL;
+  return rzmq_term_start(h, want_wait);
+}
+
+/* ---- sockets ---------------------------------------------------------------- */
+
+/* Socket step 1 for the proxy `s` is lent to. Waiting: stop it here. Not
+ * waiting, or a finalizer ended it already: end it, and return the loan
+ * whose return what follows must wait for (closing needs no wait for the
+ * thread: a context terminating meanwhile even ends a thread stuck in a
+ * send, with ETERM). */
+static rzmq_loan *stop_lender(rzmq_sock *s, int wait) {
+  rzmq_loan *l = s->head.loan;
+  if (!s->head.busy) return NULL;
+  if (l->ending) return l;
+  rzmq_proxy_stop(s->proxy, wait);
+  return wait ? NULL : l;
+}
+
+/* Socket step 2 for `w` and the monitor reading its events: libzmq's
+ * monitor ends on `w` now, or, while `w` is still lent, once it comes back. */
+static void end_link(rzmq_sock *w, rzmq_loan *w_later) {
+  if (w_later == NULL || !rzmq_loan_defer(w_later, w->handle, 1))
+    zmq_socket_monitor(w->handle, NULL, 0);
+  w->watcher->watched = NULL;
+  w->watcher = NULL;
+}
+
+static void release_socket(rzmq_sock *s, int wait) {
+  rzmq_loan *own, *watched = NULL, *after;
+  void *h = s->handle;
+  if (h == NULL) return;
+  own = stop_lender(s, wait);
+  if (s->watched != NULL) watched = stop_lender(s->watched, wait);
+  /* libzmq reports events with blocking sends: once a monitor is closed,
+   * the next event of its socket would block the thread reporting it for
+   * good, so the link ends first (MONITOR_STOPPED is its last event) */
+  if (s->watcher != NULL) end_link(s, own);
+  if (s->watched != NULL) end_link(s->watched, watched);
+  s->handle = NULL;
+  s->head.closed = 1;
+  after = own != NULL ? own : watched;
+  if (after == NULL || !rzmq_loan_defer(after, h, 0))
+    zmq_close(h); /* returns at once; pending messages linger in libzmq */
+  if (own != NULL) { /* its loan is over for R: the proxy's thread holds on */
+    s->head.busy = 0;
+    s->head.loan = NULL;
+    s->proxy = NULL;
+    rzmq_loan_drop(own);
   }
+  rzmq_endpoints_free(s);
+  unlink_socket(s->ctx, s);
+  ctx_maybe_term(s->ctx, 0);
 }
 
-static void *term_thread(void *arg) {
-  rzmq_term_job *job = arg;
-  term_now(job->zctx);
-  pthread_mutex_lock(&term_mu);
-  job->done = 1;
-  running--;
-  pthread_cond_broadcast(&term_cv);
-  pthread_mutex_unlock(&term_mu);
-  return NULL;
+void rzmq_socket_release(rzmq_sock *s) { release_socket(s, 1); }
+
+void rzmq_lifetime_socket_finalized(rzmq_sock *s) {
+  release_socket(s, 0);
+  holder_gone(s->ctx);
+  free(s);
 }
 
-/* Join and free the jobs that are over and that nobody waits on. A done
- * thread has only its return left to run, so the join is immediate. */
-static void reap_locked(void) {
-  rzmq_term_job **p = &jobs;
-  while (*p != NULL) {
-    rzmq_term_job *job = *p;
-    if (job->done && !job->waiting) {
-      *p = job->next;
-      pthread_join(job->tid, NULL);
-      free(job);
-    } else {
-      p = &job->next;
-    }
+/* ---- contexts --------------------------------------------------------------- */
+
+/* Steps 1 and 2; the caller starts step 3 (ctx_maybe_term). */
+static void release_context(rzmq_ctx *ctx, int wait, int set_linger,
+                            int linger) {
+  while (ctx->sockets != NULL) {
+    rzmq_sock *s = ctx->sockets;
+    if (set_linger && s->handle)
+      zmq_setsockopt(s->handle, ZMQ_LINGER, &linger, sizeof linger);
+    release_socket(s, wait); /* unlinks s from ctx->sockets */
   }
+  if (wait) rzmq_auth_stop(ctx->auth);
+  else rzmq_auth_end(ctx->auth);
+  ctx->head.closed = 1;
 }
 
-rzmq_term_job *rzmq_term_start(void *zctx, int want_wait) {
-  rzmq_term_job *job = calloc(1, sizeof *job);
-  if (job != NULL) {
-    job->zctx = zctx;
-    job->waiting = want_wait;
-    pthread_mutex_lock(&term_mu);
-    reap_locked();
-    if (pthread_create(&job->tid, NULL, term_thread, job) == 0) {
-      job->next = jobs;
-      jobs = job;
-      running++;
-      pthread_mutex_unlock(&term_mu);
-      return want_wait ? job : NULL;
-    }
-    pthread_mutex_unlock(&term_mu);
-    free(job);
+void rzmq_lifetime_destroy_context(rzmq_ctx *ctx, int set_linger, int linger) {
+  release_context(ctx, 1, set_linger, linger);
+  rzmq_term_wait(ctx_maybe_term(ctx, 1));
+}
+
+/* Its R handle is gone: its sockets still open are closed by their own
+ * finalizers (a socket's handle keeps its context's alive until then). */
+void rzmq_lifetime_context_finalized(rzmq_ctx *ctx) {
+  ctx->head.closed = 1;
+  rzmq_auth_end(ctx->auth);
+  ctx_maybe_term(ctx, 0);
+  holder_gone(ctx);
+}
+
+void rzmq_lifetime_close_all(int drop) {
+  rzmq_ctx *ctx, *next;
+  for (ctx = all_contexts; ctx != NULL; ctx = next) {
+    next = ctx->next;
+    if (ctx->head.gen != rzmq_fork_gen) continue; /* the parent's */
+    release_context(ctx, 1, drop, 0);
+    ctx_maybe_term(ctx, 0);
   }
-  /* out of memory or threads: terminate here; the sockets are closed */
-  term_now(zctx);
-  return NULL;
-}
-
-static void job_release(void *data) {
-  pthread_mutex_lock(&term_mu);
-  ((rzmq_term_job *)data)->waiting = 0;
-  reap_locked();
-  pthread_mutex_unlock(&term_mu);
-}
-
-/* Checks for a user interrupt every 100 ms; an interrupt leaves the
- * termination running in the background. */
-void rzmq_term_wait(rzmq_term_job *job) {
-  if (job == NULL) return;
-  for (;;) {
-    struct timespec ts;
-    int done;
-    rzmq_abstime_in(&ts, 100);
-    pthread_mutex_lock(&term_mu);
-    if (!job->done) pthread_cond_timedwait(&term_cv, &term_mu, &ts);
-    done = job->done;
-    pthread_mutex_unlock(&term_mu);
-    if (done) break;
-    rzmq_check_interrupt(job_release, job);
-  }
-  job_release(job);
-}
-
-int rzmq_term_wait_all(double secs) {
-  struct timespec ts;
-  int left;
-  rzmq_abstime_in(&ts, (long)(secs * 1000));
-  pthread_mutex_lock(&term_mu);
-  while (running > 0) {
-    if (pthread_cond_timedwait(&term_cv, &term_mu, &ts) == ETIMEDOUT) break;
-  }
-  reap_locked();
-  left = running;
-  pthread_mutex_unlock(&term_mu);
-  return left;
-}
-
-/* ---- fork ------------------------------------------------------------------ */
-
-static void atfork_prepare(void) {
-  pthread_mutex_lock(&rzmq_io_mu);
-  pthread_mutex_lock(&term_mu);
-}
-static void atfork_parent(void) {
-  pthread_mutex_unlock(&term_mu);
-  pthread_mutex_unlock(&rzmq_io_mu);
-}
-static void atfork_child(void) {
-  /* the termination threads did not come along; nothing inherited is ours */
-  rzmq_fork_gen++;
-  running = 0;
-  jobs = NULL; /* the parent's to join, not ours (their memory leaks here) */
-  pthread_mutex_unlock(&term_mu);
-  pthread_mutex_unlock(&rzmq_io_mu);
-}
-
-static int pinned = 0;
-
-void rzmq_lifetime_init(void) {
-  static int registered = 0;
-  /* a pinned library keeps its handlers: registering twice would make fork
-   * lock the mutexes twice */
-  if (registered) return;
-  rzmq_platform_atfork(atfork_prepare, atfork_parent, atfork_child);
-  registered = 1;
-}
-
-/* ---- pinning ------------------------------------------------------------------
- * A reference to ourselves that is never given back: R's dlclose then leaves
- * the code mapped for the threads, libzmq callbacks and finalizers that still
- * need it. */
-void rzmq_lifetime_pin(void) {
-  if (!pinned) pinned = rzmq_platform_pin();
 }

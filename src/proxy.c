@@ -2,8 +2,8 @@
  * statistics), always on a C thread of its own, for zmq.proxy() (R waits in
  * slices and stops it on an interrupt) and for init.proxy() (R goes on;
  * pause, resume, statistics, stop). While it runs its sockets are lent to it
- * (head.busy): R cannot use them, and closing one from anywhere (socket.c)
- * stops the proxy first. */
+ * (a loan, handle.c): R cannot use them, and closing one from anywhere
+ * stops the proxy first (lifetime.c's stop order). */
 #include "rzmq.h"
 #include <errno.h>
 #include <stdint.h>
@@ -36,6 +36,8 @@ struct rzmq_proxy {
   pthread_cond_t cv;  /* signalled when the thread is done */
   int done, rc, err;
   int pending; /* statistics frames still to come (some of them abandoned) */
+  rzmq_loan *loan; /* its sockets', while lent */
+  int ending, joined, handle_gone; /* a termination thread joins it (under mu) */
   /* the thread's own: frontend in, bytes in, out, bytes out, the same for
    * the backend, capture copies dropped */
   uint64_t stats[N_STATS];
@@ -241,14 +243,20 @@ static int proxy_loop(rzmq_proxy *p) {
   }
 }
 
+static void ctl_close(void **s) {
+  int linger = 0;
+  if (*s == NULL) return;
+  zmq_setsockopt(*s, ZMQ_LINGER, &linger, sizeof linger);
+  zmq_close(*s);
+  *s = NULL;
+}
+
 static void *proxy_thread(void *arg) {
   rzmq_proxy *p = arg;
-  int linger = 0;
   int rc = proxy_loop(p);
   int err = rc != 0 ? zmq_errno() : 0;
   release_held(p);
-  zmq_setsockopt(p->ctl_thread, ZMQ_LINGER, &linger, sizeof linger);
-  zmq_close(p->ctl_thread);
+  ctl_close(&p->ctl_thread);
   pthread_mutex_lock(&p->mu);
   p->done = 1;
   p->rc = rc;
@@ -266,46 +274,64 @@ static int proxy_done(rzmq_proxy *p) {
   return d;
 }
 
-void rzmq_proxy_stop(rzmq_proxy *p) {
-  int i, linger = 0;
-  if (p == NULL || p->head.closed) return;
-  /* unread if the thread already ended on its own (a failure) */
-  zmq_send(p->ctl_main, "TERMINATE", 9, ZMQ_DONTWAIT);
-  pthread_join(p->tid, NULL);
-  zmq_setsockopt(p->ctl_main, ZMQ_LINGER, &linger, sizeof linger);
-  zmq_close(p->ctl_main);
-  p->ctl_main = NULL;
-  /* the join ordered the thread's last use of them before R's next one */
-  for (i = 0; i < 3; i++)
-    if (p->sock[i] != NULL) {
-      p->sock[i]->head.busy = 0;
-      p->sock[i]->proxy = NULL;
-      p->sock[i] = NULL;
-    }
-  p->head.closed = 1;
-}
-
-static void proxy_stop_cb(void *p) { rzmq_proxy_stop(p); }
-
-static void proxy_finalize(SEXP x) {
-  rzmq_proxy *p = rzmq_handle_finalizing(x);
-  if (p == NULL) return;
-  rzmq_proxy_stop(p);
+static void proxy_free(rzmq_proxy *p) {
+  rzmq_loan_drop(p->loan);
   pthread_mutex_destroy(&p->mu);
   pthread_cond_destroy(&p->cv);
   free(p);
 }
 
-static void ctl_close(void **s) {
-  int linger = 0;
-  if (*s == NULL) return;
-  zmq_setsockopt(*s, ZMQ_LINGER, &linger, sizeof linger);
-  zmq_close(*s);
-  *s = NULL;
+/* A termination thread's part of a stop that may not wait: join, do what
+ * waited for the join (the loan's deferred work), free it if R is done. */
+static void proxy_end_job(void *arg) {
+  rzmq_proxy *p = arg;
+  int free_now;
+  pthread_join(p->tid, NULL);
+  ctl_close(&p->ctl_main);
+  rzmq_loan_return(p->loan);
+  pthread_mutex_lock(&p->mu);
+  p->joined = 1;
+  free_now = p->handle_gone;
+  pthread_mutex_unlock(&p->mu);
+  if (free_now) proxy_free(p);
+}
+
+void rzmq_proxy_stop(rzmq_proxy *p, int wait) {
+  int i;
+  if (p == NULL || p->head.closed) return;
+  /* unread if the thread already ended on its own (a failure) */
+  zmq_send(p->ctl_main, "TERMINATE", 9, ZMQ_DONTWAIT);
+  if (wait) {
+    pthread_join(p->tid, NULL);
+    ctl_close(&p->ctl_main);
+    rzmq_loan_end(p->loan);
+  } else {
+    p->loan->ending = p->ending = 1; /* R's thread alone writes them */
+  }
+  /* the join ordered the thread's last use of them before R's next one;
+   * without it, they come back through their loan (s->proxy is stale) */
+  for (i = 0; i < 3 && wait; i++)
+    if (p->sock[i] != NULL) rzmq_loan_settle(&p->sock[i]->head, 0);
+  p->head.closed = 1;
+  if (!wait) rzmq_later(proxy_end_job, p);
+}
+
+static void proxy_stop_cb(void *p) { rzmq_proxy_stop(p, 1); }
+
+static void proxy_finalize(SEXP x) {
+  rzmq_proxy *p = rzmq_handle_finalizing(x);
+  int free_now;
+  if (p == NULL) return;
+  rzmq_proxy_stop(p, 0); /* never waits: a termination thread joins it */
+  pthread_mutex_lock(&p->mu);
+  p->handle_gone = 1;
+  free_now = !p->ending || p->joined;
+  pthread_mutex_unlock(&p->mu);
+  if (free_now) proxy_free(p);
 }
 
 /* A running proxy behind a new handle whose prot holds the sockets'. */
-static SEXP proxy_start(SEXP frontend, SEXP backend, SEXP capture) {
+SEXP rzmq_proxy_new(SEXP frontend, SEXP backend, SEXP capture) {
   static long seq = 0;
   rzmq_sock *s[3];
   rzmq_proxy *p;
@@ -323,7 +349,10 @@ static SEXP proxy_start(SEXP frontend, SEXP backend, SEXP capture) {
   SET_VECTOR_ELT(prot, 1, backend);
   SET_VECTOR_ELT(prot, 2, capture);
   p = calloc(1, sizeof *p);
-  if (p == NULL) Rf_error("cannot allocate a zmq proxy");
+  if (p == NULL || (p->loan = rzmq_loan_new()) == NULL) {
+    free(p);
+    rzmq_fail_stop(ENOMEM, "cannot allocate a zmq proxy");
+  }
   pthread_mutex_init(&p->mu, NULL);
   pthread_cond_init(&p->cv, NULL);
   p->head.closed = 1; /* until the thread runs */
@@ -347,13 +376,12 @@ static SEXP proxy_start(SEXP frontend, SEXP backend, SEXP capture) {
   if (err != 0) {
     ctl_close(&p->ctl_thread);
     ctl_close(&p->ctl_main);
-    rzmq_set_errno(err);
-    Rf_error("cannot start a zmq proxy: %s", zmq_strerror(err));
+    rzmq_fail_stop(err, "cannot start a zmq proxy");
   }
   for (i = 0; i < 3; i++)
     if (s[i] != NULL) {
       p->sock[i] = s[i];
-      s[i]->head.busy = 1;
+      rzmq_loan_lend(p->loan, &s[i]->head);
       s[i]->proxy = p;
     }
   p->head.closed = 0;
@@ -362,7 +390,7 @@ static SEXP proxy_start(SEXP frontend, SEXP backend, SEXP capture) {
 }
 
 SEXP rzmq_proxy_run(SEXP frontend, SEXP backend, SEXP capture) {
-  SEXP ptr = PROTECT(proxy_start(frontend, backend, capture));
+  SEXP ptr = PROTECT(rzmq_proxy_new(frontend, backend, capture));
   rzmq_proxy *p = R_ExternalPtrAddr(ptr);
   int rc, err;
   for (;;) {
@@ -379,14 +407,10 @@ SEXP rzmq_proxy_run(SEXP frontend, SEXP backend, SEXP capture) {
   }
   rc = p->rc;
   err = p->err;
-  rzmq_proxy_stop(p);
+  rzmq_proxy_stop(p, 1);
   UNPROTECT(1);
   if (rc != 0) return rzmq_fail_false(err);
   return Rf_ScalarLogical(TRUE);
-}
-
-SEXP rzmq_proxy_new(SEXP frontend, SEXP backend, SEXP capture) {
-  return proxy_start(frontend, backend, capture);
 }
 
 static rzmq_proxy *proxy_get(SEXP x) {
@@ -453,31 +477,24 @@ SEXP rzmq_proxy_pause(SEXP x, SEXP pause) {
 }
 
 SEXP rzmq_proxy_stats(SEXP x) {
-  static const char *names[N_STATS] = {
+  static const char *names[N_STATS + 1] = {
       "frontend.messages.in", "frontend.bytes.in", "frontend.messages.out",
       "frontend.bytes.out",   "backend.messages.in", "backend.bytes.in",
-      "backend.messages.out", "backend.bytes.out", "capture.dropped"};
+      "backend.messages.out", "backend.bytes.out", "capture.dropped", ""};
   rzmq_proxy *p = proxy_get(x);
   uint64_t st[N_STATS];
   int err, i;
-  SEXP out, nm;
+  SEXP out;
   check_running(p);
   err = proxy_roundtrip(p, st);
   if (err != 0) return rzmq_fail_null(err);
-  out = PROTECT(Rf_allocVector(REALSXP, N_STATS));
-  nm = PROTECT(Rf_allocVector(STRSXP, N_STATS));
-  for (i = 0; i < N_STATS; i++) {
-    REAL(out)[i] = (double)st[i];
-    SET_STRING_ELT(nm, i, Rf_mkChar(names[i]));
-  }
-  Rf_setAttrib(out, R_NamesSymbol, nm);
-  UNPROTECT(2);
+  out = PROTECT(rzmq_named(REALSXP, names));
+  for (i = 0; i < N_STATS; i++) REAL(out)[i] = (double)st[i];
+  UNPROTECT(1);
   return out;
 }
 
 SEXP rzmq_proxy_halt(SEXP x) {
-  rzmq_proxy *p = rzmq_handle_peek(x, RZMQ_PROXY);
-  if (p != NULL && p->head.closed) return Rf_ScalarLogical(TRUE);
-  rzmq_proxy_stop(proxy_get(x));
+  rzmq_proxy_stop(rzmq_handle_to_release(x, RZMQ_PROXY, "p"), 1);
   return Rf_ScalarLogical(TRUE);
 }

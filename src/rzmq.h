@@ -1,8 +1,7 @@
 /* rzmq.h: the one internal header. Handle structs, tags and shared globals,
  * then what each C file offers the others, file by file in the order they
- * depend on each other (a file uses only the sections above its own, except
- * context.c and socket.c, which need each other). R reaches all of it only
- * through init.c's registration table. */
+ * depend on each other (a file uses only the sections above its own). R
+ * reaches all of it only through init.c's registration table. */
 #ifndef RZMQ_H
 #define RZMQ_H
 
@@ -25,10 +24,13 @@ typedef enum {
   RZMQ_KINDS
 } rzmq_kind;
 
+typedef struct rzmq_loan rzmq_loan; /* handle.c */
+
 typedef struct {
-  unsigned gen; /* fork generation it was made in (lifetime.c) */
+  unsigned gen; /* fork generation it was made in (handle.c) */
   int closed;   /* closed or destroyed: the handle may no longer be used */
   int busy;     /* lent to a running proxy: R may not use it (proxy.c) */
+  rzmq_loan *loan; /* while busy: the loan (handle.c) */
 } rzmq_head;
 
 typedef struct rzmq_sock rzmq_sock;
@@ -58,12 +60,13 @@ struct rzmq_sock {
                    too late for security options */
   int monitor;  /* made by monitor.socket(): reads event messages (monitor.c) */
   rzmq_sock *watched, *watcher; /* monitor <-> monitored socket, while both
-                                   are open (socket.c ends the link) */
+                                   are open (lifetime.c ends the link) */
   int rcvtimeo, sndtimeo; /* the user's timeouts, in ms (-1 forever) */
   int rcv_mid; /* the last frame received had more to follow (frame.c) */
   int applied_rcvtimeo, applied_sndtimeo; /* what libzmq holds (frame.c) */
   rzmq_sock *prev, *next; /* siblings in ctx->sockets while open */
-  rzmq_proxy *proxy; /* the running proxy it is lent to, if any */
+  rzmq_proxy *proxy; /* while head.busy and its loan is not ending: the
+                        running proxy it is lent to */
   rzmq_endpoint *endpoints; /* bound and connected to now (endpoints.c) */
 };
 
@@ -123,24 +126,10 @@ long rzmq_next_slice(double deadline); /* ms to wait next; -1 when passed */
 /* The wall-clock time `ms` from now, for pthread_cond_timedwait. */
 void rzmq_abstime_in(struct timespec *ts, long ms);
 
-/* ---- lifetime.c: fork generation, termination threads, pinning ------------ */
-extern unsigned rzmq_fork_gen;
-extern pthread_mutex_t rzmq_io_mu; /* guards what libzmq's threads hand back */
-typedef struct rzmq_term_job rzmq_term_job;
-void rzmq_lifetime_init(void);
-/* Terminate a zmq context on a thread of its own; with `want_wait`, a job to
- * pass to rzmq_term_wait (which releases it), else NULL. */
-rzmq_term_job *rzmq_term_start(void *zctx, int want_wait);
-void rzmq_term_wait(rzmq_term_job *job); /* interruptible */
-/* Wait up to `secs` for every termination; join the threads that finished.
- * Returns how many are still running. */
-int rzmq_term_wait_all(double secs);
-/* Keep this library mapped for good: something of ours outlives unload. */
-void rzmq_lifetime_pin(void);
-
-/* ---- handle.c: the one getter for every kind of handle -------------------- */
+/* ---- handle.c: the one getter for every kind of handle, loans ------------ */
 extern SEXP rzmq_tag[RZMQ_KINDS];
 extern int rzmq_live_handles; /* made, finalizers not yet run */
+extern unsigned rzmq_fork_gen; /* forks made (threads.c counts them) */
 void rzmq_handle_init(void);
 /* A new external pointer for `h` (whose head is set here), finalized by
  * `fin`; `prot` is kept alive as long as the handle. */
@@ -149,12 +138,47 @@ SEXP rzmq_handle_new(void *h, rzmq_kind kind, SEXP prot, R_CFinalizer_t fin,
 /* The struct behind `x` if it is a handle of `kind` made in this process,
  * open or closed; NULL otherwise. Never raises. */
 void *rzmq_handle_peek(SEXP x, rzmq_kind kind);
-/* The struct behind an open handle of `kind`, or an R error naming `name`. */
+/* The struct behind an open handle of `kind`, or an R error naming `name`.
+ * A handle whose loan a finalizer ended comes back here (see loans). */
 void *rzmq_handle_get(SEXP x, rzmq_kind kind, const char *name);
+/* For the idempotent releases (close, destroy, stop): NULL if `x` is a
+ * handle of `kind` made here and already closed (release it no more: the
+ * call returns TRUE); else as rzmq_handle_get. */
+void *rzmq_handle_to_release(SEXP x, rzmq_kind kind, const char *name);
 /* For finalizers: clear `x`; its struct if made in this process, else NULL
  * (a forked child never touches its parent's). */
 void *rzmq_handle_finalizing(SEXP x);
 int rzmq_handle_kind(SEXP x); /* its rzmq_kind, or -1: not one of ours */
+
+/* Handles lent to a thread of ours (a proxy's sockets). Once its thread is
+ * over the loan is returned, and R may use them again; a finalizer cannot
+ * wait for that, so it marks the loan `ending` and a termination thread
+ * returns it, first doing what had to wait for the thread (`after`). */
+#define RZMQ_LOAN_AFTER 16
+struct rzmq_loan {
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  int refs;     /* the lender's, and each handle's while lent */
+  int ending;   /* its thread was told to end; set on R's thread only */
+  int returned; /* its thread is over */
+  int n_after;
+  struct rzmq_loan_after {
+    void *zsock;   /* libzmq socket to close, or ... */
+    int unmonitor; /* ... to stop libzmq's monitor on */
+  } after[RZMQ_LOAN_AFTER];
+};
+rzmq_loan *rzmq_loan_new(void); /* NULL: out of memory */
+void rzmq_loan_lend(rzmq_loan *l, rzmq_head *h); /* h->busy from here */
+void rzmq_loan_drop(rzmq_loan *l); /* one reference less; NULL is fine */
+void rzmq_loan_end(rzmq_loan *l); /* returned (its lender joined it) */
+/* The thread is joined: do what waited for it, then returned. */
+void rzmq_loan_return(rzmq_loan *l);
+/* Close `zsock` (or stop its monitor) once the loan is returned: 1, or 0 if
+ * it is returned already (do it now). */
+int rzmq_loan_defer(rzmq_loan *l, void *zsock, int unmonitor);
+/* Give `h` back to R if its loan is returned (with `wait`, waiting for an
+ * ending one, interruptibly: R's thread, nothing held): 1 if it is R's now. */
+int rzmq_loan_settle(rzmq_head *h, int wait);
 
 static inline rzmq_ctx *rzmq_context_get(SEXP x, const char *name) {
   return (rzmq_ctx *)rzmq_handle_get(x, RZMQ_CONTEXT, name);
@@ -162,6 +186,25 @@ static inline rzmq_ctx *rzmq_context_get(SEXP x, const char *name) {
 static inline rzmq_sock *rzmq_socket_get(SEXP x, const char *name) {
   return (rzmq_sock *)rzmq_handle_get(x, RZMQ_SOCKET, name);
 }
+
+/* ---- threads.c: termination threads, fork handlers, pinning -------------- */
+extern pthread_mutex_t rzmq_io_mu; /* guards what libzmq's threads hand back */
+typedef struct rzmq_term_job rzmq_term_job;
+typedef void (*rzmq_job_fn)(void *);
+void rzmq_threads_init(void);
+/* On a termination thread of its own: fn(arg) if fn, then zmq_ctx_term of
+ * `zctx` if given; with `want_wait`, a job to pass to rzmq_term_wait (which
+ * releases it), else NULL. Out of threads: done here. */
+rzmq_term_job *rzmq_thread_job(rzmq_job_fn fn, void *arg, void *zctx,
+                               int want_wait);
+rzmq_term_job *rzmq_term_start(void *zctx, int want_wait);
+void rzmq_later(rzmq_job_fn fn, void *arg); /* fn(arg), off R's thread */
+void rzmq_term_wait(rzmq_term_job *job); /* interruptible */
+/* Wait up to `secs` for every job; join the threads that finished.
+ * Returns how many are still running. */
+int rzmq_term_wait_all(double secs);
+/* Keep this library mapped for good: something of ours outlives unload. */
+void rzmq_threads_pin(void);
 
 /* ---- endpoints.c: what a socket is bound and connected to now ----------- */
 /* After a successful zmq_bind/connect/unbind/disconnect of `addr`. */
@@ -251,6 +294,9 @@ int rzmq_revoke_admits(rzmq_revoke *r, void *zsock, zmq_msg_t *msg,
 /* Stop it and detach it from its context (the context calls this before it
  * terminates); harmless once stopped. */
 void rzmq_auth_stop(rzmq_auth *a);
+/* The same without waiting (finalizers): detached now, its thread told to
+ * end and joined on a termination thread. */
+void rzmq_auth_end(rzmq_auth *a);
 SEXP rzmq_auth_new(SEXP ctx, SEXP curve, SEXP plain, SEXP allow, SEXP deny,
                    SEXP domain);
 SEXP rzmq_auth_configure(SEXP auth, SEXP set, SEXP curve, SEXP plain,
@@ -262,28 +308,37 @@ SEXP rzmq_auth_log(SEXP auth);
 
 /* ---- proxy.c: a steerable proxy (libzmq's commands) on a thread --------- */
 /* Stop it (the TERMINATE command, then join its thread) and give its sockets
- * back to R; harmless once stopped. socket.c calls it before it closes a
- * socket lent to a proxy. */
-void rzmq_proxy_stop(rzmq_proxy *p);
+ * back to R; harmless once stopped. lifetime.c calls it before it closes a
+ * socket lent to a proxy. Without `wait` (finalizers): closed now, its
+ * thread joined on a termination thread, which then returns the loan. */
+void rzmq_proxy_stop(rzmq_proxy *p, int wait);
 SEXP rzmq_proxy_run(SEXP frontend, SEXP backend, SEXP capture);
 SEXP rzmq_proxy_new(SEXP frontend, SEXP backend, SEXP capture);
 SEXP rzmq_proxy_pause(SEXP p, SEXP pause);
 SEXP rzmq_proxy_stats(SEXP p);
 SEXP rzmq_proxy_halt(SEXP p);
 
-/* ---- context.c (with socket.c: a context closes its own sockets) ---------- */
-void rzmq_context_link(rzmq_ctx *ctx, rzmq_sock *s);
-void rzmq_context_unlink(rzmq_ctx *ctx, rzmq_sock *s);
-void rzmq_context_socket_closed(rzmq_ctx *ctx);
-void rzmq_context_holder_gone(rzmq_ctx *ctx);
+/* ---- lifetime.c: who owns what, and the one order in which it stops ------ */
+void rzmq_lifetime_init(void);
+void rzmq_lifetime_pin(void);
+void rzmq_lifetime_add_context(rzmq_ctx *ctx); /* a new one: its R handle holds it */
+void rzmq_lifetime_add_socket(rzmq_sock *s);   /* open now, on s->ctx */
+/* Close a socket (waiting for what it must stop first). */
+void rzmq_socket_release(rzmq_sock *s);
+void rzmq_lifetime_socket_finalized(rzmq_sock *s);  /* frees it; never waits */
+void rzmq_lifetime_context_finalized(rzmq_ctx *ctx); /* never waits */
+/* destroy.context(): everything it owns, then wait for its termination. */
+void rzmq_lifetime_destroy_context(rzmq_ctx *ctx, int set_linger, int linger);
 /* Close every socket of every context of this process (with linger 0 if
- * `drop`) and start terminating every context. */
-void rzmq_context_close_all(int drop);
+ * `drop`) and start terminating every context (exit, unload). */
+void rzmq_lifetime_close_all(int drop);
+
+/* ---- context.c ----------------------------------------------------------- */
+void rzmq_context_close_all(int drop); /* rzmq_lifetime_close_all, for init.c */
 SEXP rzmq_context_new(SEXP threads);
 SEXP rzmq_context_destroy(SEXP ctx, SEXP linger);
 
 /* ---- socket.c ------------------------------------------------------------ */
-void rzmq_socket_release(rzmq_sock *s);
 SEXP rzmq_socket_new(SEXP ctx, SEXP type);
 SEXP rzmq_socket_bind(SEXP sock, SEXP addr);
 SEXP rzmq_socket_connect(SEXP sock, SEXP addr);

@@ -1,6 +1,7 @@
 /* socket.c: socket handles: create, bind/connect, close. A socket's external
  * pointer protects its context's, so the context cannot be collected first;
- * closing never blocks (libzmq lingers in the background). */
+ * closing never blocks (libzmq lingers in the background). What closing
+ * stops first (a proxy, a monitor link) is lifetime.c's stop order. */
 #include "rzmq.h"
 #include <errno.h>
 #include <stdlib.h>
@@ -27,41 +28,9 @@ static int socket_type_from_name(const char *name) {
   return -1;
 }
 
-/* libzmq reports events with blocking sends, so once a monitor (monitor.c)
- * is closed, the next event of its socket would block the thread reporting
- * it for good. A link ends, while both sockets are still open, with libzmq
- * stopping the monitor (MONITOR_STOPPED is the last event its reader gets). */
-static void stop_watching(rzmq_sock *w) {
-  zmq_socket_monitor(w->handle, NULL, 0);
-  w->watcher->watched = NULL;
-  w->watcher = NULL;
-}
-
-void rzmq_socket_release(rzmq_sock *s) {
-  void *h;
-  /* a proxy's thread may be using it, or the socket it monitors (whose
-   * monitor must be detached from here): stop that proxy first */
-  if (s->proxy != NULL) rzmq_proxy_stop(s->proxy);
-  if (s->watched != NULL && s->watched->proxy != NULL)
-    rzmq_proxy_stop(s->watched->proxy);
-  h = s->handle;
-  if (h == NULL) return;
-  if (s->watcher != NULL) stop_watching(s);
-  if (s->watched != NULL) stop_watching(s->watched);
-  s->handle = NULL;
-  s->head.closed = 1;
-  zmq_close(h); /* returns at once; pending messages linger in libzmq */
-  rzmq_endpoints_free(s);
-  rzmq_context_unlink(s->ctx, s);
-  rzmq_context_socket_closed(s->ctx);
-}
-
 static void sock_finalize(SEXP x) {
   rzmq_sock *s = rzmq_handle_finalizing(x);
-  if (s == NULL) return;
-  rzmq_socket_release(s);
-  rzmq_context_holder_gone(s->ctx);
-  free(s);
+  if (s != NULL) rzmq_lifetime_socket_finalized(s);
 }
 
 SEXP rzmq_socket_new(SEXP context, SEXP type) {
@@ -76,7 +45,7 @@ SEXP rzmq_socket_new(SEXP context, SEXP type) {
              "ZMQ_ROUTER, ZMQ_PULL, ZMQ_PUSH, ZMQ_XPUB, ZMQ_XSUB, ZMQ_STREAM",
              tname);
   s = calloc(1, sizeof *s);
-  if (s == NULL) Rf_error("cannot allocate a zmq socket");
+  if (s == NULL) rzmq_fail_stop(ENOMEM, "cannot allocate a zmq socket");
   s->ctx = ctx;
   s->type = t;
   s->rcvtimeo = s->applied_rcvtimeo = -1; /* libzmq's defaults */
@@ -87,13 +56,10 @@ SEXP rzmq_socket_new(SEXP context, SEXP type) {
   ptr = PROTECT(rzmq_handle_new(s, RZMQ_SOCKET, context, sock_finalize, TRUE));
   ctx->holders++; /* given back by sock_finalize, even if zmq_socket fails */
   s->handle = zmq_socket(ctx->handle, t);
-  if (s->handle == NULL) {
-    int err = zmq_errno();
-    rzmq_set_errno(err);
-    Rf_error("cannot create a %s socket: %s", tname, zmq_strerror(err));
-  }
+  if (s->handle == NULL)
+    rzmq_fail_stop(zmq_errno(), "cannot create a %s socket", tname);
   s->head.closed = 0;
-  rzmq_context_link(ctx, s);
+  rzmq_lifetime_add_socket(s);
   UNPROTECT(1);
   return ptr;
 }
@@ -140,9 +106,7 @@ SEXP rzmq_socket_unbind(SEXP sock, SEXP addr) {
 }
 
 SEXP rzmq_socket_close(SEXP sock) {
-  rzmq_sock *s = rzmq_handle_peek(sock, RZMQ_SOCKET);
-  if (s != NULL && s->head.closed)
-    return Rf_ScalarLogical(TRUE); /* closing twice is harmless */
-  rzmq_socket_release(rzmq_socket_get(sock, "socket"));
+  rzmq_sock *s = rzmq_handle_to_release(sock, RZMQ_SOCKET, "socket");
+  if (s != NULL) rzmq_socket_release(s);
   return Rf_ScalarLogical(TRUE);
 }

@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
 # c-deps.sh: which C file of src/ uses which (from the compiled objects'
-# symbols), and whether any of them use each other in a circle. The one
-# circle allowed is context.c <-> socket.c (a context closes its sockets).
+# symbols), and whether any of them use each other in a circle (none may).
 #   bash tools/c-deps.sh        (after R CMD INSTALL . has built src/*.o, or
 #                                it compiles them itself into a temp dir)
 set -euo pipefail
@@ -20,10 +19,9 @@ for o in "$tmp"/*.o; do
 done | sort -u > "$tmp/edges"
 echo "uses (file -> files whose functions it calls):"
 awk '{a[$1] = a[$1] " " $2} END {for (k in a) print "  " k ".c ->" a[k]}' "$tmp/edges" | sort
-# circles: tsort reports them; drop the allowed edge socket -> context first
-grep -v '^socket context$' "$tmp/edges" > "$tmp/dag"
-if tsort "$tmp/dag" >/dev/null 2>"$tmp/cycles"; then
-  echo "no circle (besides context <-> socket)"
+# circles: tsort reports them
+if tsort "$tmp/edges" >/dev/null 2>"$tmp/cycles"; then
+  echo "no circle"
 else
   echo "circle among C files:" >&2; cat "$tmp/cycles" >&2; exit 1
 fi

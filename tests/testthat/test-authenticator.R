@@ -598,3 +598,64 @@ test_that("drop = TRUE under an event loop: watchers and promises get neither a 
   }
   for (mode in c("single", "multipart", "promise")) run_case(mode)
 })
+
+test_that("a collected context does not wait for its authenticator's thread, which still ends", {
+  skip_if_not(dir.exists("/proc/self/task"), "counts threads in /proc/self/task")
+  proc <- child_r(function() {
+    library(rzmq)
+    threads <- function() length(list.files("/proc/self/task"))
+    base <- threads()
+    gcs <- numeric(0)
+    for (order in c("context first", "authenticator first")) {
+      box <- new.env()
+      box$ctx <- init.context()
+      box$auth <- init.authenticator(box$ctx, curve = TRUE)
+      box$s <- init.socket(box$ctx, "ZMQ_PULL")
+      set.linger(box$s, 0L)
+      bind.socket(box$s, "tcp://127.0.0.1:*")
+      if (order == "authenticator first") {
+        rm("auth", envir = box)
+        invisible(gc())
+      }
+      rm(list = ls(box), envir = box)
+      t0 <- proc.time()[["elapsed"]]
+      invisible(gc())
+      gcs <- c(gcs, proc.time()[["elapsed"]] - t0)
+    }
+    deadline <- Sys.time() + 10
+    while (threads() > base && Sys.time() < deadline) {
+      invisible(gc())
+      Sys.sleep(0.02) # polling a count: there is no event to wait for
+    }
+    list(base = base, left = threads(), gcs = gcs)
+  })
+  child_wait(proc, 30)
+  r <- proc$get_result()
+  expect_true(all(r$gcs < 0.2))
+  expect_identical(r$left, r$base)
+})
+
+test_that("under rzmq.errors = \"condition\" an authenticator that cannot start is classed with its errno", {
+  old <- options(rzmq.errors = "condition")
+  on.exit(options(old))
+  ctx <- init.context()
+  on.exit(destroy.context(ctx, linger = 0), add = TRUE)
+  zap <- init.socket(ctx, "ZMQ_REP") # another ZAP handler
+  expect_true(bind.socket(zap, "inproc://zeromq.zap.01"))
+  e <- tryCatch(init.authenticator(ctx), error = identity)
+  expect_identical(class(e), c("rzmq_EADDRINUSE", "rzmq_error", "error", "condition"))
+  expect_identical(e$errno, zmq.errno())
+  expect_identical(deparse(conditionCall(e)), "init.authenticator(ctx)")
+  expect_match(conditionMessage(e), "another ZAP handler is bound to inproc://zeromq.zap.01", fixed = TRUE)
+
+  full <- init.context()
+  on.exit(destroy.context(full), add = TRUE)
+  set.ctxopt(full, "ZMQ_MAX_SOCKETS", 1L) # no room for its sockets
+  e <- tryCatch(init.authenticator(full), error = identity)
+  expect_identical(class(e), c("rzmq_EMFILE", "rzmq_error", "error", "condition"))
+  expect_identical(e$errno, 24L)
+  expect_identical(deparse(conditionCall(e)), "init.authenticator(full)")
+  expect_match(conditionMessage(e), "^cannot start an authenticator: ")
+  # nothing was left attached: not a second authenticator (an R error)
+  expect_error(init.authenticator(full), class = "rzmq_EMFILE")
+})

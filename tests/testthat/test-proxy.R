@@ -538,3 +538,163 @@ test_that("a ROUTER_MANDATORY backend whose one peer is full: commands answered,
   expect_identical(r$after[["backend.messages.out"]], 50)
   expect_true(r$stopped)
 })
+
+test_that("finalizers never wait for a proxy's thread (stuck capture, or stuck in a send); the threads still end", {
+  skip_if_not(dir.exists("/proc/self/task"), "counts threads in /proc/self/task")
+  proc <- child_r(function() {
+    library(rzmq)
+    threads <- function() length(list.files("/proc/self/task"))
+    back_to <- function(n, secs = 10) {
+      deadline <- Sys.time() + secs
+      while (threads() > n && Sys.time() < deadline) {
+        invisible(gc())
+        Sys.sleep(0.02) # polling a count: there is no event to wait for
+      }
+      threads()
+    }
+    timed_gc <- function() {
+      t0 <- proc.time()[["elapsed"]]
+      invisible(gc())
+      proc.time()[["elapsed"]] - t0
+    }
+    base <- threads()
+
+    # (a) a capture socket that takes nothing; everything dropped at once
+    local({
+      ctx <- init.context()
+      front <- init.socket(ctx, "ZMQ_PULL")
+      back <- init.socket(ctx, "ZMQ_PUSH")
+      cap <- init.socket(ctx, "ZMQ_PUSH")
+      sender <- init.socket(ctx, "ZMQ_PUSH")
+      bind.socket(front, "inproc://fin-in")
+      bind.socket(back, "inproc://fin-out")
+      bind.socket(cap, "inproc://fin-cap") # no peer: no room, ever
+      connect.socket(sender, "inproc://fin-in")
+      for (s in list(front, back, cap, sender)) set.linger(s, 0L)
+      p <- init.proxy(front, back, cap)
+      for (i in 1:20) send.socket(sender, i)
+      proxy.stats(p) # the proxy is running
+    })
+    gc_a <- timed_gc()
+    left_a <- back_to(base)
+
+    # (b) frontend = backend: libzmq's rule, a blocking send back to a peer
+    # that never reads, so the proxy's thread cannot hear TERMINATE
+    keep <- new.env()
+    keep$ctx <- init.context()
+    keep$peer <- init.socket(keep$ctx, "ZMQ_DEALER")
+    set.linger(keep$peer, 0L)
+    set.hwm(keep$peer, 1L)
+    set.send.timeout(keep$peer, 200L)
+    base_b <- threads() # with the peer's context running
+    stuck <- local({
+      ctx <- init.context()
+      d <- init.socket(ctx, "ZMQ_DEALER")
+      set.linger(d, 0L)
+      set.hwm(d, 1L)
+      ep <- "tcp://127.0.0.1:*"
+      bind.socket(d, ep)
+      connect.socket(keep$peer, get.last.endpoint(d))
+      p <- init.proxy(d, d)
+      # once the proxy's send back blocks it reads no more: our sends stop
+      # (large messages, so the kernel's buffers fill soon)
+      payload <- as.raw(rep_len(1:255, 1e6))
+      sent <- 0
+      while (sent < 2000 && isTRUE(send.socket(keep$peer, payload, serialize = FALSE)))
+        sent <- sent + 1
+      sent < 2000
+    })
+    gc_b <- timed_gc()
+    left_b <- back_to(base_b)
+    destroy.context(keep$ctx, linger = 0)
+    list(base = base, gc_a = gc_a, left_a = left_a, stuck = stuck,
+         base_b = base_b, gc_b = gc_b, left_b = left_b, end = back_to(base))
+  })
+  child_wait(proc, 40)
+  r <- proc$get_result()
+  expect_lt(r$gc_a, 0.2)
+  expect_identical(r$left_a, r$base)
+  expect_true(r$stuck)
+  expect_lt(r$gc_b, 0.2) # a finalizer that joined would never return
+  expect_identical(r$left_b, r$base_b) # ended by its context's termination
+  expect_identical(r$end, r$base)
+})
+
+test_that("a socket given back by a collected proxy is usable at once; a collected monitor ends its socket's proxy without waiting", {
+  l <- proxy_line()
+  on.exit(destroy.context(l$ctx, linger = 0))
+  p <- init.proxy(l$front, l$back)
+  expect_true(send.socket(l$sender, "through"))
+  expect_identical(recv_within(l$receiver, 10), "through")
+  rm(p)
+  invisible(gc())
+  # both come back through their loan, whether or not the thread is joined yet
+  expect_true(send.socket(l$back, "back is ours"))
+  expect_identical(recv_within(l$receiver, 10), "back is ours")
+  expect_true(send.socket(l$sender, "front is ours"))
+  expect_identical(recv_within(l$front, 10), "front is ours")
+
+  # a monitor of a lent socket, collected while the proxy runs
+  mon <- monitor.socket(l$back, "all")
+  p <- init.proxy(l$front, l$back)
+  rm(mon)
+  invisible(gc())
+  expect_true(is.closed(p)) # ended, as stop.proxy() would have
+  expect_true(stop.proxy(p))
+  expect_true(send.socket(l$back, "after the monitor"))
+  expect_identical(recv_within(l$receiver, 10), "after the monitor")
+})
+
+test_that("under rzmq.errors = \"condition\" a proxy that cannot start is rzmq_EMFILE; its sockets stay R's", {
+  ctx <- init.context()
+  on.exit(destroy.context(ctx, linger = 0))
+  set.ctxopt(ctx, "ZMQ_MAX_SOCKETS", 2L) # no room for the control sockets
+  front <- init.socket(ctx, "ZMQ_PULL")
+  back <- init.socket(ctx, "ZMQ_PUSH")
+  old <- options(rzmq.errors = "condition")
+  on.exit(options(old), add = TRUE)
+  e <- tryCatch(init.proxy(front, back), error = identity)
+  expect_identical(class(e), c("rzmq_EMFILE", "rzmq_error", "error", "condition"))
+  expect_identical(e$errno, 24L)
+  expect_identical(zmq.errno(), 24L)
+  expect_identical(deparse(conditionCall(e)), "init.proxy(front, back)")
+  expect_match(conditionMessage(e), "^cannot start a zmq proxy: ")
+  expect_true(bind.socket(front, inproc("proxy-emfile")))
+  options(old)
+  expect_error(init.proxy(front, back), "^cannot start a zmq proxy: ")
+})
+
+test_that("destroy.context() ends a collected proxy stuck in a send, its socket still held", {
+  proc <- child_r(function() {
+    library(rzmq)
+    far <- init.context()
+    peer <- init.socket(far, "ZMQ_DEALER")
+    set.linger(peer, 0L)
+    set.hwm(peer, 1L)
+    set.send.timeout(peer, 200L)
+    ctx <- init.context()
+    d <- init.socket(ctx, "ZMQ_DEALER")
+    set.hwm(d, 1L)
+    bind.socket(d, "tcp://127.0.0.1:*")
+    connect.socket(peer, get.last.endpoint(d))
+    p <- init.proxy(d, d) # sends back to `peer`, which never reads
+    payload <- as.raw(rep_len(1:255, 1e6))
+    sent <- 0
+    while (sent < 2000 && isTRUE(send.socket(peer, payload, serialize = FALSE)))
+      sent <- sent + 1
+    rm(p)
+    invisible(gc()) # its thread is told to end, and cannot hear it
+    t0 <- proc.time()[["elapsed"]]
+    destroyed <- destroy.context(ctx, linger = 0) # ETERM ends the send
+    list(stuck = sent < 2000, destroyed = destroyed, closed = is.closed(d),
+         secs = proc.time()[["elapsed"]] - t0,
+         far = destroy.context(far, linger = 0))
+  })
+  child_wait(proc, 30)
+  r <- proc$get_result()
+  expect_true(r$stuck)
+  expect_true(r$destroyed)
+  expect_true(r$closed)
+  expect_lt(r$secs, 5)
+  expect_true(r$far)
+})

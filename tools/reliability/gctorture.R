@@ -20,7 +20,8 @@
 # certificate files), and monitors (events read one by one and all at once,
 # a monitor collected, replaced and stopped by closing its socket), and
 # proxies (capture, pause/resume, statistics, a busy socket, stopped,
-# destroyed and collected while running).
+# destroyed and collected while running, their sockets kept; a monitor of a
+# lent socket collected), a context collected with its authenticator.
 
 local({ # common.R sits beside this script (run as Rscript FILE or R -f FILE)
   a <- commandArgs(FALSE)
@@ -348,6 +349,27 @@ torture_body <- function(reps) {
       ok("proxy without its capture's room", identical(lapply(1:3, function(i) receive.socket(rcv)), as.list(1:3)) &&
            identical(proxy.stats(p)[["capture.dropped"]], 3))
       stop.proxy(p)
+      # collected while running, its sockets kept: they come back at their
+      # next use, whether or not a termination thread has joined it yet
+      p <- init.proxy(fr, bk)
+      rm(p)
+      invisible(gc())
+      ok("sockets of a collected proxy come back", isTRUE(send.socket(snd, "again")) &&
+           identical(receive.socket(fr), "again"))
+      # a monitor of a lent socket, collected: it ends the proxy, no wait
+      mon <- monitor.socket(bk, "all")
+      p <- init.proxy(fr, bk)
+      rm(mon)
+      invisible(gc())
+      ok("a collected monitor ends its socket's proxy", is.closed(p) &&
+           isTRUE(send.socket(bk, "b")) && identical(receive.socket(rcv), "b"))
+      # a context collected with its authenticator running
+      local({
+        ax <- init.context()
+        a <- init.authenticator(ax, curve = TRUE)
+        s <- init.socket(ax, "ZMQ_PULL")
+      })
+      invisible(gc())
       p <- init.proxy(fr, bk)
       if (r %% 2 == 0) destroy.context(cx, linger = 0) # else only dropped
       rm(cx, fr, bk, cap, snd, rcv, tap, p, lone)
