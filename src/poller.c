@@ -51,7 +51,10 @@ static void poller_sockets(zmq_pollitem_t *items, void *data) {
   int i;
   for (i = 0; i < p->n; i++) {
     rzmq_sock *s = R_ExternalPtrAddr(p->socks[i]);
-    if (s != NULL && !s->head.closed && !s->head.busy) {
+    /* a socket a collected proxy is giving back: wait for it, as the
+     * getter does */
+    if (s != NULL && !s->head.closed &&
+        (!s->head.busy || rzmq_loan_settle(&s->head, 1))) {
       items[i].socket = s->handle;
       continue;
     }

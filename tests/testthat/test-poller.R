@@ -209,3 +209,25 @@ test_that("bad arguments are R errors naming the argument", {
   expect_true(is.closed(restored_from_rds(poller)))
   expect_identical(poll.poller(poller), list(list(read = FALSE)))
 })
+
+test_that("a poller polls a socket a collected proxy gives back, at once after gc()", {
+  ctx <- init.context()
+  on.exit(destroy.context(ctx, linger = 0))
+  for (i in 1:20) {
+    front <- init.socket(ctx, "ZMQ_PULL")
+    back <- init.socket(ctx, "ZMQ_PUSH")
+    out <- init.socket(ctx, "ZMQ_PULL")
+    ep <- inproc(paste0("poller-loan-", i))
+    expect_true(bind.socket(out, ep))
+    expect_true(connect.socket(back, ep))
+    pl <- init.poller(list(front), "read")
+    p <- init.proxy(front, back)
+    rm(p)
+    invisible(gc())
+    # the proxy's thread may not be joined yet: the poller waits for the
+    # socket to come back instead of calling it in use
+    r <- poll.poller(pl, 0)
+    expect_false(r[[1]]$read)
+    for (s in list(front, back, out)) destroy.socket(s)
+  }
+})
