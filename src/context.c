@@ -48,4 +48,3 @@ SEXP rzmq_context_destroy(SEXP x, SEXP linger) {
   return Rf_ScalarLogical(TRUE);
 }
 
-void rzmq_context_close_all(int drop) { rzmq_lifetime_close_all(drop); }

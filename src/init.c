@@ -91,7 +91,7 @@ void R_init_rzmq(DllInfo *dll) {
   rzmq_handle_init();
   rzmq_zerocopy_init(dll);
   rzmq_errors_init();
-  rzmq_lifetime_init();
+  rzmq_threads_init();
 }
 
 /* A timeout argument in seconds, or `fallback`. */
@@ -109,9 +109,9 @@ static double seconds(SEXP timeout, double fallback) {
  * results are delivered but a peer that never comes cannot keep the process
  * alive. */
 SEXP rzmq_exit_cleanup(SEXP timeout) {
-  rzmq_context_close_all(0);
+  rzmq_lifetime_close_all(0);
   rzmq_term_wait_all(seconds(timeout, 3));
-  rzmq_serialize_janitor_stop();
+  rzmq_bufcache_stop();
   return R_NilValue;
 }
 
@@ -127,7 +127,7 @@ SEXP rzmq_exit_cleanup(SEXP timeout) {
 static int unload_waited = 0;
 
 SEXP rzmq_unload_cleanup(SEXP timeout) {
-  rzmq_context_close_all(1);
+  rzmq_lifetime_close_all(1);
   rzmq_term_wait_all(seconds(timeout, 1));
   /* objects R no longer uses run their finalizers (ours) now, while they can */
   R_gc();
@@ -138,12 +138,12 @@ SEXP rzmq_unload_cleanup(SEXP timeout) {
 void R_unload_rzmq(DllInfo *dll) {
   int busy;
   (void)dll;
-  rzmq_context_close_all(1);
+  rzmq_lifetime_close_all(1);
   busy = rzmq_term_wait_all(unload_waited ? 0 : 1);
   unload_waited = 0;
   if (busy > 0 || rzmq_live_handles > 0 || !rzmq_lent_unload()) {
     /* their code and the objects they use stay: nothing is released */
-    rzmq_lifetime_pin();
+    rzmq_threads_pin();
     return;
   }
   rzmq_serialize_unload();

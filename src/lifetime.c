@@ -48,9 +48,6 @@
 
 static rzmq_ctx *all_contexts = NULL;
 
-void rzmq_lifetime_init(void) { rzmq_threads_init(); }
-void rzmq_lifetime_pin(void) { rzmq_threads_pin(); }
-
 /* ---- the graph -------------------------------------------------------------- */
 
 void rzmq_lifetime_add_context(rzmq_ctx *ctx) {

@@ -319,8 +319,6 @@ SEXP rzmq_proxy_stats(SEXP p);
 SEXP rzmq_proxy_halt(SEXP p);
 
 /* ---- lifetime.c: who owns what, and the one order in which it stops ------ */
-void rzmq_lifetime_init(void);
-void rzmq_lifetime_pin(void);
 void rzmq_lifetime_add_context(rzmq_ctx *ctx); /* a new one: its R handle holds it */
 void rzmq_lifetime_add_socket(rzmq_sock *s);   /* open now, on s->ctx */
 /* Close a socket (waiting for what it must stop first). */
@@ -334,7 +332,6 @@ void rzmq_lifetime_destroy_context(rzmq_ctx *ctx, int set_linger, int linger);
 void rzmq_lifetime_close_all(int drop);
 
 /* ---- context.c ----------------------------------------------------------- */
-void rzmq_context_close_all(int drop); /* rzmq_lifetime_close_all, for init.c */
 SEXP rzmq_context_new(SEXP threads);
 SEXP rzmq_context_destroy(SEXP ctx, SEXP linger);
 
@@ -402,7 +399,6 @@ void rzmq_serialize_to_msg(SEXP x, int xdr, zmq_msg_t *msg);
 /* The R object serialized in p[0..n); an R error if it is not one. */
 SEXP rzmq_unserialize_bytes(const unsigned char *p, size_t n, void *unused);
 void rzmq_serialize_unload(void); /* free its buffers, the cache's too */
-void rzmq_serialize_janitor_stop(void); /* the cache's thread (exit) */
 
 /* ---- frame.c: one frame: sent, received, made from R, read into R -------- */
 /* Send an initialised message (consumed either way) within the socket's send

@@ -354,8 +354,6 @@ SEXP rzmq_unserialize_bytes(const unsigned char *p, size_t n, void *unused) {
  * The serializer's end: its scratch buffer here, its large-buffer cache
  * (and the cache's thread) in bufcache.c. */
 
-void rzmq_serialize_janitor_stop(void) { rzmq_bufcache_stop(); }
-
 void rzmq_serialize_unload(void) {
   free(scratch);
   scratch = NULL;
