@@ -439,9 +439,9 @@ test_that("memory rzmq cannot have ends the call as rzmq_ENOMEM", {
                    "cannot allocate the authenticator's lists: Cannot allocate memory")
 })
 
-# The two below pass once i17t's context.c/socket.c raise through
-# rzmq_fail_stop (issue 17): until then their class checks fail.
-test_that("init.context failure is classed (needs i17t)", {
+# Creating a context or a socket fails with an errno too (context.c and
+# socket.c raise through rzmq_fail_stop).
+test_that("init.context() that cannot create a context (EMFILE) is classed, as in tryCatch(init.context(), rzmq_EMFILE = ...)", {
   # Each context holds a descriptor (its mailbox's eventfd): in a child whose
   # limit is lowered to 256 (R raises a lower soft limit to its hard one, and
   # needs about 256 to start), contexts are made until one cannot be.
@@ -498,7 +498,7 @@ test_that("init.context failure is classed (needs i17t)", {
   expect_identical(conditionCall(cond), quote(init.context()))
 })
 
-test_that("init.socket failure is classed (needs i17t)", {
+test_that("init.socket() past the context's MAX_SOCKETS (EMFILE) is classed", {
   # ZMQ_MAX_SOCKETS 1: libzmq refuses the second socket with EMFILE
   make <- function(mode) {
     ctx <- init.context()
