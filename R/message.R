@@ -216,5 +216,5 @@ send.multipart <- function(socket, parts) {
   invisible(.Call(c_rzmq_send_multipart, socket, parts))
 }
 
-# How many raw vectors libzmq still points into (see src/message.c).
+# How many raw vectors libzmq still points into (see src/lend.c).
 lent_count <- function() .Call(c_rzmq_lent_count)

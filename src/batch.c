@@ -1,7 +1,7 @@
 /* batch.c: many messages in one call. send.messages() queues the elements of
  * a list as messages of one frame each; receive.messages() waits for one
  * message and then takes what is already queued, up to n. Built on the frame
- * primitives of message.c; the count sent so far is written to `progress`
+ * primitives of frame.c; the count sent so far is written to `progress`
  * as it grows, so R can say how far a batch got when an interrupt or error
  * ends it. */
 #include "rzmq.h"

@@ -5,8 +5,9 @@
  * rzmq_report / rzmq_report_text where the contract is FALSE or NULL and a
  * message. Each stores the errno for zmq.errno() and, under
  * options(rzmq.errors = "condition"), raises an R error of class
- * rzmq_<NAME>/rzmq_error with the errno and the exported call. The C code's
- * other R errors are misuse in R terms, naming the argument (args.c and the
+ * rzmq_<NAME>/rzmq_error with the errno and the exported call (EAGAIN,
+ * nothing ready, stays a quiet FALSE/NULL unless "condition-all"). The C
+ * code's other R errors are misuse in R terms, naming the argument (args.c and the
  * checks in each file; a capability this libzmq lacks), and received data
  * that is not what it should be (not a serialized R object, not a monitor
  * event), which has no errno. Cleanup on R's non-local exits (errors,

@@ -10,7 +10,7 @@
 
 SEXP rzmq_tag[RZMQ_KINDS];
 int rzmq_live_handles = 0;
-unsigned rzmq_fork_gen = 0; /* lifetime.c's fork handler counts forks */
+unsigned rzmq_fork_gen = 0; /* threads.c's fork handler counts forks */
 
 static const struct {
   const char *tag, *noun, *maker, *closed;

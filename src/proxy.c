@@ -2,8 +2,8 @@
  * statistics), always on a C thread of its own, for zmq.proxy() (R waits in
  * slices and stops it on an interrupt) and for init.proxy() (R goes on;
  * pause, resume, statistics, stop). While it runs its sockets are lent to it
- * (a loan, handle.c): R cannot use them, and closing one from anywhere
- * stops the proxy first (lifetime.c's stop order). */
+ * (a loan, handle.c): R cannot use them; destroy.context(), a finalizer
+ * or closing a monitor of one stops the proxy first (lifetime.c). */
 #include "rzmq.h"
 #include <errno.h>
 #include <stdint.h>
@@ -457,8 +457,8 @@ static int proxy_roundtrip(rzmq_proxy *p, uint64_t out[N_STATS]) {
 
 static void check_running(rzmq_proxy *p) {
   if (proxy_done(p))
-    Rf_error("`p` is no longer running (its proxy failed: %s); stop.proxy() "
-             "it to use its sockets again", zmq_strerror(p->err));
+    rzmq_fail_stop(p->err, "`p` is no longer running (stop.proxy() it to "
+                   "use its sockets again); its proxy failed");
 }
 
 SEXP rzmq_proxy_pause(SEXP x, SEXP pause) {

@@ -212,7 +212,9 @@ SEXP rzmq_curve_client(SEXP sock, SEXP server_public, SEXP public, SEXP secret) 
    * from here: say so now */
   zmq_z85_encode(sec85, sec, 32);
   zmq_z85_encode(pub85, pub, 32);
-  if (zmq_curve_public(derived, sec85) != 0 || strcmp(derived, pub85) != 0)
+  if (zmq_curve_public(derived, sec85) != 0)
+    rzmq_fail_stop(zmq_errno(), "cannot derive the public key of `keys$secret`");
+  if (strcmp(derived, pub85) != 0)
     Rf_error("`keys$public` is not the public key of `keys$secret`");
   set_opt(s, ZMQ_CURVE_SERVERKEY, srv, 32, "ZMQ_CURVE_SERVERKEY");
   set_opt(s, ZMQ_CURVE_PUBLICKEY, pub, 32, "ZMQ_CURVE_PUBLICKEY");

@@ -390,7 +390,13 @@ test_that("security options libzmq refuses and a key it cannot derive end the ca
     curve_public = list(
       setup = quote(keys <- curve.keypair()),
       arm = quote(.C("shim_fail_curve_public", 95L)),
-      call = quote(curve.public(keys$secret)))
+      call = quote(curve.public(keys$secret))),
+    # the check that `keys` is a pair derives the public key: a failure
+    # there is libzmq's, not a mismatch
+    client_pair = list(
+      setup = quote({ s <- init.socket(ctx, "ZMQ_PUSH"); keys <- curve.keypair() }),
+      arm = quote(.C("shim_fail_curve_public", 95L)),
+      call = quote(set.curve.client(s, keys$public, keys)))
   )
   res <- run_with_shim(cases)$results
   expect_fail_stop(res$curve_server, "set.curve.server", "rzmq_EINVAL", EINVAL,
@@ -403,6 +409,8 @@ test_that("security options libzmq refuses and a key it cannot derive end the ca
                    "cannot set ZMQ_PLAIN_PASSWORD: Invalid argument")
   expect_fail_stop(res$curve_public, "curve.public", "rzmq_ENOTSUP", ENOTSUP,
                    "cannot derive the public key: Operation not supported")
+  expect_fail_stop(res$client_pair, "set.curve.client", "rzmq_ENOTSUP", ENOTSUP,
+                   "cannot derive the public key of `keys$secret`: Operation not supported")
 })
 
 test_that("memory rzmq cannot have ends the call as rzmq_ENOMEM", {
