@@ -33,9 +33,11 @@
  * destroy.authenticator() and their own finalizers run their stop steps
  * directly (proxy.c, authenticator.c), the same ones this order runs.
  *
- * Who waits: explicit calls (close.socket, destroy.context, stop.proxy,
- * destroy.authenticator) join the threads they stop, and destroy.context
- * waits for the termination (interruptibly). Finalizers never wait: they
+ * Who waits: close.socket, stop.proxy and destroy.authenticator join the
+ * threads they stop. destroy.context, exit and unload do not join a proxy's
+ * thread (they hand it over, as a finalizer does: the context's termination
+ * ends even a proxy stuck in a send) but wait for the termination itself,
+ * interruptibly or for a bounded time. Finalizers never wait: they
  * tell a proxy or an authenticator to end and hand the join, and whatever
  * must follow it (closing a lent socket, detaching a monitor), to a
  * termination thread; sockets R still holds come back through their loan
@@ -159,7 +161,10 @@ static void release_context(rzmq_ctx *ctx, int wait, int set_linger,
     rzmq_sock *s = ctx->sockets;
     if (set_linger && s->handle)
       zmq_setsockopt(s->handle, ZMQ_LINGER, &linger, sizeof linger);
-    release_socket(s, wait); /* unlinks s from ctx->sockets */
+    /* a proxy's thread is told to end and not waited for: the context's
+     * termination (ETERM) ends even a send it is stuck in, and its sockets
+     * are closed once it gives them back */
+    release_socket(s, 0); /* unlinks s from ctx->sockets */
   }
   if (wait) rzmq_auth_stop(ctx->auth);
   else rzmq_auth_end(ctx->auth);
