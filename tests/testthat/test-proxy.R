@@ -664,73 +664,45 @@ test_that("under rzmq.errors = \"condition\" a proxy that cannot start is rzmq_E
   expect_error(init.proxy(front, back), "^cannot start a zmq proxy: ")
 })
 
-test_that("destroy.context() ends a running proxy stuck in a send without waiting for its thread", {
-  proc <- child_r(function() {
-    library(rzmq)
-    far <- init.context()
-    peer <- init.socket(far, "ZMQ_DEALER")
-    set.linger(peer, 0L)
-    set.hwm(peer, 1L)
-    set.send.timeout(peer, 200L)
-    ctx <- init.context()
-    d <- init.socket(ctx, "ZMQ_DEALER")
-    set.hwm(d, 1L)
-    bind.socket(d, "tcp://127.0.0.1:*")
-    connect.socket(peer, get.last.endpoint(d))
-    p <- init.proxy(d, d) # sends back to `peer`, which never reads
-    payload <- as.raw(rep_len(1:255, 1e6))
-    sent <- 0
-    while (sent < 2000 && isTRUE(send.socket(peer, payload, serialize = FALSE)))
-      sent <- sent + 1
-    t0 <- proc.time()[["elapsed"]]
-    destroyed <- destroy.context(ctx, linger = 0) # ETERM ends the send
-    list(stuck = sent < 2000, destroyed = destroyed, closed = is.closed(d),
-         proxy_closed = is.closed(p), stopped = stop.proxy(p),
-         secs = proc.time()[["elapsed"]] - t0,
-         far = destroy.context(far, linger = 0))
-  })
-  child_wait(proc, 30)
-  r <- proc$get_result()
-  expect_true(r$stuck)
-  expect_true(r$destroyed)
-  expect_true(r$closed)
-  expect_true(r$proxy_closed)
-  expect_true(r$stopped)
-  expect_lt(r$secs, 5)
-  expect_true(r$far)
-})
-
-test_that("destroy.context() ends a collected proxy stuck in a send, its socket still held", {
-  proc <- child_r(function() {
-    library(rzmq)
-    far <- init.context()
-    peer <- init.socket(far, "ZMQ_DEALER")
-    set.linger(peer, 0L)
-    set.hwm(peer, 1L)
-    set.send.timeout(peer, 200L)
-    ctx <- init.context()
-    d <- init.socket(ctx, "ZMQ_DEALER")
-    set.hwm(d, 1L)
-    bind.socket(d, "tcp://127.0.0.1:*")
-    connect.socket(peer, get.last.endpoint(d))
-    p <- init.proxy(d, d) # sends back to `peer`, which never reads
-    payload <- as.raw(rep_len(1:255, 1e6))
-    sent <- 0
-    while (sent < 2000 && isTRUE(send.socket(peer, payload, serialize = FALSE)))
-      sent <- sent + 1
-    rm(p)
-    invisible(gc()) # its thread is told to end, and cannot hear it
-    t0 <- proc.time()[["elapsed"]]
-    destroyed <- destroy.context(ctx, linger = 0) # ETERM ends the send
-    list(stuck = sent < 2000, destroyed = destroyed, closed = is.closed(d),
-         secs = proc.time()[["elapsed"]] - t0,
-         far = destroy.context(far, linger = 0))
-  })
-  child_wait(proc, 30)
-  r <- proc$get_result()
-  expect_true(r$stuck)
-  expect_true(r$destroyed)
-  expect_true(r$closed)
-  expect_lt(r$secs, 5)
-  expect_true(r$far)
+test_that("destroy.context() ends a proxy stuck in a send (held or collected) without waiting for its thread", {
+  for (collect in c(FALSE, TRUE)) {
+    proc <- child_r(function(collect) {
+      library(rzmq)
+      far <- init.context()
+      peer <- init.socket(far, "ZMQ_DEALER")
+      set.linger(peer, 0L)
+      set.hwm(peer, 1L)
+      set.send.timeout(peer, 200L)
+      ctx <- init.context()
+      d <- init.socket(ctx, "ZMQ_DEALER")
+      set.hwm(d, 1L)
+      bind.socket(d, "tcp://127.0.0.1:*")
+      connect.socket(peer, get.last.endpoint(d))
+      p <- init.proxy(d, d) # sends back to `peer`, which never reads
+      payload <- as.raw(rep_len(1:255, 1e6))
+      sent <- 0
+      while (sent < 2000 && isTRUE(send.socket(peer, payload, serialize = FALSE)))
+        sent <- sent + 1
+      if (collect) {
+        rm(p)
+        invisible(gc()) # its thread is told to end, and cannot hear it
+      }
+      t0 <- proc.time()[["elapsed"]]
+      destroyed <- destroy.context(ctx, linger = 0) # ETERM ends the send
+      secs <- proc.time()[["elapsed"]] - t0
+      # a proxy R still holds is closed, and stopping it again is harmless
+      held <- if (collect) TRUE else is.closed(p) && stop.proxy(p)
+      list(stuck = sent < 2000, destroyed = destroyed, closed = is.closed(d),
+           held = held, secs = secs, far = destroy.context(far, linger = 0))
+    }, args = list(collect = collect))
+    child_wait(proc, 30)
+    r <- proc$get_result()
+    lab <- if (collect) "collected proxy" else "held proxy"
+    expect_true(r$stuck, label = lab)
+    expect_true(r$destroyed, label = lab)
+    expect_true(r$closed, label = lab)
+    expect_true(r$held, label = lab)
+    expect_lt(r$secs, 5, label = lab)
+    expect_true(r$far, label = lab)
+  }
 })
