@@ -1,4 +1,7 @@
 library(testthat)
 library(rzmq)
 
-test_check("rzmq")
+# R CMD check's reporter, and the watchdog (watchdog.R): a test that hangs
+# fails under its own name instead of hanging the check.
+source("watchdog.R")
+test_check("rzmq", reporter = MultiReporter$new(list(CheckReporter$new(), watchdog_reporter())))
