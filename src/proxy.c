@@ -101,8 +101,6 @@ static int forward_rest(rzmq_proxy *p, proxy_way *w, void *from, void *to) {
 static int forward(rzmq_proxy *p, int d, void *from, void *to, int *blocked) {
   proxy_way *w = &p->way[d];
   int in = d ? 4 : 0, out = d ? 2 : 6, i, err;
-  /* one socket both ways: libzmq's proxy sends without checking too */
-  int nowait = from != to ? ZMQ_DONTWAIT : 0;
   *blocked = 0;
   for (i = 0; i < BURST; i++) {
     if (!w->held) {
@@ -120,9 +118,10 @@ static int forward(rzmq_proxy *p, int d, void *from, void *to, int *blocked) {
           capture_frame(p->zsock[2], &w->first, 1, w->more, &w->cstate))
         p->stats[8]++;
     }
-    if (zmq_msg_send(&w->first, to, (w->more ? ZMQ_SNDMORE : 0) | nowait) < 0) {
+    if (zmq_msg_send(&w->first, to,
+                     (w->more ? ZMQ_SNDMORE : 0) | ZMQ_DONTWAIT) < 0) {
       err = zmq_errno();
-      if (err == EAGAIN && nowait) {
+      if (err == EAGAIN) {
         *blocked = 1;
         return i;
       }
@@ -196,6 +195,9 @@ static int command(rzmq_proxy *p, int *paused) {
 
 /* Wait on the control socket and on each way a message can go: its source
  * for input, or, once a message waits for it, its destination for room.
+ * One socket both ways (frontend = backend) is one way, 0, to itself: it
+ * waits for room the same way, so the thread hears R's commands even when
+ * the peers never read (libzmq's own proxy waits in that send for good).
  * A destination that says it has room and still takes nothing (a ROUTER
  * with ZMQ_ROUTER_MANDATORY whose one peer is full) is tried again every
  * millisecond instead, not in a busy loop. */
@@ -211,7 +213,7 @@ static int proxy_loop(rzmq_proxy *p) {
     for (d = 0; d < 2; d++) out[d] = blocked[d] && !stalled[d];
     if (!paused) {
       it[1].socket = f;
-      it[1].events = (short)((out[1] ? ZMQ_POLLOUT : 0) |
+      it[1].events = (short)((out[f != b ? 1 : 0] ? ZMQ_POLLOUT : 0) |
                              (blocked[0] ? 0 : ZMQ_POLLIN));
       n = 2;
       if (f != b) {

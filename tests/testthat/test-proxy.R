@@ -539,7 +539,7 @@ test_that("a ROUTER_MANDATORY backend whose one peer is full: commands answered,
   expect_true(r$stopped)
 })
 
-test_that("finalizers never wait for a proxy's thread (stuck capture, or stuck in a send); the threads still end", {
+test_that("finalizers never wait for a proxy's thread (stuck capture, or waiting for room); the threads still end", {
   skip_if_not(dir.exists("/proc/self/task"), "counts threads in /proc/self/task")
   proc <- child_r(function() {
     library(rzmq)
@@ -578,8 +578,8 @@ test_that("finalizers never wait for a proxy's thread (stuck capture, or stuck i
     gc_a <- timed_gc()
     left_a <- back_to(base)
 
-    # (b) frontend = backend: libzmq's rule, a blocking send back to a peer
-    # that never reads, so the proxy's thread cannot hear TERMINATE
+    # (b) frontend = backend, sending back to a peer that never reads: the
+    # proxy's thread waits for room that never comes
     keep <- new.env()
     keep$ctx <- init.context()
     keep$peer <- init.socket(keep$ctx, "ZMQ_DEALER")
@@ -616,7 +616,7 @@ test_that("finalizers never wait for a proxy's thread (stuck capture, or stuck i
   expect_identical(r$left_a, r$base)
   expect_true(r$stuck)
   expect_lt(r$gc_b, 0.2) # a finalizer that joined would never return
-  expect_identical(r$left_b, r$base_b) # ended by its context's termination
+  expect_identical(r$left_b, r$base_b) # its thread ended
   expect_identical(r$end, r$base)
 })
 
@@ -664,9 +664,9 @@ test_that("under rzmq.errors = \"condition\" a proxy that cannot start is rzmq_E
   expect_error(init.proxy(front, back), "^cannot start a zmq proxy: ")
 })
 
-test_that("destroy.context() ends a proxy stuck in a send (held or collected) without waiting for its thread", {
-  for (collect in c(FALSE, TRUE)) {
-    proc <- child_r(function(collect) {
+test_that("a one-socket proxy whose peer never reads still hears R: stop.proxy() and destroy.context() (held or collected) end it at once", {
+  for (how in c("stop", "destroy held", "destroy collected")) {
+    proc <- child_r(function(how) {
       library(rzmq)
       far <- init.context()
       peer <- init.socket(far, "ZMQ_DEALER")
@@ -678,31 +678,38 @@ test_that("destroy.context() ends a proxy stuck in a send (held or collected) wi
       set.hwm(d, 1L)
       bind.socket(d, "tcp://127.0.0.1:*")
       connect.socket(peer, get.last.endpoint(d))
-      p <- init.proxy(d, d) # sends back to `peer`, which never reads
+      p <- init.proxy(d, d) # sends each message back to `peer`
+      set.rcv.timeout(peer, 5000L)
+      send.socket(peer, charToRaw("ping"), serialize = FALSE)
+      echo <- identical(receive.socket(peer, unserialize = FALSE), charToRaw("ping"))
+      # now `peer` reads no more
       payload <- as.raw(rep_len(1:255, 1e6))
       sent <- 0
       while (sent < 2000 && isTRUE(send.socket(peer, payload, serialize = FALSE)))
         sent <- sent + 1
-      if (collect) {
+      if (how == "destroy collected") {
         rm(p)
-        invisible(gc()) # its thread is told to end, and cannot hear it
+        invisible(gc()) # its thread is told to end
       }
       t0 <- proc.time()[["elapsed"]]
-      destroyed <- destroy.context(ctx, linger = 0) # ETERM ends the send
+      ended <- if (how == "stop") stop.proxy(p) else destroy.context(ctx, linger = 0)
       secs <- proc.time()[["elapsed"]] - t0
-      # a proxy R still holds is closed, and stopping it again is harmless
-      held <- if (collect) TRUE else is.closed(p) && stop.proxy(p)
-      list(stuck = sent < 2000, destroyed = destroyed, closed = is.closed(d),
-           held = held, secs = secs, far = destroy.context(far, linger = 0))
-    }, args = list(collect = collect))
+      # stopped: the socket is R's again; destroyed: a proxy R still holds is
+      # closed, and stopping it again is harmless
+      after <- switch(how,
+        "stop" = !is.closed(d) && is.closed(p) && identical(get.rcv.timeout(d), -1L),
+        "destroy held" = is.closed(d) && is.closed(p) && stop.proxy(p),
+        "destroy collected" = is.closed(d))
+      list(echo = echo, full = sent < 2000, ended = ended, after = after, secs = secs,
+           far = destroy.context(far, linger = 0))
+    }, args = list(how = how))
     child_wait(proc, 30)
     r <- proc$get_result()
-    lab <- if (collect) "collected proxy" else "held proxy"
-    expect_true(r$stuck, label = lab)
-    expect_true(r$destroyed, label = lab)
-    expect_true(r$closed, label = lab)
-    expect_true(r$held, label = lab)
-    expect_lt(r$secs, 5, label = lab)
-    expect_true(r$far, label = lab)
+    expect_true(r$echo, label = how)
+    expect_true(r$full, label = how) # the proxy waited for room
+    expect_true(r$ended, label = how)
+    expect_true(r$after, label = how)
+    expect_lt(r$secs, 5, label = how)
+    expect_true(r$far, label = how)
   }
 })
