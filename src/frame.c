@@ -49,7 +49,8 @@ static int msg_move(rzmq_sock *s, zmq_msg_t *msg, int flags, int sending) {
 
 /* Move one frame (send or receive), honouring dont.wait (ZMQ_DONTWAIT in
  * flags) and the socket's timeout. `interruptible` is 0 for the later frames
- * of a multipart message, which no interrupt may split. Returns 0 or an
+ * of a multipart message, which no interrupt may split. A later frame sent
+ * (in one call or, with send.more, in several) never waits. Returns 0 or an
  * errno value; the caller still owns msg. */
 static int frame_op(rzmq_sock *s, zmq_msg_t *msg, int flags, int sending,
                     int interruptible) {
@@ -58,6 +59,10 @@ static int frame_op(rzmq_sock *s, zmq_msg_t *msg, int flags, int sending,
   double deadline;
   if (msg_move(s, msg, flags | ZMQ_DONTWAIT, sending) >= 0) return 0;
   err = zmq_errno();
+  /* libzmq checks the high-water mark on a message's first frame only: a
+   * later frame it refuses means the peer went away mid-message, and no
+   * wait would ever end */
+  if (sending && s->snd_mid) return err;
   if (timeout == 0 || (flags & ZMQ_DONTWAIT) || err != EAGAIN) return err;
   /* about to block: an interrupt that came while we were busy is raised
    * now, not after the first slice */
@@ -87,6 +92,8 @@ static int frame_op(rzmq_sock *s, zmq_msg_t *msg, int flags, int sending,
 int rzmq_frame_send(rzmq_sock *s, zmq_msg_t *msg, int more,
                     int interruptible) {
   int err = frame_op(s, msg, more ? ZMQ_SNDMORE : 0, 1, interruptible);
+  /* a frame refused ends its message: libzmq dropped what it took of it */
+  if (s->handle != NULL) s->snd_mid = err == 0 && more;
   if (err != 0) zmq_msg_close(msg);
   return err;
 }

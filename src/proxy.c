@@ -70,9 +70,12 @@ static int capture_frame(void *cap, zmq_msg_t *m, int first, int more,
 
 /* The rest of the message whose first frame just went: its frames are
  * there already (a message arrives whole), and `to`, having taken its
- * first frame, takes the others. */
+ * first frame, takes the others, unless its peer went away mid-message
+ * (libzmq checks the high-water mark on first frames only): then the rest
+ * is read and dropped, as libzmq drops the part it took, and the thread
+ * never waits in that send. */
 static int forward_rest(rzmq_proxy *p, proxy_way *w, void *from, void *to) {
-  int more = w->more;
+  int more = w->more, gone = 0;
   while (more) {
     zmq_msg_t m;
     int err;
@@ -83,7 +86,13 @@ static int forward_rest(rzmq_proxy *p, proxy_way *w, void *from, void *to) {
     if (p->zsock[2] != NULL &&
         capture_frame(p->zsock[2], &m, 0, more, &w->cstate))
       p->stats[8]++;
-    if (zmq_msg_send(&m, to, more ? ZMQ_SNDMORE : 0) < 0) goto fail;
+    if (gone) {
+      zmq_msg_close(&m);
+    } else if (zmq_msg_send(&m, to, (more ? ZMQ_SNDMORE : 0) | ZMQ_DONTWAIT) < 0) {
+      if (zmq_errno() != EAGAIN) goto fail;
+      zmq_msg_close(&m);
+      gone = 1;
+    }
     continue;
   fail:
     err = zmq_errno();

@@ -63,6 +63,7 @@ struct rzmq_sock {
                                    are open (lifetime.c ends the link) */
   int rcvtimeo, sndtimeo; /* the user's timeouts, in ms (-1 forever) */
   int rcv_mid; /* the last frame received had more to follow (frame.c) */
+  int snd_mid; /* the last frame sent had more to follow (frame.c) */
   int applied_rcvtimeo, applied_sndtimeo; /* what libzmq holds (frame.c) */
   rzmq_sock *prev, *next; /* siblings in ctx->sockets while open */
   rzmq_proxy *proxy; /* while head.busy and its loan is not ending: the

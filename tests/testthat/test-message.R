@@ -311,6 +311,47 @@ test_that("send.more = TRUE builds one message across send.socket() calls", {
   expect_false(get.rcvmore(p$a))
 })
 
+test_that("a later frame whose peer went away mid-message is FALSE at once, not a wait for good; the next message is whole", {
+  # libzmq checks the high-water mark on a message's first frame only, so a
+  # later frame it refuses means the peer is gone: no wait can end. The
+  # same rule serves send.multipart()'s later frames (frame.c). In a child
+  # with a deadline: the bug was a wait without end.
+  proc <- child_r(function() {
+    library(rzmq)
+    ctx <- init.context()
+    a <- init.socket(ctx, "ZMQ_PAIR") # no send timeout: -1, forever
+    b <- init.socket(ctx, "ZMQ_PAIR")
+    bind.socket(a, "inproc://mid-message")
+    connect.socket(b, "inproc://mid-message")
+    first <- send.socket(a, charToRaw("first"), send.more = TRUE, serialize = FALSE)
+    destroy.socket(b)
+    # the pipe is gone once `a` says it cannot take a frame
+    deadline <- Sys.time() + 10
+    while (isTRUE(poll.socket(list(a), list("write"), timeout = 0)[[1]]$write) &&
+           Sys.time() < deadline) Sys.sleep(0.01)
+    t0 <- proc.time()[["elapsed"]]
+    last <- send.socket(a, charToRaw("last"), serialize = FALSE)
+    secs <- proc.time()[["elapsed"]] - t0
+    errno <- zmq.errno()
+    c2 <- init.socket(ctx, "ZMQ_PAIR")
+    set.rcv.timeout(c2, 5000L)
+    connect.socket(c2, "inproc://mid-message")
+    whole <- send.socket(a, charToRaw("whole"), serialize = FALSE)
+    got <- receive.multipart(c2)
+    destroy.context(ctx, linger = 0)
+    list(first = first, last = last, secs = secs, errno = errno,
+         whole = whole, got = got)
+  })
+  child_wait(proc, 30)
+  r <- proc$get_result()
+  expect_true(r$first)
+  expect_false(r$last)
+  expect_identical(r$errno, 11L)
+  expect_lt(r$secs, 1)
+  expect_true(r$whole)
+  expect_identical(r$got, list(charToRaw("whole"))) # nothing of the broken one
+})
+
 test_that("a message object sent 100 times arrives 100 times, identical", {
   ctx <- init.context()
   push <- with_deadline(init.socket(ctx, "ZMQ_PUSH"))

@@ -620,6 +620,50 @@ test_that("finalizers never wait for a proxy's thread (stuck capture, or waiting
   expect_identical(r$end, r$base)
 })
 
+test_that("a proxy whose destination's peer goes away mid-message drops the rest of it and still stops at once", {
+  # libzmq refuses a later frame only when the peer is gone; the proxy's
+  # thread used to wait in that send for good, deaf to stop.proxy()
+  proc <- child_r(function() {
+    library(rzmq)
+    ctx <- init.context()
+    front <- init.socket(ctx, "ZMQ_PULL")
+    sender <- init.socket(ctx, "ZMQ_PUSH")
+    back <- init.socket(ctx, "ZMQ_PAIR")
+    peer <- init.socket(ctx, "ZMQ_PAIR")
+    bind.socket(front, "inproc://mid-in")
+    connect.socket(sender, "inproc://mid-in")
+    bind.socket(back, "inproc://mid-out")
+    connect.socket(peer, "inproc://mid-out")
+    set.rcv.timeout(peer, 5000L)
+    send.socket(sender, charToRaw("one"), serialize = FALSE)
+    # a message of 2e6 frames: the thread is still forwarding it when the
+    # peer is gone
+    big <- send.multipart(sender, rep(list(as.raw(1)), 2e6))
+    p <- init.proxy(front, back)
+    one <- identical(receive.socket(peer, unserialize = FALSE), charToRaw("one"))
+    destroy.socket(peer)
+    t0 <- proc.time()[["elapsed"]]
+    stopped <- stop.proxy(p)
+    secs <- proc.time()[["elapsed"]] - t0
+    # `back` is R's again; a new peer gets whole messages only
+    again <- init.socket(ctx, "ZMQ_PAIR")
+    set.rcv.timeout(again, 5000L)
+    connect.socket(again, "inproc://mid-out")
+    sent <- send.socket(back, charToRaw("after"), serialize = FALSE)
+    got <- receive.multipart(again)
+    destroy.context(ctx, linger = 0)
+    list(big = big, one = one, stopped = stopped, secs = secs, sent = sent, got = got)
+  })
+  child_wait(proc, 30)
+  r <- proc$get_result()
+  expect_true(r$big)
+  expect_true(r$one)
+  expect_true(r$stopped)
+  expect_lt(r$secs, 2)
+  expect_true(r$sent)
+  expect_identical(r$got, list(charToRaw("after")))
+})
+
 test_that("a socket given back by a collected proxy is usable at once; a collected monitor ends its socket's proxy without waiting", {
   l <- proxy_line()
   on.exit(destroy.context(l$ctx, linger = 0))
