@@ -4,7 +4,10 @@
 #' responsibility for the message, not that it has reached a peer. A send
 #' that cannot be queued at once (no peer yet, or the high-water mark
 #' reached) waits, for at most the socket's send timeout
-#' ([set.send.timeout()]); Ctrl-C interrupts the wait.
+#' ([set.send.timeout()]); Ctrl-C interrupts the wait. Only a message's
+#' first frame waits: libzmq refuses a later frame (after
+#' `send.more = TRUE`) only when the peer went away mid-message, and that
+#' is `FALSE` at once (errno 11); the peer gets none of that message.
 #'
 #' `send.socket()` with `serialize = TRUE` sends exactly the bytes of
 #' `serialize(data, NULL, xdr = xdr)`, so any R peer (or rzmq 0.9.16) can
@@ -204,6 +207,9 @@ receive.multipart <- function(socket) {
 #'
 #' Sends the elements of `parts` as the frames of one message: every frame
 #' but the last carries the more-flag, and peers receive all of them or none.
+#' Only the first frame waits for room (as [send.socket()] does); if the
+#' peer goes away while the later frames are queued, the result is `FALSE`
+#' at once (errno 11) and the peer gets none of the message.
 #'
 #' @param socket a zmq socket.
 #' @param parts a non-empty list of raw vectors (a single string is sent as
