@@ -216,8 +216,9 @@ static void detach(struct rzmq_auth *a) {
 
 void rzmq_auth_stop(struct rzmq_auth *a) {
   if (a == NULL || a->ctx == NULL) return;
-  /* wake the thread; it closes its sockets and ends at once */
-  zmq_send(a->ctl_main, "", 0, 0);
+  /* wake the thread; it closes its sockets and ends at once (a thread that
+   * ended already, on ETERM, has no pipe left: the send must not wait) */
+  zmq_send(a->ctl_main, "", 0, ZMQ_DONTWAIT);
   pthread_join(a->tid, NULL);
   ctl_main_close(a);
   detach(a);

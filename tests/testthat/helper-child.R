@@ -13,10 +13,12 @@ child_r <- function(fun, args = list(), ...) {
 
 # Wait for a child to finish within `timeout` seconds; kill it and fail the
 # test if it does not, so a regression fails instead of hanging the suite.
+# The whole tree goes: a grandchild left holding the child's stdout or
+# stderr would make every later read of them wait for good.
 child_wait <- function(proc, timeout = 30) {
   proc$wait(timeout * 1000)
   if (proc$is_alive()) {
-    proc$kill()
+    proc$kill_tree()
     testthat::fail(sprintf("child R process still running after %g s", timeout))
   }
   invisible(proc)
