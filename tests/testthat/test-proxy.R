@@ -659,7 +659,7 @@ test_that("a proxy whose destination's peer goes away mid-message drops the rest
   expect_true(r$big)
   expect_true(r$one)
   expect_true(r$stopped)
-  expect_lt(r$secs, 2)
+  expect_lt(r$secs, 10) # the rest of the message is read and dropped first
   expect_true(r$sent)
   expect_identical(r$got, list(charToRaw("after")))
 })
