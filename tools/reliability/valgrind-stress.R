@@ -27,7 +27,10 @@
 #  3. poll.socket over several sockets and event sets;
 #  4. init.message / send.message.object, serialize = TRUE / FALSE;
 #  5. `cycles` create / use / close / gc cycles of contexts and sockets,
-#     closed with destroy.socket / destroy.context, or only dropped.
+#     closed with destroy.socket / destroy.context, or only dropped;
+#  6. CURVE and authenticators; 7. monitors and proxies; 7b. a one-socket
+#     proxy whose peer stops reading, a proxy whose peer leaves
+#     mid-message, a later frame whose peer left.
 # Then: no raw vector still lent to libzmq, and file descriptors back to
 # where they started (no context or socket leaked).
 
@@ -735,6 +738,48 @@ for (r in 1:20) {
 }
 invisible(gc())
 say(sprintf("monitors and proxies: %d of 20 proxies delivered everything", n_px))
+
+# ---- 7b. peers that stop reading or go away mid-message ---------------------------
+# A one-socket proxy whose peer stops reading holds a message for room and
+# still stops; a proxy whose PAIR peer leaves mid-message drops the rest of
+# it; a later frame refused because the peer left is FALSE at once.
+
+say("peers that stop reading or leave mid-message")
+for (r in 1:6) {
+  cx <- init.context()
+  d <- init.socket(cx, "ZMQ_DEALER"); peer <- init.socket(cx, "ZMQ_DEALER")
+  set.hwm(d, 1L); set.hwm(peer, 1L); set.send.timeout(peer, 100L); set.rcv.timeout(peer, 5000L)
+  bind.socket(d, sprintf("inproc://one-%d", r)); connect.socket(peer, sprintf("inproc://one-%d", r))
+  p <- init.proxy(d, d)
+  send.socket(peer, r)
+  check(identical(receive.socket(peer), r), "a one-socket proxy echoes")
+  for (k in 1:5) send.socket(peer, raw(65536), serialize = FALSE) # it stops reading
+  check(isTRUE(stop.proxy(p)), "a one-socket proxy stops while it waits for room")
+
+  front <- init.socket(cx, "ZMQ_PULL"); src <- init.socket(cx, "ZMQ_PUSH")
+  back <- init.socket(cx, "ZMQ_PAIR"); dst <- init.socket(cx, "ZMQ_PAIR")
+  bind.socket(front, sprintf("inproc://mid-in-%d", r)); connect.socket(src, sprintf("inproc://mid-in-%d", r))
+  bind.socket(back, sprintf("inproc://mid-out-%d", r)); connect.socket(dst, sprintf("inproc://mid-out-%d", r))
+  set.rcv.timeout(dst, 5000L)
+  send.socket(src, "one")
+  send.multipart(src, rep(list(as.raw(r)), 20000 * r))
+  p <- init.proxy(front, back)
+  check(identical(receive.socket(dst), "one"), "the proxy forwards before the peer leaves")
+  destroy.socket(dst)
+  check(isTRUE(stop.proxy(p)), "a proxy whose peer left mid-message stops")
+
+  a <- init.socket(cx, "ZMQ_PAIR"); b <- init.socket(cx, "ZMQ_PAIR")
+  bind.socket(a, sprintf("inproc://later-%d", r)); connect.socket(b, sprintf("inproc://later-%d", r))
+  send.socket(a, r, send.more = TRUE)
+  destroy.socket(b)
+  deadline <- Sys.time() + 5
+  while (isTRUE(poll.socket(list(a), list("write"), timeout = 0)[[1]]$write) &&
+         Sys.time() < deadline) Sys.sleep(0.01)
+  check(identical(send.socket(a, "last"), FALSE), "a later frame with its peer gone is FALSE")
+  destroy.context(cx, linger = 0)
+  rm(cx, d, peer, p, front, src, back, dst, a, b)
+}
+invisible(gc())
 
 # ---- after everything -------------------------------------------------------------
 
