@@ -392,7 +392,8 @@ SEXP rzmq_proxy_new(SEXP frontend, SEXP backend, SEXP capture) {
   for (i = 0; i < 3; i++)
     if (s[i] != NULL) {
       p->sock[i] = s[i];
-      rzmq_loan_lend(p->loan, &s[i]->head);
+      /* one socket both ways is lent once: one reference, given back once */
+      if (i != 1 || s[1] != s[0]) rzmq_loan_lend(p->loan, &s[i]->head);
       s[i]->proxy = p;
     }
   p->head.closed = 0;

@@ -31,14 +31,17 @@ for f in "$log_dir"/vg.*.log; do
 done
 # Loss records: "N bytes in M blocks are definitely lost in loss record ..."
 # (or "N (D direct, I indirect) bytes ..."), then the allocation stack up
-# to a blank line. Add up N of those whose stack goes through rzmq.so.
-rzmq_lost=$(awk '
+# to a blank line. Add up N of those whose stack goes through rzmq.so: a
+# frame "(in .../rzmq.so)", or, where valgrind read our debug information,
+# a frame in one of our source files ("(proxy.c:363)").
+ours=$(cd "$PKG_ROOT/src" && ls *.c | sed 's/\./\\./' | paste -sd'|' -)
+rzmq_lost=$(awk -v ours="\\((${ours}):[0-9]+\\)" '
   /are definitely lost in loss record/ {
     inrec = 1; through = 0
     s = $0; sub(/^==[0-9]+== */, "", s); split(s, w, " "); gsub(/,/, "", w[1]); bytes = w[1]
     next
   }
-  inrec && /rzmq\.so/ { through = 1 }
+  inrec && (/rzmq\.so/ || $0 ~ ours) { through = 1 }
   inrec && /^==[0-9]+== *$/ { if (through) total += bytes; inrec = 0 }
   END { print total + 0 }' "$log_dir"/vg.*.log)
 all_lost=$(grep -h "definitely lost:" "$log_dir"/vg.*.log | sed 's/.*definitely lost: \([0-9,]*\) bytes.*/\1/' | tr -d , |
